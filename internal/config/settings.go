@@ -1,0 +1,271 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Settings configure the service. They come from an optional clipsheet.yaml,
+// then CLIPSHEET_* environment variables, then command-line flags, each
+// overriding the one before. Keys nest: fetch.allow_private is
+// CLIPSHEET_FETCH_ALLOW_PRIVATE.
+type Settings struct {
+	Addr           string   `yaml:"addr"`
+	DataDir        string   `yaml:"data_dir"`
+	Sources        string   `yaml:"sources"`
+	BaseURL        string   `yaml:"base_url"`
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	TLS            TLS      `yaml:"tls"`
+	Fetch          Fetch    `yaml:"fetch"`
+	Excerpt        Excerpt  `yaml:"excerpt"`
+	Briefing       Briefing `yaml:"briefing"`
+	Log            Log      `yaml:"log"`
+}
+
+// TLS serves HTTPS directly when both files are set.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Fetch limits how the fetcher talks to publishers.
+type Fetch struct {
+	AllowPrivate   bool          `yaml:"allow_private"`
+	Timeout        time.Duration `yaml:"timeout"`
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	MaxBodyBytes   int64         `yaml:"max_body_bytes"`
+	Workers        int           `yaml:"workers"`
+	PerHost        int           `yaml:"per_host"`
+	UserAgent      string        `yaml:"user_agent"`
+	MaxArticles    int           `yaml:"max_articles"`
+	IgnoreRobots   bool          `yaml:"ignore_robots"`
+}
+
+// Excerpt shapes the lead taken from each story.
+type Excerpt struct {
+	MaxChars int `yaml:"max_chars"`
+}
+
+// Briefing controls who may read the briefing page and feeds.
+type Briefing struct {
+	Public bool   `yaml:"public"`
+	Title  string `yaml:"title"`
+}
+
+// Log selects the log format and level.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// UserAgent names the program so publishers can tell who polls them.
+const UserAgent = "Clipsheet/0.1 (+https://github.com/clipsheet/clipsheet; news excerpt curator)"
+
+// DefaultSettings are what `make run` uses on a fresh machine.
+func DefaultSettings() Settings {
+	return Settings{
+		Addr:    "127.0.0.1:8080",
+		DataDir: "./data",
+		Sources: "sources.yaml",
+		Fetch: Fetch{
+			Timeout:        30 * time.Second,
+			ConnectTimeout: 10 * time.Second,
+			MaxBodyBytes:   10 << 20,
+			Workers:        16,
+			PerHost:        2,
+			UserAgent:      UserAgent,
+			MaxArticles:    50,
+		},
+		Excerpt:  Excerpt{MaxChars: 600},
+		Briefing: Briefing{Public: true, Title: "Clipsheet briefing"},
+		Log:      Log{Level: "info", Format: "text"},
+	}
+}
+
+// LoadSettings builds settings from defaults, the YAML file at path (missing
+// is fine unless required), and the environment (as from os.Environ).
+func LoadSettings(path string, required bool, environ []string) (Settings, error) {
+	s := DefaultSettings()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && !required:
+		case err != nil:
+			return s, fmt.Errorf("read settings: %w", err)
+		default:
+			dec := yaml.NewDecoder(bytes.NewReader(data))
+			dec.KnownFields(true)
+			if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+				return s, fmt.Errorf("%s: %w", path, err)
+			}
+		}
+	}
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, "CLIPSHEET_") {
+			continue
+		}
+		key, known := envKey(k)
+		if !known {
+			return s, fmt.Errorf("environment: unknown setting %s (known: %s)", k, strings.Join(EnvNames(), ", "))
+		}
+		if err := s.Set(key, v); err != nil {
+			return s, fmt.Errorf("environment %s: %w", k, err)
+		}
+	}
+	return s, s.Check()
+}
+
+// Check rejects settings that cannot work.
+func (s Settings) Check() error {
+	var errs []string
+	if s.Fetch.Timeout <= 0 {
+		errs = append(errs, "fetch.timeout must be positive")
+	}
+	if s.Fetch.MaxBodyBytes <= 0 {
+		errs = append(errs, "fetch.max_body_bytes must be positive")
+	}
+	if s.Fetch.Workers <= 0 || s.Fetch.PerHost <= 0 {
+		errs = append(errs, "fetch.workers and fetch.per_host must be positive")
+	}
+	if s.Excerpt.MaxChars < 50 {
+		errs = append(errs, "excerpt.max_chars must be at least 50")
+	}
+	if (s.TLS.Cert == "") != (s.TLS.Key == "") {
+		errs = append(errs, "tls.cert and tls.key must be given together")
+	}
+	if len(errs) > 0 {
+		return errors.New("settings: " + strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Keys lists every dotted setting key, e.g. "fetch.allow_private".
+func Keys() []string {
+	var keys []string
+	walkFields(reflect.TypeOf(Settings{}), "", func(key string, _ []int) { keys = append(keys, key) })
+	sort.Strings(keys)
+	return keys
+}
+
+// EnvNames lists the environment variable of every setting.
+func EnvNames() []string {
+	keys := Keys()
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = EnvName(k)
+	}
+	return out
+}
+
+// EnvName maps "fetch.allow_private" to CLIPSHEET_FETCH_ALLOW_PRIVATE.
+func EnvName(key string) string {
+	return "CLIPSHEET_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+func envKey(env string) (string, bool) {
+	for _, k := range Keys() {
+		if EnvName(k) == env {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+func walkFields(t reflect.Type, prefix string, fn func(key string, index []int)) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		key := prefix + name
+		if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) {
+			walkFields(f.Type, key+".", func(k string, idx []int) {
+				fn(k, append([]int{i}, idx...))
+			})
+			continue
+		}
+		fn(key, []int{i})
+	}
+}
+
+// Set assigns one setting by its dotted key from its text form.
+func (s *Settings) Set(key, value string) error {
+	var index []int
+	walkFields(reflect.TypeOf(*s), "", func(k string, idx []int) {
+		if k == key {
+			index = idx
+		}
+	})
+	if index == nil {
+		return fmt.Errorf("unknown setting %q", key)
+	}
+	f := reflect.ValueOf(s).Elem().FieldByIndex(index)
+	value = strings.TrimSpace(value)
+	switch {
+	case f.Type() == reflect.TypeOf(time.Duration(0)):
+		d, err := ParseDuration(value)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		f.SetInt(int64(d))
+	case f.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not true or false", key, value)
+		}
+		f.SetBool(b)
+	case f.Kind() == reflect.Int || f.Kind() == reflect.Int64:
+		n, err := parseSize(value)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		f.SetInt(n)
+	case f.Kind() == reflect.String:
+		f.SetString(value)
+	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
+		var parts []string
+		for _, p := range strings.Split(value, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+		f.Set(reflect.ValueOf(parts))
+	default:
+		return fmt.Errorf("%s: unsupported setting type %s", key, f.Type())
+	}
+	return nil
+}
+
+// parseSize reads integers with optional KB/MB/GB suffixes (powers of 1024).
+func parseSize(v string) (int64, error) {
+	mult := int64(1)
+	upper := strings.ToUpper(v)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}} {
+		if strings.HasSuffix(upper, u.suffix) {
+			mult = u.mult
+			v = strings.TrimSpace(v[:len(v)-len(u.suffix)])
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a number", v)
+	}
+	return n * mult, nil
+}

@@ -1,0 +1,388 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/clipsheet/clipsheet/internal/model"
+)
+
+// SchemaVersion is the layout version written to the meta bucket. Open
+// refuses files written by a newer version rather than misreading them.
+const SchemaVersion = 1
+
+var (
+	bucketMeta    = []byte("meta")
+	bucketItems   = []byte("items")
+	bucketTimeIdx = []byte("items_by_time")
+	bucketSources = []byte("sources")
+	keySchema     = []byte("schema_version")
+	allStatuses   = "all"
+)
+
+// Bolt is the bbolt-backed Store: one file, crash-safe (every committed
+// transaction is fsynced before the call returns).
+type Bolt struct {
+	db *bolt.DB
+}
+
+// buckets lists every top-level bucket; Open creates the missing ones.
+func buckets() [][]byte {
+	return [][]byte{bucketMeta, bucketItems, bucketTimeIdx, bucketSources}
+}
+
+// Open opens or creates the database file at path, creating its directory.
+func Open(path string) (*Bolt, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &Bolt{db: db}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Bolt) init() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range buckets() {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return fmt.Errorf("create bucket %s: %w", b, err)
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keySchema); v != nil {
+			n, err := strconv.Atoi(string(v))
+			if err != nil {
+				return fmt.Errorf("store: bad schema version %q", v)
+			}
+			if n > SchemaVersion {
+				return fmt.Errorf("store: file has schema version %d, this program knows up to %d", n, SchemaVersion)
+			}
+			return nil
+		}
+		return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
+	})
+}
+
+// Close closes the database file.
+func (s *Bolt) Close() error { return s.db.Close() }
+
+// DB exposes the bbolt handle to backup tooling.
+func (s *Bolt) DB() *bolt.DB { return s.db }
+
+// timeKey orders newest first under a status prefix.
+func timeKey(status string, t time.Time, id string) []byte {
+	k := make([]byte, 0, len(status)+1+8+len(id))
+	k = append(k, status...)
+	k = append(k, 0)
+	k = binary.BigEndian.AppendUint64(k, math.MaxUint64-uint64(t.UnixNano()))
+	return append(k, id...)
+}
+
+func putIndex(tx *bolt.Tx, it *model.Item) error {
+	idx := tx.Bucket(bucketTimeIdx)
+	t := it.SortTime()
+	if err := idx.Put(timeKey(allStatuses, t, it.ID), nil); err != nil {
+		return err
+	}
+	return idx.Put(timeKey(string(it.Status), t, it.ID), nil)
+}
+
+func deleteIndex(tx *bolt.Tx, it *model.Item) error {
+	idx := tx.Bucket(bucketTimeIdx)
+	t := it.SortTime()
+	if err := idx.Delete(timeKey(allStatuses, t, it.ID)); err != nil {
+		return err
+	}
+	return idx.Delete(timeKey(string(it.Status), t, it.ID))
+}
+
+func getItem(tx *bolt.Tx, id string) (*model.Item, error) {
+	v := tx.Bucket(bucketItems).Get([]byte(id))
+	if v == nil {
+		return nil, fmt.Errorf("item %s: %w", id, ErrNotFound)
+	}
+	var it model.Item
+	if err := json.Unmarshal(v, &it); err != nil {
+		return nil, fmt.Errorf("decode item %s: %w", id, err)
+	}
+	return &it, nil
+}
+
+func putItem(tx *bolt.Tx, it *model.Item) error {
+	data, err := json.Marshal(it)
+	if err != nil {
+		return fmt.Errorf("encode item %s: %w", it.ID, err)
+	}
+	if err := tx.Bucket(bucketItems).Put([]byte(it.ID), data); err != nil {
+		return err
+	}
+	return putIndex(tx, it)
+}
+
+// AddItem implements Store. Concurrent calls are batched into one
+// transaction so a first poll of thousands of entries is not one fsync each.
+func (s *Bolt) AddItem(ctx context.Context, it *model.Item) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if it.ID == "" {
+		return false, errors.New("add item: empty id")
+	}
+	if !it.Status.Valid() {
+		return false, fmt.Errorf("add item %s: invalid status %q", it.ID, it.Status)
+	}
+	var created bool
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		// Batch may run this more than once; decide afresh each time.
+		created = false
+		if tx.Bucket(bucketItems).Get([]byte(it.ID)) != nil {
+			return nil
+		}
+		created = true
+		return putItem(tx, it)
+	})
+	if err != nil {
+		return false, fmt.Errorf("add item %s: %w", it.ID, err)
+	}
+	return created, nil
+}
+
+// HasItem implements Store.
+func (s *Bolt) HasItem(ctx context.Context, id string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bucketItems).Get([]byte(id)) != nil
+		return nil
+	})
+	return ok, err
+}
+
+// GetItem implements Store.
+func (s *Bolt) GetItem(ctx context.Context, id string) (*model.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var it *model.Item
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		it, err = getItem(tx, id)
+		return err
+	})
+	return it, err
+}
+
+// UpdateItem implements Store.
+func (s *Bolt) UpdateItem(ctx context.Context, id string, fn func(*model.Item) error) (*model.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out *model.Item
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		it, err := getItem(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := deleteIndex(tx, it); err != nil {
+			return err
+		}
+		if err := fn(it); err != nil {
+			return err
+		}
+		if it.ID != id {
+			return fmt.Errorf("update item %s: id cannot change", id)
+		}
+		if !it.Status.Valid() {
+			return fmt.Errorf("update item %s: invalid status %q", id, it.Status)
+		}
+		if err := putItem(tx, it); err != nil {
+			return err
+		}
+		out = it
+		return nil
+	})
+	return out, err
+}
+
+// DeleteItem implements Store.
+func (s *Bolt) DeleteItem(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		it, err := getItem(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := deleteIndex(tx, it); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketItems).Delete([]byte(id))
+	})
+}
+
+// ListItems implements Store.
+func (s *Bolt) ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	prefix := allStatuses
+	if f.Status != "" {
+		prefix = string(f.Status)
+	}
+	pfx := append([]byte(prefix), 0)
+	query := strings.ToLower(strings.TrimSpace(f.Query))
+	var out []*model.Item
+	skipped := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketTimeIdx).Cursor()
+		for k, _ := c.Seek(pfx); k != nil && bytes.HasPrefix(k, pfx); k, _ = c.Next() {
+			if len(k) < len(pfx)+8 {
+				continue
+			}
+			if !f.Since.IsZero() {
+				inv := binary.BigEndian.Uint64(k[len(pfx) : len(pfx)+8])
+				if int64(math.MaxUint64-inv) < f.Since.UnixNano() {
+					break // newest first: everything after is older
+				}
+			}
+			it, err := getItem(tx, string(k[len(pfx)+8:]))
+			if err != nil {
+				return err
+			}
+			if !matches(it, f, query) {
+				continue
+			}
+			if skipped < f.Offset {
+				skipped++
+				continue
+			}
+			out = append(out, it)
+			if f.Limit > 0 && len(out) >= f.Limit {
+				break
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func matches(it *model.Item, f ItemFilter, query string) bool {
+	if f.Section != "" && it.Section != f.Section {
+		return false
+	}
+	if f.Source != "" && it.Source != f.Source {
+		return false
+	}
+	if query != "" {
+		hay := strings.ToLower(it.Title + "\n" + it.Lead + "\n" + it.Byline + "\n" + it.SiteName + "\n" + it.Source)
+		if !strings.Contains(hay, query) {
+			return false
+		}
+	}
+	return true
+}
+
+// CountItems implements Store.
+func (s *Bolt) CountItems(ctx context.Context) (map[model.Status]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	counts := map[model.Status]int{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketTimeIdx).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			status, _, ok := bytes.Cut(k, []byte{0})
+			if ok && string(status) != allStatuses {
+				counts[model.Status(status)]++
+			}
+		}
+		return nil
+	})
+	return counts, err
+}
+
+// SourceState implements Store.
+func (s *Bolt) SourceState(ctx context.Context, name string) (*model.SourceState, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	st := &model.SourceState{Name: name}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketSources).Get([]byte(name))
+		if v == nil {
+			return nil
+		}
+		return json.Unmarshal(v, st)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("source state %s: %w", name, err)
+	}
+	return st, nil
+}
+
+// PutSourceState implements Store.
+func (s *Bolt) PutSourceState(ctx context.Context, st *model.SourceState) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode source state %s: %w", st.Name, err)
+	}
+	return s.db.Batch(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSources).Put([]byte(st.Name), data)
+	})
+}
+
+// ListSourceStates implements Store.
+func (s *Bolt) ListSourceStates(ctx context.Context) ([]*model.SourceState, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []*model.SourceState
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSources).ForEach(func(k, v []byte) error {
+			var st model.SourceState
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("decode source state %s: %w", k, err)
+			}
+			out = append(out, &st)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// DeleteSourceState implements Store.
+func (s *Bolt) DeleteSourceState(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSources).Delete([]byte(name))
+	})
+}
+
+var _ Store = (*Bolt)(nil)
