@@ -1,0 +1,188 @@
+package extract
+
+import (
+	"regexp"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// para is one paragraph of output text with what the filters need to judge it.
+type para struct {
+	text    string
+	links   int  // runes inside <a>
+	heading bool // h1–h6
+	item    bool // inside <li>
+	quote   bool // inside <blockquote>
+}
+
+type emitter struct {
+	f       flags
+	st      map[*html.Node]*stats
+	total   int // text length of all chosen containers
+	paras   []para
+	buf     strings.Builder
+	links   int
+	inLink  int
+	heading int
+	item    int
+	quote   int
+}
+
+func (e *emitter) flush() {
+	t := collapseSpace(e.buf.String())
+	e.buf.Reset()
+	links := e.links
+	e.links = 0
+	if t == "" {
+		return
+	}
+	e.paras = append(e.paras, para{text: t, links: links, heading: e.heading > 0, item: e.item > 0, quote: e.quote > 0})
+}
+
+func (e *emitter) walk(n *html.Node) {
+	switch n.Type {
+	case html.TextNode:
+		e.buf.WriteString(n.Data)
+		if e.inLink > 0 {
+			l, _ := textMeasure(n.Data)
+			e.links += l
+		}
+		return
+	case html.ElementNode, html.DocumentNode:
+	default:
+		return
+	}
+	if n.Type == html.ElementNode {
+		if n.DataAtom == atom.Br {
+			e.flush()
+			return
+		}
+		if n.DataAtom == atom.Hr {
+			e.flush()
+			return
+		}
+		if e.skip(n) {
+			// A skipped inline element still separates words.
+			e.buf.WriteByte(' ')
+			return
+		}
+	}
+	block := n.Type == html.ElementNode && isBlock(n.DataAtom)
+	if block {
+		e.flush()
+	}
+	switch {
+	case n.DataAtom == atom.A:
+		e.inLink++
+		defer func() { e.inLink-- }()
+	case isHeading(n.DataAtom):
+		e.heading++
+		defer func() { e.heading-- }()
+	case n.DataAtom == atom.Li || n.DataAtom == atom.Dd || n.DataAtom == atom.Dt:
+		e.item++
+		defer func() { e.item-- }()
+	case n.DataAtom == atom.Blockquote:
+		e.quote++
+		defer func() { e.quote-- }()
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		e.walk(c)
+	}
+	if block {
+		e.flush()
+	} else if n.Type == html.ElementNode && n.DataAtom == 0 {
+		// Unknown (custom) elements are usually block-level widgets.
+		e.buf.WriteByte(' ')
+	}
+}
+
+// skip decides whether a sub-block of the story container is boilerplate.
+func (e *emitter) skip(n *html.Node) bool {
+	s := e.st[n]
+	if s == nil {
+		return false
+	}
+	switch n.DataAtom {
+	case atom.Figure:
+		// Figures hold images, captions and credits; rarely a pull
+		// quote or embedded text worth keeping.
+		return s.paras < 2
+	case atom.H1:
+		// The headline is metadata; a second h1 inside the body is
+		// almost always a repeated title.
+		return true
+	}
+	if ci := classID(n); ci != "" && reBoilerBlock.MatchString(ci) && !reMaybe.MatchString(ci) {
+		// Small next to the story: share bars, captions, bylines,
+		// related boxes. A large block with such a class is more likely
+		// a wrapper with an unlucky name.
+		if float64(s.text) < 0.25*float64(e.total) || s.text < 200 {
+			return true
+		}
+	}
+	if e.f&flagCleanConditionally == 0 {
+		return false
+	}
+	switch n.DataAtom {
+	case atom.Div, atom.Section, atom.Ul, atom.Ol, atom.Table, atom.Form, atom.Dl, 0:
+	default:
+		return false
+	}
+	if s.text == 0 {
+		return true
+	}
+	w := classWeight(n, e.f)
+	if w < 0 && float64(s.text) < 0.25*float64(e.total) {
+		return true
+	}
+	if s.commas >= 10 {
+		return false
+	}
+	ld := linkDensity(s)
+	if (w < 25 && ld > 0.2) || (w >= 25 && ld > 0.5) {
+		return true
+	}
+	if n.DataAtom != atom.Ul && n.DataAtom != atom.Ol {
+		if li := countTag(n, atom.Li, 1000); li > 0 && li > s.paras+1 && ld > 0.1 {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	// Short lines that are page furniture wherever they appear.
+	reBoilerLine = regexp.MustCompile(`(?i)^(advertisement|advertising|sponsored( content)?|ad|ads|story continues below( advertisement)?|continue reading( below| the main story)?|read more|read more:?.*|more:|related:?.*|recommended:?.*|see also:?.*|also read:?.*|watch:.*|listen:.*|share( this( article| story)?)?( on .*)?|share via.*|tweet|email|print|comments?|\d+ comments?|(click|tap) here.*|sign up.*|subscribe.*|follow us.*|follow .* on (twitter|facebook|instagram).*|image( source)?:.*|photo:.*|photograph:.*|credit:.*|(image|photo|picture) (copyright|credit).*|getty images|copyright .*|© .*|all rights reserved.*|\(?ap photo.*|\(?reuters.*photo.*|skip (to|advertisement).*|back to top|loading\.*|previous|next|close|menu|search|log ?in|sign in|register|newsletter.*|get (our|the) .*newsletter.*|this (article|story) (was|has been) (updated|corrected).*|correction:.*|updated:.*|published:.*|posted:?.*|last updated.*|first published.*)$`)
+	reBylineLine = regexp.MustCompile(`^(By|BY|by)\s+\p{Lu}[^.!?]{0,80}$`)
+	reDateLine = regexp.MustCompile(`(?i)^(updated|published|posted|last (updated|modified)|modified|created|date)?:?\s*((mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?((jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d{1,2}(st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([,\s|•·-]+(at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?[\s|•·-]*(updated.*)?$`)
+	reCaptionish = regexp.MustCompile(`(?i)(\(|\[)?(photo|image|picture|illustration|graphic|video|file photo)s?( by| credit| courtesy)?\s*[:/]|(getty images|shutterstock|associated press|afp|reuters|ap photo|epa|istock)\s*\)?$`)
+)
+
+// keepPara decides whether an emitted paragraph is story text.
+func keepPara(p para, title string) bool {
+	l := runeLen(p.text)
+	if l == 0 {
+		return false
+	}
+	if title != "" && strings.EqualFold(p.text, title) {
+		return false
+	}
+	ld := float64(p.links) / float64(l)
+	if ld > 0.5 && !(p.quote && l > 100) {
+		return false
+	}
+	if l <= 120 {
+		if reBoilerLine.MatchString(p.text) || reDateLine.MatchString(p.text) || reBylineLine.MatchString(p.text) {
+			return false
+		}
+		if reCaptionish.MatchString(p.text) {
+			return false
+		}
+		if ld > 0.25 && !rePunctEnd.MatchString(p.text) {
+			return false
+		}
+	}
+	return true
+}

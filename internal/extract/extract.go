@@ -1,0 +1,415 @@
+// Package extract turns a news article page into its headline, byline,
+// publication time, lead and plain-text body.
+//
+// Extraction is purely local: it never fetches anything and never needs the
+// network. Every function is safe for concurrent use.
+package extract
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
+)
+
+// DefaultMaxLeadChars is the lead length used when Options.MaxLeadChars is 0.
+const DefaultMaxLeadChars = 600
+
+// Selectors are per-source CSS overrides from sources.yaml. Each non-empty
+// selector replaces the automatic choice for its field when it matches an
+// element with text; when it matches nothing the automatic choice is used.
+// Remove selectors are deleted from the page before anything else is read.
+type Selectors struct {
+	Title, Byline, Body, Lead, Published string
+	Remove                               []string
+}
+
+// Validate reports the first selector that is not valid CSS, so that a
+// configuration loader can reject it early. Extract itself ignores invalid
+// selectors.
+func (s *Selectors) Validate() error {
+	if s == nil {
+		return nil
+	}
+	check := func(field, sel string) error {
+		if sel == "" {
+			return nil
+		}
+		if _, err := cascadia.ParseGroup(sel); err != nil {
+			return fmt.Errorf("extract: %s selector %q: %w", field, sel, err)
+		}
+		return nil
+	}
+	for _, f := range []struct{ name, sel string }{
+		{"title", s.Title}, {"byline", s.Byline}, {"body", s.Body}, {"lead", s.Lead}, {"published", s.Published},
+	} {
+		if err := check(f.name, f.sel); err != nil {
+			return err
+		}
+	}
+	for _, r := range s.Remove {
+		if err := check("remove", r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Options tune one extraction.
+type Options struct {
+	URL          string     // page URL: base for relative links, date-in-URL, host fallback for site name
+	ContentType  string     // HTTP Content-Type header value, if any (charset)
+	MaxLeadChars int        // 0 means 600
+	Selectors    *Selectors // optional overrides
+}
+
+// Article is the extraction result. Body is plain text with paragraphs
+// separated by a blank line ("\n\n"); Lead is the first paragraph or two of
+// the body, cut at a sentence end, with the same separator.
+type Article struct {
+	URL          string    `json:"url"`
+	CanonicalURL string    `json:"canonical_url"`
+	Title        string    `json:"title"`
+	Byline       string    `json:"byline"`
+	Published    time.Time `json:"-"`
+	SiteName     string    `json:"site_name"`
+	Lead         string    `json:"lead"`
+	Body         string    `json:"body"`
+	Language     string    `json:"language"`
+	Image        string    `json:"image,omitempty"`
+}
+
+// MarshalJSON writes Published as an RFC 3339 string under "published",
+// empty when the time is unknown.
+func (a Article) MarshalJSON() ([]byte, error) {
+	type plain Article
+	pub := ""
+	if !a.Published.IsZero() {
+		pub = a.Published.Format(time.RFC3339)
+	}
+	return json.Marshal(struct {
+		plain
+		Published string `json:"published"`
+	}{plain(a), pub})
+}
+
+// UnmarshalJSON is the inverse of MarshalJSON.
+func (a *Article) UnmarshalJSON(b []byte) error {
+	type plain Article
+	var v struct {
+		plain
+		Published string `json:"published"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*a = Article(v.plain)
+	if v.Published != "" {
+		t, err := time.Parse(time.RFC3339, v.Published)
+		if err != nil {
+			return fmt.Errorf("extract: published: %w", err)
+		}
+		a.Published = t
+	}
+	return nil
+}
+
+// Extract reads raw HTML bytes in any charset and returns the article.
+//
+// A page without an article (a home page, an error page, an empty document)
+// is not an error: the result then has an empty Body and Lead, with whatever
+// metadata the page has. The error is non-nil only if the extractor itself
+// failed, which is a bug; Extract recovers from panics so that one bad page
+// cannot take down a crawler.
+func Extract(raw []byte, opts Options) (a *Article, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			a = &Article{URL: opts.URL}
+			err = fmt.Errorf("extract: internal error on %q: %v", opts.URL, r)
+		}
+	}()
+	if opts.MaxLeadChars <= 0 {
+		opts.MaxLeadChars = DefaultMaxLeadChars
+	}
+	text := decodeHTML(raw, opts.ContentType)
+	root, err := parse(text, opts.Selectors)
+	if err != nil {
+		return &Article{URL: opts.URL}, err
+	}
+	var base *url.URL
+	if opts.URL != "" {
+		if u, err := url.Parse(opts.URL); err == nil && u.IsAbs() {
+			base = u
+		}
+	}
+	m := collectMeta(root)
+	a = &Article{URL: opts.URL}
+	fillMeta(a, m, base, opts.URL)
+	sel := opts.Selectors
+	if sel == nil {
+		sel = &Selectors{}
+	}
+	var doc *goquery.Document
+	if sel.Title != "" || sel.Byline != "" || sel.Published != "" || sel.Lead != "" || sel.Body != "" {
+		doc = goquery.NewDocumentFromNode(root)
+	}
+	if t := selText(doc, sel.Title); t != "" {
+		a.Title = t
+	}
+	if t := selText(doc, sel.Byline); t != "" {
+		if b := cleanByline([]string{t}); b != "" {
+			a.Byline = b
+		}
+	}
+	if sel.Published != "" && doc != nil {
+		if m, err := cascadia.Compile(sel.Published); err == nil && doc.FindMatcher(m).Length() > 0 {
+			s := doc.FindMatcher(m).First()
+			v := firstNonEmpty(s.AttrOr("datetime", ""), s.AttrOr("content", ""), s.Text())
+			if t := parseDate(v); !t.IsZero() {
+				a.Published = t
+			}
+		}
+	}
+
+	var paras []para
+	if sel.Body != "" && doc != nil {
+		if m, err := cascadia.Compile(sel.Body); err == nil && doc.FindMatcher(m).Length() > 0 {
+			s := doc.FindMatcher(m)
+			paras = emitNodes(s.Nodes, flagWeightClasses, a.Title)
+		}
+	}
+	if len(paras) == 0 {
+		paras = autoBody(root, text, opts.Selectors, a.Title)
+	}
+	paras = dropMetaParas(paras, a)
+	a.Body = joinParas(paras)
+
+	if t := selText(doc, sel.Lead); t != "" {
+		a.Lead = cutLead(t, opts.MaxLeadChars)
+	} else {
+		a.Lead = leadFromParas(paras, opts.MaxLeadChars)
+	}
+	return a, nil
+}
+
+func parse(text string, sel *Selectors) (*html.Node, error) {
+	root, err := html.Parse(strings.NewReader(text))
+	if err != nil {
+		return nil, fmt.Errorf("extract: parse html: %w", err)
+	}
+	if sel != nil && len(sel.Remove) > 0 {
+		doc := goquery.NewDocumentFromNode(root)
+		for _, r := range sel.Remove {
+			if m, err := cascadia.Compile(r); err == nil {
+				doc.FindMatcher(m).Remove()
+			}
+		}
+	}
+	return root, nil
+}
+
+func selText(doc *goquery.Document, sel string) string {
+	if doc == nil || sel == "" {
+		return ""
+	}
+	m, err := cascadia.Compile(sel)
+	if err != nil {
+		return ""
+	}
+	var parts []string
+	doc.FindMatcher(m).Each(func(_ int, s *goquery.Selection) {
+		for _, n := range s.Nodes {
+			if t := nodeText(n); t != "" {
+				parts = append(parts, t)
+			}
+		}
+	})
+	return strings.Join(parts, "\n\n")
+}
+
+// autoBody finds the story without help. A result shorter than minBody is
+// retried with fewer cleaning rules (a fresh parse each time, since cleaning
+// mutates the tree) and the longest result wins.
+func autoBody(root *html.Node, text string, sel *Selectors, title string) []para {
+	const minBody = 500
+	attempts := []flags{
+		flagStripUnlikely | flagWeightClasses | flagCleanConditionally,
+		flagWeightClasses | flagCleanConditionally,
+		flagCleanConditionally,
+		0,
+	}
+	var best []para
+	bestLen := -1
+	for i, f := range attempts {
+		if i > 0 {
+			var err error
+			if root, err = parse(text, sel); err != nil {
+				break
+			}
+		}
+		paras := bodyFromTree(root, f, title)
+		l := parasLen(paras)
+		if l > bestLen {
+			best, bestLen = paras, l
+		}
+		if l >= minBody {
+			break
+		}
+	}
+	return best
+}
+
+func bodyFromTree(root *html.Node, f flags, title string) []para {
+	clean(root, f)
+	body := findBody(root)
+	st := make(map[*html.Node]*stats, 1024)
+	measure(root, st)
+	s := &scorer{f: f, st: st, scores: make(map[*html.Node]float64, 256)}
+	s.score(body)
+	nodes := s.pick(body)
+	return emitWith(nodes, f, st, title)
+}
+
+// emitNodes renders user-selected nodes: they are cleaned of non-text
+// elements but not second-guessed by the class/id heuristics.
+func emitNodes(nodes []*html.Node, f flags, title string) []para {
+	st := make(map[*html.Node]*stats, 256)
+	for _, n := range nodes {
+		clean(n, 0)
+		measure(n, st)
+	}
+	return emitWith(nodes, f, st, title)
+}
+
+func emitWith(nodes []*html.Node, f flags, st map[*html.Node]*stats, title string) []para {
+	e := &emitter{f: f, st: st}
+	for _, n := range nodes {
+		if s := st[n]; s != nil {
+			e.total += s.text
+		}
+	}
+	for _, n := range nodes {
+		e.walk(n)
+		e.flush()
+	}
+	out := e.paras[:0]
+	for _, p := range e.paras {
+		if keepPara(p, title) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parasLen(ps []para) int {
+	n := 0
+	for _, p := range ps {
+		n += len(p.text)
+	}
+	return n
+}
+
+func joinParas(ps []para) string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(p.text)
+	}
+	return b.String()
+}
+
+// dropMetaParas removes paragraphs that repeat the headline or byline
+// found in the metadata; templates often print them inside the story
+// container.
+func dropMetaParas(ps []para, a *Article) []para {
+	out := ps[:0]
+	for _, p := range ps {
+		if a.Title != "" && strings.EqualFold(p.text, a.Title) {
+			continue
+		}
+		if a.Byline != "" && runeLen(p.text) < 120 && (strings.EqualFold(p.text, a.Byline) || strings.EqualFold(cleanByline([]string{p.text}), a.Byline)) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
+	host := ""
+	if base != nil {
+		host = base.Hostname()
+	}
+	a.SiteName = collapseSpace(html.UnescapeString(firstNonEmpty(m.get("og:site_name"), m.ld.publisher, m.get("application-name"), m.get("twitter:app:name:iphone"))))
+	if a.SiteName == "" && host != "" {
+		a.SiteName = strings.TrimPrefix(host, "www.")
+	}
+
+	h1 := collapseSpace(m.h1)
+	switch {
+	case m.ld.headline != "":
+		a.Title = collapseSpace(html.UnescapeString(m.ld.headline))
+	case m.get("og:title") != "":
+		a.Title = cleanTitle(m.get("og:title"), a.SiteName, host, h1)
+	case m.get("twitter:title") != "":
+		a.Title = cleanTitle(m.get("twitter:title"), a.SiteName, host, h1)
+	case h1 != "":
+		a.Title = h1
+	default:
+		a.Title = cleanTitle(m.title, a.SiteName, host, "")
+	}
+
+	a.Byline = cleanByline(m.ld.authors)
+	if a.Byline == "" {
+		if v := m.get("author", "article:author", "dc.creator", "sailthru.author", "parsely-author", "byl"); v != "" && !siteLike(v, a.SiteName, host) {
+			a.Byline = cleanByline([]string{v})
+		}
+	}
+	if a.Byline == "" {
+		a.Byline = cleanByline(m.relAuthor)
+	}
+	if a.Byline == "" {
+		for _, b := range m.bylineEls {
+			if a.Byline = cleanByline([]string{b}); a.Byline != "" {
+				break
+			}
+		}
+	}
+
+	for _, v := range []string{
+		m.ld.published,
+		m.get("article:published_time", "og:published_time", "og:article:published_time", "datepublished",
+			"pubdate", "publishdate", "publish-date", "publish_date", "article.published", "dc.date.issued",
+			"dcterms.created", "dc.date", "dcterms.date", "date", "sailthru.date", "parsely-pub-date", "cxenseparse:recs:publishtime"),
+	} {
+		if t := parseDate(v); !t.IsZero() {
+			a.Published = t
+			break
+		}
+	}
+	if a.Published.IsZero() {
+		for _, v := range m.timeEls {
+			if t := parseDate(v); !t.IsZero() {
+				a.Published = t
+				break
+			}
+		}
+	}
+	if a.Published.IsZero() {
+		a.Published = dateFromURL(pageURL)
+	}
+	if a.Published.IsZero() && m.ld.modified != "" {
+		a.Published = parseDate(m.ld.modified)
+	}
+
+	a.CanonicalURL = firstNonEmpty(resolveURL(base, m.canonical), resolveURL(base, m.get("og:url")), resolveURL(base, m.ld.url), pageURL)
+	a.Language = normLang(firstNonEmpty(m.lang, m.get("content-language"), m.get("language"), m.get("dc.language"), m.ld.lang, m.get("og:locale")))
+	a.Image = firstNonEmpty(resolveURL(base, m.get("og:image", "og:image:url", "og:image:secure_url")), resolveURL(base, m.get("twitter:image", "twitter:image:src")), resolveURL(base, m.ld.image))
+}

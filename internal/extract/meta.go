@@ -1,0 +1,708 @@
+package extract
+
+import (
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// pageMeta is everything read from the document before it is cleaned.
+type pageMeta struct {
+	lang      string
+	title     string // <title>
+	h1        string
+	meta      map[string]string // first value of each lower-cased name/property/itemprop
+	canonical string
+	ld        ldInfo
+	relAuthor []string
+	bylineEls []string // text of byline-like elements
+	timeEls   []string // datetime attributes of <time> and itemprop=datePublished
+}
+
+type ldInfo struct {
+	headline  string
+	authors   []string
+	published string
+	modified  string
+	publisher string
+	body      string
+	url       string
+	image     string
+	lang      string
+	found     bool // an article-typed object was found
+}
+
+var (
+	reBylineClass = regexp.MustCompile(`(^|[^a-z])(byline|by-line|author|authors|author-name|writer|contributor|article-author|story-author|reporter)([^a-z]|$)`)
+)
+
+// collectMeta walks the whole document once.
+func collectMeta(root *html.Node) *pageMeta {
+	m := &pageMeta{meta: map[string]string{}}
+	var lds []string
+	var walk func(n *html.Node, inBody bool)
+	walk = func(n *html.Node, inBody bool) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			switch c.DataAtom {
+			case atom.Html:
+				if l := attr(c, "lang"); l != "" {
+					m.lang = l
+				} else if l := attr(c, "xml:lang"); l != "" {
+					m.lang = l
+				}
+			case atom.Body:
+				walk(c, true)
+				continue
+			case atom.Title:
+				if m.title == "" && !inBody {
+					m.title = nodeText(c)
+				}
+				continue
+			case atom.Meta:
+				content := strings.TrimSpace(attr(c, "content"))
+				if content == "" {
+					continue
+				}
+				for _, k := range []string{"property", "name", "itemprop", "http-equiv"} {
+					if key := strings.ToLower(strings.TrimSpace(attr(c, k))); key != "" {
+						if _, ok := m.meta[key]; !ok {
+							m.meta[key] = content
+						}
+					}
+				}
+				continue
+			case atom.Link:
+				rel := strings.ToLower(attr(c, "rel"))
+				if m.canonical == "" && hasToken(rel, "canonical") {
+					m.canonical = strings.TrimSpace(attr(c, "href"))
+				}
+				continue
+			case atom.Script:
+				if strings.Contains(strings.ToLower(attr(c, "type")), "ld+json") && c.FirstChild != nil {
+					lds = append(lds, c.FirstChild.Data)
+				}
+				continue
+			case atom.H1:
+				if m.h1 == "" {
+					m.h1 = nodeText(c)
+				}
+			case atom.Time:
+				if dt := attr(c, "datetime"); dt != "" {
+					m.timeEls = append(m.timeEls, dt)
+				} else if t := nodeText(c); t != "" {
+					m.timeEls = append(m.timeEls, t)
+				}
+			case atom.A:
+				if hasToken(strings.ToLower(attr(c, "rel")), "author") {
+					if t := nodeText(c); t != "" {
+						m.relAuthor = append(m.relAuthor, t)
+					}
+				}
+			}
+			if ip := attr(c, "itemprop"); ip != "" {
+				switch ip {
+				case "datePublished":
+					if v := firstNonEmpty(attr(c, "datetime"), attr(c, "content")); v != "" {
+						m.timeEls = append([]string{v}, m.timeEls...)
+					}
+				case "author":
+					if c.DataAtom != atom.Meta && c.DataAtom != atom.Link && len(m.bylineEls) < 8 {
+						if t := itempropName(c); t != "" {
+							m.relAuthor = append(m.relAuthor, t)
+						}
+					}
+				}
+			}
+			if inBody && len(m.bylineEls) < 8 {
+				if ci := classID(c); ci != "" && reBylineClass.MatchString(ci) {
+					if t := nodeText(c); t != "" && runeLen(t) < 200 {
+						m.bylineEls = append(m.bylineEls, t)
+						continue
+					}
+				}
+			}
+			walk(c, inBody)
+		}
+	}
+	walk(root, false)
+	for _, s := range lds {
+		parseLD(s, &m.ld)
+	}
+	return m
+}
+
+// itempropName returns the text of an itemprop=author element, preferring
+// its nested itemprop=name.
+func itempropName(n *html.Node) string {
+	var name string
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && name == ""; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if attr(c, "itemprop") == "name" {
+				name = firstNonEmpty(attr(c, "content"), nodeText(c))
+				return
+			}
+			walk(c)
+		}
+	}
+	walk(n)
+	if name == "" {
+		name = nodeText(n)
+	}
+	if runeLen(name) > 100 {
+		return ""
+	}
+	return name
+}
+
+func hasToken(list, tok string) bool {
+	for _, f := range strings.Fields(list) {
+		if f == tok {
+			return true
+		}
+	}
+	return false
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (m *pageMeta) get(keys ...string) string {
+	for _, k := range keys {
+		if v := m.meta[k]; v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+var articleTypes = map[string]bool{
+	"article": true, "newsarticle": true, "blogposting": true, "reportagenewsarticle": true,
+	"analysisnewsarticle": true, "opinionnewsarticle": true, "reviewnewsarticle": true,
+	"backgroundnewsarticle": true, "scholarlyarticle": true, "techarticle": true,
+	"socialmediaposting": true, "liveblogposting": true, "report": true, "posting": true,
+	"review": true, "creativework": true, "advertisercontentarticle": true, "satiricalarticle": true,
+	"medicalscholarlyarticle": true, "discussionforumposting": true, "recipe": true, "videoobject": false,
+}
+
+func parseLD(src string, info *ldInfo) {
+	src = strings.TrimSpace(src)
+	// Some CMSs wrap JSON-LD in HTML comments or CDATA markers.
+	src = strings.TrimPrefix(src, "<!--")
+	src = strings.TrimSuffix(src, "-->")
+	src = strings.TrimPrefix(strings.TrimSpace(src), "//<![CDATA[")
+	src = strings.TrimSuffix(strings.TrimSpace(src), "//]]>")
+	var v any
+	if err := json.Unmarshal([]byte(src), &v); err != nil {
+		return
+	}
+	var pages []map[string]any
+	var visit func(v any, depth int)
+	visit = func(v any, depth int) {
+		if depth > 6 {
+			return
+		}
+		switch t := v.(type) {
+		case []any:
+			for _, e := range t {
+				visit(e, depth+1)
+			}
+		case map[string]any:
+			if g, ok := t["@graph"]; ok {
+				visit(g, depth+1)
+			}
+			typ := ldTypes(t["@type"])
+			isArticle := false
+			for _, ty := range typ {
+				if articleTypes[ty] || strings.HasSuffix(ty, "article") {
+					isArticle = true
+				}
+				if ty == "webpage" || ty == "itempage" {
+					pages = append(pages, t)
+				}
+			}
+			if isArticle && !info.found {
+				info.found = true
+				fillLD(t, info)
+			}
+			if me, ok := t["mainEntity"]; ok && !info.found {
+				visit(me, depth+1)
+			}
+		}
+	}
+	visit(v, 0)
+	if !info.found {
+		for _, p := range pages {
+			// A WebPage object still carries dates and authors.
+			var tmp ldInfo
+			fillLD(p, &tmp)
+			if info.published == "" {
+				info.published = tmp.published
+			}
+			if len(info.authors) == 0 {
+				info.authors = tmp.authors
+			}
+			if info.publisher == "" {
+				info.publisher = tmp.publisher
+			}
+			if info.lang == "" {
+				info.lang = tmp.lang
+			}
+		}
+	}
+}
+
+func ldTypes(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{strings.ToLower(t)}
+	case []any:
+		var out []string
+		for _, e := range t {
+			if s, ok := e.(string); ok {
+				out = append(out, strings.ToLower(s))
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func fillLD(t map[string]any, info *ldInfo) {
+	info.headline = firstNonEmpty(ldString(t["headline"]), ldString(t["name"]))
+	info.published = firstNonEmpty(ldString(t["datePublished"]), ldString(t["dateCreated"]))
+	info.modified = ldString(t["dateModified"])
+	info.body = ldString(t["articleBody"])
+	info.url = firstNonEmpty(ldString(t["url"]), ldURL(t["mainEntityOfPage"]))
+	info.image = ldURL(t["image"])
+	info.lang = ldString(t["inLanguage"])
+	if p, ok := t["publisher"]; ok {
+		info.publisher = ldName(p)
+	}
+	info.authors = nil
+	var persons, others []string
+	collect := func(a any) {
+		switch at := a.(type) {
+		case string:
+			persons = append(persons, at)
+		case map[string]any:
+			name := ldString(at["name"])
+			if name == "" {
+				return
+			}
+			types := ldTypes(at["@type"])
+			if len(types) > 0 && types[0] == "organization" || len(types) > 0 && types[0] == "newsmediaorganization" {
+				others = append(others, name)
+			} else {
+				persons = append(persons, name)
+			}
+		}
+	}
+	for _, key := range []string{"author", "creator"} {
+		switch a := t[key].(type) {
+		case []any:
+			for _, e := range a {
+				collect(e)
+			}
+		case nil:
+		default:
+			collect(a)
+		}
+		if len(persons) > 0 {
+			break
+		}
+	}
+	if len(persons) == 0 {
+		persons = others
+	}
+	info.authors = persons
+}
+
+func ldString(v any) string {
+	switch t := v.(type) {
+	case string:
+		return strings.TrimSpace(t)
+	case []any:
+		for _, e := range t {
+			if s := ldString(e); s != "" {
+				return s
+			}
+		}
+	case map[string]any:
+		if s, ok := t["@value"].(string); ok {
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
+}
+
+func ldURL(v any) string {
+	switch t := v.(type) {
+	case string:
+		return strings.TrimSpace(t)
+	case []any:
+		for _, e := range t {
+			if s := ldURL(e); s != "" {
+				return s
+			}
+		}
+	case map[string]any:
+		return firstNonEmpty(ldString(t["url"]), ldString(t["@id"]), ldString(t["contentUrl"]))
+	}
+	return ""
+}
+
+func ldName(v any) string {
+	switch t := v.(type) {
+	case string:
+		return strings.TrimSpace(t)
+	case []any:
+		for _, e := range t {
+			if s := ldName(e); s != "" {
+				return s
+			}
+		}
+	case map[string]any:
+		return ldString(t["name"])
+	}
+	return ""
+}
+
+// ---- title ----
+
+var titleSeps = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " // ", " « ", " » ", ": "}
+
+// cleanTitle strips a site-name suffix or prefix from a page title.
+func cleanTitle(title, site, host, h1 string) string {
+	title = collapseSpace(html.UnescapeString(title))
+	if title == "" {
+		return ""
+	}
+	if h1 != "" && h1 != title && strings.HasPrefix(title, h1) {
+		return h1
+	}
+	for _, sep := range titleSeps {
+		i := strings.LastIndex(title, sep)
+		if i <= 0 {
+			continue
+		}
+		head, tail := strings.TrimSpace(title[:i]), strings.TrimSpace(title[i+len(sep):])
+		if siteLike(tail, site, host) {
+			return cleanTitle(head, site, host, h1)
+		}
+		j := strings.Index(title, sep)
+		head2, tail2 := strings.TrimSpace(title[:j]), strings.TrimSpace(title[j+len(sep):])
+		if siteLike(head2, site, host) {
+			return cleanTitle(tail2, site, host, h1)
+		}
+	}
+	return title
+}
+
+func squash(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127 {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func siteLike(part, site, host string) bool {
+	p := squash(part)
+	if p == "" {
+		return false
+	}
+	if s := squash(site); s != "" && (p == s || strings.Contains(p, s) && runeLen(p) < runeLen(s)+12 || strings.Contains(s, p)) {
+		return true
+	}
+	if host != "" {
+		h := strings.TrimPrefix(strings.ToLower(host), "www.")
+		label := h
+		if i := strings.Index(h, "."); i > 0 {
+			label = h[:i]
+		}
+		hs := squash(h)
+		if p == hs || p == squash(label) || strings.HasPrefix(p, squash(label)) && len(p) < len(label)+8 && len(label) >= 3 {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- byline ----
+
+var (
+	reByPrefix = regexp.MustCompile(`(?i)^\s*(written\s+)?(by|from|von|par|por|di|door|av)\s*:?\s+`)
+	reNotName  = regexp.MustCompile(`(?i)\b(staff|updated|published|posted|editor|editors|editorial|team|desk|news|service|reporter|reporters|correspondent|contributor|contributing|writer|writers|associated press|press|wire|agency|agencies|newsroom|admin|administrator|guest|opinion|columnist|photographer|photos?|video|min(ute)?s?|read|ago|am|pm|gmt|utc|est|edt|pst|pdt|cet|bst|today|yesterday|follow|twitter|email|facebook|more|view|all|posts|articles|share|comments?|image|credit|copyright|http|www|about|the)\b|\d|@|https?:|[|/\\<>{}\[\]#=+*]`)
+	reNameSplit = regexp.MustCompile(`\s*(,|;|\band\b|&|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\bog\b|\boch\b| \| |·|•)\s*`)
+)
+
+// cleanByline reduces a raw byline to people's names joined as "A, B and C".
+func cleanByline(raw []string) string {
+	var names []string
+	seen := map[string]bool{}
+	for _, r := range raw {
+		r = collapseSpace(html.UnescapeString(r))
+		if r == "" || strings.HasPrefix(strings.ToLower(r), "http") {
+			continue
+		}
+		r = reByPrefix.ReplaceAllString(r, "")
+		// "Jane Doe, Staff Writer" / "Jane Doe - Reuters": the tail is
+		// a role or an organisation, dropped by the name filter below.
+		for _, part := range reNameSplit.Split(r, -1) {
+			part = strings.Trim(part, " .:-–—()")
+			part = reByPrefix.ReplaceAllString(part, "")
+			if !isPersonName(part) {
+				continue
+			}
+			key := strings.ToLower(part)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			names = append(names, part)
+		}
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+func isPersonName(s string) bool {
+	if s == "" || runeLen(s) > 50 || reNotName.MatchString(s) {
+		return false
+	}
+	words := strings.Fields(s)
+	if len(words) < 1 || len(words) > 5 {
+		return false
+	}
+	if len(words) == 1 {
+		// A lone word is a name only if it is not an all-caps acronym
+		// (agency names such as AP, AFP, CNN).
+		w := words[0]
+		if strings.ToUpper(w) == w && runeLen(w) <= 5 {
+			return false
+		}
+		if runeLen(w) < 3 {
+			return false
+		}
+	}
+	upper := 0
+	for _, w := range words {
+		r := []rune(w)[0]
+		if r >= 'A' && r <= 'Z' || r > 127 && strings.ToUpper(string(r)) == string(r) && strings.ToLower(string(r)) != string(r) {
+			upper++
+		} else if r > 127 && strings.ToUpper(string(r)) == strings.ToLower(string(r)) {
+			upper++ // scripts without case
+		}
+	}
+	// Allow lower-case particles such as "van", "de", "bin".
+	return upper*2 >= len(words) && upper >= 1
+}
+
+// ---- dates ----
+
+var reURLDate = regexp.MustCompile(`/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|-|$)|/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])/`)
+
+func dateFromURL(u string) time.Time {
+	m := reURLDate.FindStringSubmatch(u)
+	if m == nil {
+		return time.Time{}
+	}
+	y, mo, d := m[1], m[2], m[3]
+	if y == "" {
+		y, mo, d = m[4], m[5], m[6]
+	}
+	t, err := time.Parse("2006-1-2", y+"-"+strings.TrimPrefix(mo, "0")+"-"+strings.TrimPrefix(d, "0"))
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+var isoLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05Z0700",
+	"2006-01-02T15:04:05.999999999Z0700",
+	"2006-01-02T15:04Z07:00",
+	"2006-01-02T15:04Z0700",
+	"2006-01-02T15:04:05",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02T15:04",
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02 15:04:05 Z0700",
+	"2006-01-02 15:04:05 -07:00",
+	"2006-01-02 15:04:05Z0700",
+	"2006-01-02 15:04:05 MST",
+	"2006-01-02 15:04:05",
+	"2006-01-02 15:04",
+	"2006-01-02",
+	"2006/01/02 15:04:05",
+	"2006/01/02",
+	"20060102T150405Z0700",
+	"20060102150405",
+	"20060102",
+}
+
+var humanLayouts = []string{
+	time.RFC1123Z,
+	time.RFC1123,
+	"Mon, 2 Jan 2006 15:04:05 -0700",
+	"Mon, 2 Jan 2006 15:04:05 MST",
+	"Mon, 02 Jan 2006 15:04 -0700",
+	"Mon Jan 2 15:04:05 MST 2006",
+	"Mon Jan 2 15:04:05 -0700 2006",
+	"January 2, 2006 3:04 PM MST",
+	"January 2, 2006 3:04 PM",
+	"January 2, 2006 3:04PM",
+	"January 2, 2006, 3:04 PM",
+	"January 2, 2006",
+	"Jan 2, 2006 3:04 PM MST",
+	"Jan 2, 2006 3:04 PM",
+	"Jan 2, 2006",
+	"2 January 2006 15:04",
+	"2 January 2006",
+	"2 Jan 2006 15:04",
+	"2 Jan 2006",
+	"Monday, January 2, 2006",
+	"Monday, 2 January 2006",
+	"02.01.2006 15:04",
+	"02.01.2006",
+	"2.1.2006",
+}
+
+// tzAbbrev maps common news-site time zone abbreviations to offsets, since
+// time.Parse gives unknown abbreviations a zero offset.
+var tzAbbrev = map[string]int{
+	"UTC": 0, "GMT": 0, "Z": 0, "BST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3,
+	"EST": -5, "EDT": -4, "ET": -5, "CST": -6, "CDT": -5, "CT": -6, "MST": -7, "MDT": -6,
+	"MT": -7, "PST": -8, "PDT": -7, "PT": -8, "IST": 5, "JST": 9, "KST": 9, "AEST": 10,
+	"AEDT": 11, "HKT": 8, "SGT": 8, "MSK": 3,
+}
+
+var (
+	reOrdinal   = regexp.MustCompile(`(\d)(st|nd|rd|th)\b`)
+	reTZSuffix  = regexp.MustCompile(`\s+\(?([A-Z]{1,4})\)?$`)
+	reAMPM      = regexp.MustCompile(`(?i)\s*([ap])\.?m\.?\b`)
+	reMonthAbbr = regexp.MustCompile(`\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.`)
+	reDateLead  = regexp.MustCompile(`(?i)^(published|posted|updated|last updated|created|date|on)\s*:?\s*`)
+)
+
+// parseDate understands ISO 8601 variants and the common English formats
+// news pages print. The zero time means "not a date".
+func parseDate(s string) time.Time {
+	s = collapseSpace(s)
+	if s == "" || runeLen(s) > 80 {
+		return time.Time{}
+	}
+	s = reDateLead.ReplaceAllString(s, "")
+	for _, l := range isoLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return sane(t)
+		}
+	}
+	// Human formats: normalise ordinals, "Sept.", "a.m." and time zones.
+	h := reOrdinal.ReplaceAllString(s, "$1")
+	h = strings.ReplaceAll(h, " at ", " ")
+	h = strings.ReplaceAll(h, "Sept", "Sep")
+	h = reMonthAbbr.ReplaceAllString(h, "$1")
+	h = reAMPM.ReplaceAllStringFunc(h, func(m string) string {
+		if strings.ContainsAny(strings.ToLower(m), "a") {
+			return " AM"
+		}
+		return " PM"
+	})
+	h = strings.TrimSpace(strings.Trim(h, "|,"))
+	offset, hasTZ := 0, false
+	if m := reTZSuffix.FindStringSubmatch(h); m != nil {
+		if off, ok := tzAbbrev[m[1]]; ok {
+			offset, hasTZ = off, true
+			h = strings.TrimSpace(h[:len(h)-len(m[0])])
+		}
+	}
+	h = strings.TrimSpace(strings.TrimRight(h, ","))
+	for _, l := range humanLayouts {
+		t, err := time.Parse(l, h)
+		if err != nil {
+			continue
+		}
+		if hasTZ {
+			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.FixedZone(tzName(offset), offset*3600))
+		}
+		return sane(t)
+	}
+	return time.Time{}
+}
+
+func tzName(offset int) string {
+	if offset == 0 {
+		return "UTC"
+	}
+	return ""
+}
+
+// sane rejects dates no news page can have.
+func sane(t time.Time) time.Time {
+	if t.Year() < 1990 || t.Year() > 2100 {
+		return time.Time{}
+	}
+	return t
+}
+
+// ---- URLs ----
+
+func resolveURL(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	if !u.IsAbs() {
+		if strings.HasPrefix(ref, "//") {
+			return "https:" + ref
+		}
+		return ""
+	}
+	return u.String()
+}
+
+func normLang(l string) string {
+	l = strings.TrimSpace(l)
+	if i := strings.IndexAny(l, ",; "); i >= 0 {
+		l = l[:i]
+	}
+	l = strings.ReplaceAll(l, "_", "-")
+	if len(l) > 35 {
+		return ""
+	}
+	return l
+}
