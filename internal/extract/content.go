@@ -40,7 +40,7 @@ var (
 	// Class/id hints for sub-blocks of a story container that are not story
 	// text. Applied only to blocks that are small next to the container.
 	reBoilerBlock = regexp.MustCompile(`(^|[^a-z])(ad|ads|advert|advertisement|adslot|adunit|dfp|share|sharing|social|sociallinks|newsletter|signup|sign-up|subscribe|subscription|related|recirc|recommend|recommended|promo|sponsor|sponsored|caption|credit|credits|byline|author|authors|dateline|timestamp|date|time|published|updated|meta|tags|tag-list|topics|breadcrumb|breadcrumbs|toolbar|tools|print|comments?|disqus|outbrain|taboola|more|read-more|readmore|most-popular|popular|trending|nav|navigation|menu|sidebar|rail|widget|inline-cta|cta|embed|video|player|gallery|slideshow|photo|image|img|figure|media|copyright|disclaimer|correction|bio|author-bio|hidden|visually-hidden|sr-only|screen-reader|skip|modal|overlay|cookie|consent|paywall|offer|upsell|banner|footer|header|title|headline|kicker|eyebrow|label)([^a-z]|$)`)
-	rePunctEnd = regexp.MustCompile(`[.!?。！？…"”’»)]\s*$`)
+	rePunctEnd    = regexp.MustCompile(`[.!?。！？…"”’»)]\s*$`)
 )
 
 // stripAlways are elements whose content is never story text.

@@ -451,8 +451,8 @@ func siteLike(part, site, host string) bool {
 // ---- byline ----
 
 var (
-	reByPrefix = regexp.MustCompile(`(?i)^\s*(written\s+)?(by|from|von|par|por|di|door|av)\s*:?\s+`)
-	reNotName  = regexp.MustCompile(`(?i)\b(staff|updated|published|posted|editor|editors|editorial|team|desk|news|service|reporter|reporters|correspondent|contributor|contributing|writer|writers|associated press|press|wire|agency|agencies|newsroom|admin|administrator|guest|opinion|columnist|photographer|photos?|video|min(ute)?s?|read|ago|am|pm|gmt|utc|est|edt|pst|pdt|cet|bst|today|yesterday|follow|twitter|email|facebook|more|view|all|posts|articles|share|comments?|image|credit|copyright|http|www|about|the)\b|\d|@|https?:|[|/\\<>{}\[\]#=+*]`)
+	reByPrefix  = regexp.MustCompile(`(?i)^\s*(written\s+)?(by|from|von|par|por|di|door|av)\s*:?\s+`)
+	reNotName   = regexp.MustCompile(`(?i)\b(staff|updated|published|posted|editor|editors|editorial|team|desk|news|service|reporter|reporters|correspondent|contributor|contributing|writer|writers|associated press|press|wire|agency|agencies|newsroom|admin|administrator|guest|opinion|columnist|photographer|photos?|video|min(ute)?s?|read|ago|am|pm|gmt|utc|est|edt|pst|pdt|cet|bst|today|yesterday|follow|twitter|email|facebook|more|view|all|posts|articles|share|comments?|image|credit|copyright|http|www|about|the)\b|\d|@|https?:|[|/\\<>{}\[\]#=+*]`)
 	reNameSplit = regexp.MustCompile(`\s*(,|;|\band\b|&|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\bog\b|\boch\b| \| |·|•)\s*`)
 )
 
