@@ -44,7 +44,7 @@ type Fetch struct {
 	AllowPrivate   bool          `yaml:"allow_private"`
 	Timeout        time.Duration `yaml:"timeout"`
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
-	MaxBodyBytes   int64         `yaml:"max_body_bytes"`
+	MaxBodyBytes   Size          `yaml:"max_body_bytes"`
 	Workers        int           `yaml:"workers"`
 	PerHost        int           `yaml:"per_host"`
 	UserAgent      string        `yaml:"user_agent"`
@@ -246,6 +246,19 @@ func (s *Settings) Set(key, value string) error {
 	default:
 		return fmt.Errorf("%s: unsupported setting type %s", key, f.Type())
 	}
+	return nil
+}
+
+// Size is a byte count written as 10485760 or 10MB.
+type Size int64
+
+// UnmarshalYAML accepts a plain number or one with a KB/MB/GB suffix.
+func (s *Size) UnmarshalYAML(n *yaml.Node) error {
+	v, err := parseSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*s = Size(v)
 	return nil
 }
 

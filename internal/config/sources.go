@@ -106,7 +106,8 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseDuration(n.Value)
 	if err != nil {
-		return err
+		// A TypeError lets the decoder carry on and report every problem.
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
 	}
 	*d = Duration(v)
 	return nil
@@ -215,14 +216,13 @@ func ParseSources(data []byte) (*SourcesFile, error) {
 	var f SourcesFile
 	if err := root.Decode(&f); err != nil {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			for _, m := range te.Errors {
-				v.add(yamlErrLine(errors.New(m)), "", "%s", m)
-			}
-		} else {
+		if !errors.As(err, &te) {
 			v.add(0, "", "%s", err.Error())
+			return nil, v.err()
 		}
-		return nil, v.err()
+		for _, m := range te.Errors {
+			v.add(yamlErrLine(errors.New(m)), "", "%s", linePrefixRe.ReplaceAllString(m, ""))
+		}
 	}
 	v.checkSemantics(&root, &f)
 	if len(v.problems) > 0 {
@@ -242,7 +242,10 @@ func (f *SourcesFile) Validate() error {
 	return err
 }
 
-var lineRe = regexp.MustCompile(`line (\d+)`)
+var (
+	lineRe       = regexp.MustCompile(`line (\d+)`)
+	linePrefixRe = regexp.MustCompile(`^line \d+: `)
+)
 
 func yamlErrLine(err error) int {
 	m := lineRe.FindStringSubmatch(err.Error())

@@ -1,0 +1,65 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSettingsLayering(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "clipsheet.yaml")
+	err := os.WriteFile(path, []byte("addr: :9000\nfetch:\n  timeout: 5s\n  allow_private: false\n  max_body_bytes: 1MB\nexcerpt:\n  max_chars: 900\n"), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadSettings(path, true, []string{"CLIPSHEET_FETCH_ALLOW_PRIVATE=true", "CLIPSHEET_EXCERPT_MAX_CHARS=1200", "HOME=/root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Addr != ":9000" || s.Fetch.Timeout != 5*time.Second || s.Fetch.MaxBodyBytes != 1<<20 {
+		t.Errorf("file values not applied: %+v", s)
+	}
+	if !s.Fetch.AllowPrivate || s.Excerpt.MaxChars != 1200 {
+		t.Errorf("environment did not override the file: %+v", s)
+	}
+	if s.DataDir != "./data" || s.Fetch.PerHost != 2 {
+		t.Errorf("defaults lost: %+v", s)
+	}
+	if err := s.Set("fetch.allow_private", "false"); err != nil || s.Fetch.AllowPrivate {
+		t.Errorf("Set did not override: %v", err)
+	}
+}
+
+func TestSettingsErrors(t *testing.T) {
+	if _, err := LoadSettings(filepath.Join(t.TempDir(), "missing.yaml"), false, nil); err != nil {
+		t.Errorf("missing optional file: %v", err)
+	}
+	if _, err := LoadSettings(filepath.Join(t.TempDir(), "missing.yaml"), true, nil); err == nil {
+		t.Error("missing required file accepted")
+	}
+	_, err := LoadSettings("", false, []string{"CLIPSHEET_FETCH_ALOW_PRIVATE=1"})
+	if err == nil || !strings.Contains(err.Error(), "unknown setting CLIPSHEET_FETCH_ALOW_PRIVATE") {
+		t.Errorf("typo in env var: %v", err)
+	}
+	_, err = LoadSettings("", false, []string{"CLIPSHEET_FETCH_TIMEOUT=soon"})
+	if err == nil || !strings.Contains(err.Error(), "fetch.timeout") {
+		t.Errorf("bad duration: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("fetch:\n  alow_private: true\n"), 0o600)
+	if _, err := LoadSettings(path, true, nil); err == nil || !strings.Contains(err.Error(), "alow_private") {
+		t.Errorf("unknown key in file: %v", err)
+	}
+}
+
+func TestEnvNames(t *testing.T) {
+	names := strings.Join(EnvNames(), " ")
+	for _, want := range []string{"CLIPSHEET_FETCH_ALLOW_PRIVATE", "CLIPSHEET_BRIEFING_PUBLIC", "CLIPSHEET_EXCERPT_MAX_CHARS", "CLIPSHEET_DATA_DIR"} {
+		if !strings.Contains(names, want) {
+			t.Errorf("missing %s in %s", want, names)
+		}
+	}
+}
