@@ -1,0 +1,234 @@
+// Package curate holds the desk's domain operations: the queue, decisions,
+// edits, and building the briefing from approved items.
+package curate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/clipsheet/clipsheet/internal/model"
+	"github.com/clipsheet/clipsheet/internal/store"
+)
+
+// ErrInvalid marks an edit or decision the desk refuses.
+var ErrInvalid = errors.New("invalid")
+
+// Desk is the curation workflow over a store.
+type Desk struct {
+	store store.Store
+	now   func() time.Time
+}
+
+// NewDesk returns a desk over st.
+func NewDesk(st store.Store) *Desk {
+	return &Desk{store: st, now: time.Now}
+}
+
+// Queue lists queued items, newest first.
+func (d *Desk) Queue(ctx context.Context, f store.ItemFilter) ([]*model.Item, error) {
+	f.Status = model.StatusQueued
+	return d.store.ListItems(ctx, f)
+}
+
+// Items lists items with any filter.
+func (d *Desk) Items(ctx context.Context, f store.ItemFilter) ([]*model.Item, error) {
+	return d.store.ListItems(ctx, f)
+}
+
+// Item returns one item.
+func (d *Desk) Item(ctx context.Context, id string) (*model.Item, error) {
+	return d.store.GetItem(ctx, id)
+}
+
+// Counts returns the number of items per status.
+func (d *Desk) Counts(ctx context.Context) (map[model.Status]int, error) {
+	return d.store.CountItems(ctx)
+}
+
+// Decide sets an item's status, recording who decided and when.
+func (d *Desk) Decide(ctx context.Context, id string, status model.Status, by string) (*model.Item, error) {
+	if !status.Valid() {
+		return nil, fmt.Errorf("decide %s: %w: unknown status %q", id, ErrInvalid, status)
+	}
+	return d.store.UpdateItem(ctx, id, func(it *model.Item) error {
+		it.Status = status
+		it.DecidedAt = d.now().UTC()
+		it.DecidedBy = by
+		it.UpdatedAt = it.DecidedAt
+		return nil
+	})
+}
+
+// Approve puts an item on the briefing.
+func (d *Desk) Approve(ctx context.Context, id, by string) (*model.Item, error) {
+	return d.Decide(ctx, id, model.StatusApproved, by)
+}
+
+// Reject keeps an item off the briefing.
+func (d *Desk) Reject(ctx context.Context, id, by string) (*model.Item, error) {
+	return d.Decide(ctx, id, model.StatusRejected, by)
+}
+
+// Edit is a curator's change to an item; nil fields stay as they are.
+type Edit struct {
+	Title   *string
+	Lead    *string
+	Byline  *string
+	Section *string
+	Tags    *[]string
+	Note    *string
+}
+
+// Limits on edited fields; generous, but they keep a paste accident from
+// putting a whole article on the briefing.
+const (
+	MaxTitleChars = 400
+	MaxLeadChars  = 5000
+	MaxNoteChars  = 2000
+)
+
+// Apply validates and applies an edit. sections, when non-nil, lists the
+// sections an item may be filed under.
+func (d *Desk) Apply(ctx context.Context, id string, e Edit, by string, sections []string) (*model.Item, error) {
+	if err := e.validate(sections); err != nil {
+		return nil, fmt.Errorf("edit %s: %w", id, err)
+	}
+	return d.store.UpdateItem(ctx, id, func(it *model.Item) error {
+		if e.Title != nil {
+			it.Title = cleanLine(*e.Title)
+		}
+		if e.Lead != nil {
+			it.Lead = strings.TrimSpace(*e.Lead)
+		}
+		if e.Byline != nil {
+			it.Byline = cleanLine(*e.Byline)
+		}
+		if e.Section != nil {
+			it.Section = *e.Section
+		}
+		if e.Tags != nil {
+			it.Tags = cleanTags(*e.Tags)
+		}
+		if e.Note != nil {
+			it.Note = strings.TrimSpace(*e.Note)
+		}
+		it.EditedBy = by
+		it.UpdatedAt = d.now().UTC()
+		return nil
+	})
+}
+
+func (e Edit) validate(sections []string) error {
+	if e.Title != nil {
+		t := cleanLine(*e.Title)
+		if t == "" {
+			return fmt.Errorf("%w: headline cannot be empty", ErrInvalid)
+		}
+		if utf8.RuneCountInString(t) > MaxTitleChars {
+			return fmt.Errorf("%w: headline longer than %d characters", ErrInvalid, MaxTitleChars)
+		}
+	}
+	if e.Lead != nil && utf8.RuneCountInString(*e.Lead) > MaxLeadChars {
+		return fmt.Errorf("%w: excerpt longer than %d characters", ErrInvalid, MaxLeadChars)
+	}
+	if e.Note != nil && utf8.RuneCountInString(*e.Note) > MaxNoteChars {
+		return fmt.Errorf("%w: note longer than %d characters", ErrInvalid, MaxNoteChars)
+	}
+	if e.Section != nil && sections != nil && *e.Section != "" {
+		found := false
+		for _, s := range sections {
+			if s == *e.Section {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("%w: unknown section %q", ErrInvalid, *e.Section)
+		}
+	}
+	return nil
+}
+
+func cleanLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func cleanTags(tags []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range tags {
+		t = strings.ToLower(cleanLine(t))
+		if t != "" && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Section is one heading of the briefing with its items.
+type Section struct {
+	Name  string
+	Items []*model.Item
+}
+
+// Briefing is the readers' page: approved items grouped by section.
+type Briefing struct {
+	Generated time.Time
+	Sections  []Section
+	Total     int
+}
+
+// DefaultBriefingWindow is how far back approved items stay on the briefing.
+const DefaultBriefingWindow = 48 * time.Hour
+
+// Briefing groups approved items decided within window (0: default) by
+// section, in the configured section order; items filed under a section not
+// in the list come last under their own heading, and items with no section
+// under "Other".
+func (d *Desk) Briefing(ctx context.Context, sections []string, window time.Duration) (*Briefing, error) {
+	if window <= 0 {
+		window = DefaultBriefingWindow
+	}
+	now := d.now()
+	items, err := d.store.ListItems(ctx, store.ItemFilter{Status: model.StatusApproved})
+	if err != nil {
+		return nil, fmt.Errorf("briefing: %w", err)
+	}
+	bySection := map[string][]*model.Item{}
+	var extra []string
+	known := map[string]bool{}
+	for _, s := range sections {
+		known[s] = true
+	}
+	total := 0
+	for _, it := range items {
+		decided := it.DecidedAt
+		if decided.IsZero() {
+			decided = it.FetchedAt
+		}
+		if now.Sub(decided) > window {
+			continue
+		}
+		name := it.Section
+		if name == "" {
+			name = "Other"
+		}
+		if !known[name] && bySection[name] == nil {
+			extra = append(extra, name)
+		}
+		bySection[name] = append(bySection[name], it)
+		total++
+	}
+	b := &Briefing{Generated: now, Total: total}
+	for _, name := range append(append([]string{}, sections...), extra...) {
+		if len(bySection[name]) > 0 {
+			b.Sections = append(b.Sections, Section{Name: name, Items: bySection[name]})
+		}
+	}
+	return b, nil
+}

@@ -1,0 +1,111 @@
+package curate
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clipsheet/clipsheet/internal/model"
+	"github.com/clipsheet/clipsheet/internal/store"
+)
+
+func newDesk(t *testing.T) (*Desk, *store.Bolt) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return NewDesk(st), st
+}
+
+func add(t *testing.T, st store.Store, url, section string) *model.Item {
+	t.Helper()
+	it := model.NewItem(model.Extraction{URL: url, Title: "Title " + url, Lead: "Lead."}, "src", section, time.Now().UTC())
+	if _, err := st.AddItem(context.Background(), it); err != nil {
+		t.Fatal(err)
+	}
+	return it
+}
+
+func TestEditKeepsOriginalAndValidates(t *testing.T) {
+	d, st := newDesk(t)
+	ctx := context.Background()
+	it := add(t, st, "https://example.com/1", "Cyber")
+	title, lead, sec := "  New   headline ", "Trimmed lead.", "Public health"
+	tags := []string{"Flood", "flood", " ", "Heat"}
+	got, err := d.Apply(ctx, it.ID, Edit{Title: &title, Lead: &lead, Section: &sec, Tags: &tags}, "ann", []string{"Cyber", "Public health"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Title != "New headline" || got.Lead != lead || got.Section != sec || got.EditedBy != "ann" {
+		t.Errorf("edit not applied: %+v", got)
+	}
+	if strings.Join(got.Tags, ",") != "flood,heat" {
+		t.Errorf("tags %v", got.Tags)
+	}
+	if got.Original.Title != it.Title || !got.Edited() {
+		t.Errorf("original lost: %+v", got.Original)
+	}
+	empty := "  "
+	if _, err := d.Apply(ctx, it.ID, Edit{Title: &empty}, "ann", nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("empty headline: %v", err)
+	}
+	bad := "Sports"
+	if _, err := d.Apply(ctx, it.ID, Edit{Section: &bad}, "ann", []string{"Cyber"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown section: %v", err)
+	}
+	long := strings.Repeat("x", MaxLeadChars+1)
+	if _, err := d.Apply(ctx, it.ID, Edit{Lead: &long}, "ann", nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("long lead: %v", err)
+	}
+	if _, err := d.Apply(ctx, "missing", Edit{Lead: &lead}, "ann", nil); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("missing item: %v", err)
+	}
+}
+
+func TestBriefingGroupsApprovedBySectionOrder(t *testing.T) {
+	d, st := newDesk(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	d.now = func() time.Time { return now }
+	a := add(t, st, "https://example.com/a", "Cyber")
+	b := add(t, st, "https://example.com/b", "Top stories")
+	c := add(t, st, "https://example.com/c", "")
+	add(t, st, "https://example.com/queued", "Cyber")
+	r := add(t, st, "https://example.com/rejected", "Cyber")
+	old := add(t, st, "https://example.com/old", "Cyber")
+	for _, it := range []*model.Item{a, b, c} {
+		if _, err := d.Approve(ctx, it.ID, "ann"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Reject(ctx, r.ID, "ann")
+	d.now = func() time.Time { return now.Add(-72 * time.Hour) }
+	d.Approve(ctx, old.ID, "ann")
+	d.now = func() time.Time { return now }
+
+	br, err := d.Briefing(ctx, []string{"Top stories", "Cyber"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range br.Sections {
+		names = append(names, s.Name)
+		for _, it := range s.Items {
+			if it.Status != model.StatusApproved || it.ID == old.ID {
+				t.Errorf("item %s (%s) should not be on the briefing", it.URL, it.Status)
+			}
+		}
+	}
+	if strings.Join(names, "|") != "Top stories|Cyber|Other" || br.Total != 3 {
+		t.Errorf("sections %v total %d", names, br.Total)
+	}
+	got, _ := d.Item(ctx, a.ID)
+	if got.DecidedBy != "ann" || !got.DecidedAt.Equal(now) {
+		t.Errorf("decision not recorded: %+v", got)
+	}
+}

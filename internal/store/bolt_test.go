@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/clipsheet/clipsheet/internal/model"
+)
+
+func openTemp(t *testing.T) (*Bolt, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "data", "clipsheet.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func item(url string, published time.Time) *model.Item {
+	return model.NewItem(model.Extraction{URL: url, Title: "T " + url, Published: published}, "src", "Top", time.Now().UTC())
+}
+
+func TestAddItemDeduplicates(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	it := item("https://example.com/a?utm_source=x", time.Time{})
+	created, err := s.AddItem(ctx, it)
+	if err != nil || !created {
+		t.Fatalf("first add: %v %v", created, err)
+	}
+	again := item("https://EXAMPLE.com/a#frag", time.Time{})
+	again.Title = "changed"
+	created, err = s.AddItem(ctx, again)
+	if err != nil || created {
+		t.Fatalf("second add should be a no-op: %v %v", created, err)
+	}
+	got, err := s.GetItem(ctx, it.ID)
+	if err != nil || got.Title != it.Title {
+		t.Fatalf("existing item changed: %+v %v", got, err)
+	}
+	items, _ := s.ListItems(ctx, ItemFilter{})
+	if len(items) != 1 {
+		t.Fatalf("want 1 item, got %d", len(items))
+	}
+}
+
+func TestConcurrentAddsAreBatchedAndExact(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	createdCount := 0
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				created, err := s.AddItem(ctx, item(fmt.Sprintf("https://example.com/%d", i), time.Time{}))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if created {
+					mu.Lock()
+					createdCount++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if createdCount != 50 {
+		t.Fatalf("created %d, want exactly 50", createdCount)
+	}
+}
+
+func TestListOrderFiltersAndStatusIndex(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	base := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	for i := 0; i < 5; i++ {
+		it := item(fmt.Sprintf("https://example.com/%d", i), base.Add(time.Duration(i)*time.Hour))
+		if i%2 == 0 {
+			it.Section = "Cyber"
+		}
+		if _, err := s.AddItem(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, _ := s.ListItems(ctx, ItemFilter{})
+	for i := 1; i < len(all); i++ {
+		if all[i].SortTime().After(all[i-1].SortTime()) {
+			t.Fatalf("not newest first at %d", i)
+		}
+	}
+	cyber, _ := s.ListItems(ctx, ItemFilter{Section: "Cyber"})
+	if len(cyber) != 3 {
+		t.Errorf("section filter: %d", len(cyber))
+	}
+	since, _ := s.ListItems(ctx, ItemFilter{Since: base.Add(3 * time.Hour)})
+	if len(since) != 2 {
+		t.Errorf("since filter: %d", len(since))
+	}
+	q, _ := s.ListItems(ctx, ItemFilter{Query: "example.com/4"})
+	if len(q) != 1 {
+		t.Errorf("query filter: %d", len(q))
+	}
+	page, _ := s.ListItems(ctx, ItemFilter{Limit: 2, Offset: 2})
+	if len(page) != 2 || page[0].ID != all[2].ID {
+		t.Errorf("paging wrong")
+	}
+
+	id := all[0].ID
+	if _, err := s.UpdateItem(ctx, id, func(it *model.Item) error { it.Status = model.StatusApproved; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	approved, _ := s.ListItems(ctx, ItemFilter{Status: model.StatusApproved})
+	queued, _ := s.ListItems(ctx, ItemFilter{Status: model.StatusQueued})
+	if len(approved) != 1 || approved[0].ID != id || len(queued) != 4 {
+		t.Fatalf("status index stale: approved %d queued %d", len(approved), len(queued))
+	}
+	counts, _ := s.CountItems(ctx)
+	if counts[model.StatusApproved] != 1 || counts[model.StatusQueued] != 4 {
+		t.Errorf("counts %v", counts)
+	}
+	_, err := s.UpdateItem(ctx, id, func(it *model.Item) error { it.Status = "bogus"; return nil })
+	if err == nil {
+		t.Error("invalid status accepted")
+	}
+	if err := s.DeleteItem(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetItem(ctx, id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted item: %v", err)
+	}
+	if approved, _ := s.ListItems(ctx, ItemFilter{Status: model.StatusApproved}); len(approved) != 0 {
+		t.Error("index entry survived delete")
+	}
+}
+
+func TestApprovedItemSurvivesReopen(t *testing.T) {
+	s, path := openTemp(t)
+	ctx := context.Background()
+	it := item("https://example.com/keep", time.Time{})
+	s.AddItem(ctx, it)
+	if _, err := s.UpdateItem(ctx, it.ID, func(i *model.Item) error { i.Status = model.StatusApproved; i.Title = "edited"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	got, err := s2.GetItem(ctx, it.ID)
+	if err != nil || got.Status != model.StatusApproved || got.Title != "edited" || got.Original.Title != it.Title {
+		t.Fatalf("after reopen: %+v %v", got, err)
+	}
+}
+
+func TestSourceState(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	st, err := s.SourceState(ctx, "nope")
+	if err != nil || st.Name != "nope" || st.ETag != "" {
+		t.Fatalf("missing state: %+v %v", st, err)
+	}
+	st.ETag = `"abc"`
+	st.LastError = "boom"
+	if err := s.PutSourceState(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.SourceState(ctx, "nope")
+	if got.ETag != `"abc"` || got.Healthy() {
+		t.Errorf("state not stored: %+v", got)
+	}
+	all, _ := s.ListSourceStates(ctx)
+	if len(all) != 1 {
+		t.Errorf("list: %d", len(all))
+	}
+	s.DeleteSourceState(ctx, "nope")
+	if all, _ := s.ListSourceStates(ctx); len(all) != 0 {
+		t.Error("delete failed")
+	}
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	s, path := openTemp(t)
+	s.DB().Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, []byte("99")) })
+	s.Close()
+	if _, err := Open(path); err == nil {
+		t.Fatal("opened a file from the future")
+	}
+}
