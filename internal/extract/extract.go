@@ -348,6 +348,12 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 		host = base.Hostname()
 	}
 	a.SiteName = collapseSpace(html.UnescapeString(firstNonEmpty(m.get("og:site_name"), m.ld.publisher, m.get("application-name"), m.get("twitter:app:name:iphone"))))
+	if strings.HasPrefix(a.SiteName, "http://") || strings.HasPrefix(a.SiteName, "https://") {
+		// Some sites put their home page URL in og:site_name.
+		if u, err := url.Parse(a.SiteName); err == nil && u.Hostname() != "" {
+			a.SiteName = strings.TrimPrefix(u.Hostname(), "www.")
+		}
+	}
 	if a.SiteName == "" && host != "" {
 		a.SiteName = strings.TrimPrefix(host, "www.")
 	}
@@ -355,7 +361,7 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 	h1 := collapseSpace(m.h1)
 	switch {
 	case m.ld.headline != "":
-		a.Title = collapseSpace(html.UnescapeString(m.ld.headline))
+		a.Title = cleanTitle(m.ld.headline, a.SiteName, host, h1)
 	case m.get("og:title") != "":
 		a.Title = cleanTitle(m.get("og:title"), a.SiteName, host, h1)
 	case m.get("twitter:title") != "":
@@ -367,6 +373,12 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 	}
 
 	a.Byline = cleanByline(m.ld.authors)
+	defer func() {
+		// An author equal to the site is the outlet, not a person.
+		if a.Byline != "" && siteLike(a.Byline, a.SiteName, host) {
+			a.Byline = ""
+		}
+	}()
 	if a.Byline == "" {
 		if v := m.get("author", "article:author", "dc.creator", "sailthru.author", "parsely-author", "byl"); v != "" && !siteLike(v, a.SiteName, host) {
 			a.Byline = cleanByline([]string{v})
@@ -376,8 +388,11 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 		a.Byline = cleanByline(m.relAuthor)
 	}
 	if a.Byline == "" {
+		// Byline-classed blocks are the weakest source (they also match
+		// datelines and author bios), so a lone word is not trusted.
 		for _, b := range m.bylineEls {
-			if a.Byline = cleanByline([]string{b}); a.Byline != "" {
+			if v := cleanByline([]string{b}); strings.Contains(v, " ") {
+				a.Byline = v
 				break
 			}
 		}

@@ -387,7 +387,7 @@ func ldName(v any) string {
 
 // ---- title ----
 
-var titleSeps = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " // ", " « ", " » ", ": "}
+var titleSeps = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " // ", " « ", " » "}
 
 // cleanTitle strips a site-name suffix or prefix from a page title.
 func cleanTitle(title, site, host, h1 string) string {
@@ -451,8 +451,10 @@ func siteLike(part, site, host string) bool {
 // ---- byline ----
 
 var (
-	reByPrefix  = regexp.MustCompile(`(?i)^\s*(written\s+)?(by|from|von|par|por|di|door|av)\s*:?\s+`)
-	reNotName   = regexp.MustCompile(`(?i)\b(staff|updated|published|posted|editor|editors|editorial|team|desk|news|service|reporter|reporters|correspondent|contributor|contributing|writer|writers|associated press|press|wire|agency|agencies|newsroom|admin|administrator|guest|opinion|columnist|photographer|photos?|video|min(ute)?s?|read|ago|am|pm|gmt|utc|est|edt|pst|pdt|cet|bst|today|yesterday|follow|twitter|email|facebook|more|view|all|posts|articles|share|comments?|image|credit|copyright|http|www|about|the)\b|\d|@|https?:|[|/\\<>{}\[\]#=+*]`)
+	reByPrefix  = regexp.MustCompile(`(?i)^\s*((written|analysis|opinion|commentary|review|story|text|words|report|reporting|reported|photos?|compiled|edited)\s+)?(by|from|von|par|por|di|door|av)\s*:?\s+`)
+	reAgency    = regexp.MustCompile(`(?i)^(reuters|afp|ap|upi|dpa|ians|pti|ani|efe|ansa|xinhua|bloomberg|tass|kyodo|yonhap|bernama|aap|cp|sapa|apa)$`)
+	reSentEnd   = regexp.MustCompile(`(\p{Ll}{2})\.\s+`)
+	reNotName   = regexp.MustCompile(`(?i)\b(staff|updated|published|posted|editor|editors|editorial|team|desk|news|service|reporter|reporters|correspondent|contributor|contributing|writer|writers|associated press|press|wire|agency|agencies|newsroom|admin|administrator|guest|opinion|columnist|photographer|photos?|video|min(ute)?s?|read|ago|am|pm|gmt|utc|est|edt|pst|pdt|cet|bst|today|yesterday|follow|twitter|email|facebook|more|view|all|posts|articles|share|comments?|image|credit|copyright|http|www|about|the|media|network|online|magazine|newspaper|blog|international|business|digital|group)\b|\d|@|https?:|\.[a-z]{2,}\b|[|/\\<>{}\[\]#=+*()]`)
 	reNameSplit = regexp.MustCompile(`\s*(,|;|\band\b|&|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\bog\b|\boch\b| \| |·|•)\s*`)
 )
 
@@ -466,12 +468,15 @@ func cleanByline(raw []string) string {
 			continue
 		}
 		r = reByPrefix.ReplaceAllString(r, "")
+		// "Jane Doe. Agency Name": a full stop after a lower-case
+		// word (not an initial) separates names too.
+		r = reSentEnd.ReplaceAllString(r, "$1, ")
 		// "Jane Doe, Staff Writer" / "Jane Doe - Reuters": the tail is
 		// a role or an organisation, dropped by the name filter below.
 		for _, part := range reNameSplit.Split(r, -1) {
 			part = strings.Trim(part, " .:-–—()")
 			part = reByPrefix.ReplaceAllString(part, "")
-			if !isPersonName(part) {
+			if !isPersonName(part) || reAgency.MatchString(part) {
 				continue
 			}
 			key := strings.ToLower(part)
@@ -481,6 +486,23 @@ func cleanByline(raw []string) string {
 			seen[key] = true
 			names = append(names, part)
 		}
+	}
+	// Next to real names, a single word is almost always an outlet
+	// ("Jane Doe and Futurism"), not a mononymous author.
+	multi := false
+	for _, n := range names {
+		if strings.Contains(n, " ") {
+			multi = true
+		}
+	}
+	if multi {
+		kept := names[:0]
+		for _, n := range names {
+			if strings.Contains(n, " ") {
+				kept = append(kept, n)
+			}
+		}
+		names = kept
 	}
 	switch len(names) {
 	case 0:

@@ -59,7 +59,16 @@ func main() {
 	only := flag.String("systems", "clipsheet,go-trafilatura,go-trafilatura-fallback,go-readability", "comma-separated systems to run")
 	worst := flag.Int("worst", 0, "also print the N worst clipsheet pages (scorer --worst)")
 	rounds := flag.Int("rounds", 1, "timed passes over the corpus per system (the best pass counts)")
+	dump := flag.String("dump", "", "write Clipsheet's full articles (all fields) as JSON lines to this file and exit")
 	flag.Parse()
+
+	if *dump != "" {
+		if err := dumpArticles(*corpus, *dump); err != nil {
+			fmt.Fprintln(os.Stderr, "benchextract:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	if err := run(*corpus, *scorer, *outDir, *only, *worst, *rounds); err != nil {
 		fmt.Fprintln(os.Stderr, "benchextract:", err)
@@ -105,6 +114,34 @@ func run(corpus, scorer, outDir, only string, worst, rounds int) error {
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("scorer --worst: %w", err)
 		}
+	}
+	return nil
+}
+
+// dumpArticles writes every field Clipsheet extracts, for reviewing
+// metadata (title, byline, date) by eye; the corpus has no truth for those.
+func dumpArticles(corpus, path string) error {
+	pages, err := loadPages(corpus)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	for _, p := range pages {
+		a, err := extract.Extract(p.html, extract.Options{URL: p.url})
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.id, err)
+		}
+		a.Body = ""
+		// Article has its own MarshalJSON, so the page id is spliced in
+		// rather than embedded (embedding would promote MarshalJSON).
+		raw, err := json.Marshal(a)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", p.id, err)
+		}
+		fmt.Fprintf(&b, "{\"id\":%q,%s\n", p.id, raw[1:])
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write dump: %w", err)
 	}
 	return nil
 }
