@@ -1,0 +1,39 @@
+# Clipsheet build, run and test entry points. See README.md.
+GO ?= go
+STATICCHECK_VERSION := v0.8.2
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+PKGS := ./...
+
+.PHONY: build run demo test deps lint unit fuzz bench-extract bench-fetch clean
+
+build:
+	$(GO) build -o bin/clipsheet ./cmd/clipsheet
+
+## run: the service on the defaults (bbolt under ./data, ./sources.yaml)
+run: build
+	./bin/clipsheet serve
+
+## demo: serve the sample site in testdata/demo on loopback and run against it
+demo: build
+	./bin/clipsheet demo
+
+## deps: what the tests need beyond Go (headless Chromium for page tests)
+deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing chromium for the browser tests"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; \
+	fi
+
+lint:
+	@out=$$(gofmt -l cmd internal web bench); if [ -n "$$out" ]; then echo "gofmt -l reports:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+
+unit:
+	$(GO) test -race -timeout 15m $(PKGS)
+
+## test: install what the tests need, then lint and run every test with -race
+test: deps lint unit
+
+clean:
+	rm -rf bin

@@ -1,0 +1,60 @@
+// Command clipsheet is the news excerpt curator: it polls sources, extracts
+// stories, and serves the curators' queue and the readers' briefing.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/clipsheet/clipsheet/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func commands() []cli.Command {
+	return []cli.Command{
+		{Name: "serve", Summary: "run the fetcher and the web interface", Run: cli.Serve},
+		{Name: "fetch", Summary: "poll sources (fetch --once polls each once and exits)", Run: cli.Fetch},
+		{Name: "extract", Summary: "extract headline, byline, date and lead from pages", Run: cli.Extract},
+		{Name: "items", Summary: "list stored items", Run: cli.Items},
+		{Name: "sources", Summary: "validate, check status of, or discover sources", Run: cli.Sources},
+		{Name: "demo", Summary: "serve the sample site in testdata/demo and run against it", Run: cli.Demo},
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmds := commands()
+	usage := func(w io.Writer) {
+		fmt.Fprint(w, "usage: clipsheet COMMAND [flags]\n\ncommands:\n")
+		for _, c := range cmds {
+			fmt.Fprintf(w, "  %-9s %s\n", c.Name, c.Summary)
+		}
+		fmt.Fprint(w, "\nRun 'clipsheet COMMAND --help' for a command's flags.\n")
+	}
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(stdout)
+		return 0
+	}
+	for _, c := range cmds {
+		if c.Name == args[0] {
+			return c.Run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "clipsheet: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}

@@ -1,0 +1,118 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// loadTemplates parses each page template together with the shared layout
+// and partials, so every page can fill the same blocks.
+func loadTemplates(fsys fs.FS) (map[string]*template.Template, error) {
+	shared, err := fs.Glob(fsys, "templates/_*.html")
+	if err != nil {
+		return nil, err
+	}
+	all, err := fs.Glob(fsys, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, p := range all {
+		name := strings.TrimSuffix(path.Base(p), ".html")
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
+		files := append(append([]string{}, shared...), p)
+		t, err := template.New(name).Funcs(funcs()).ParseFS(fsys, files...)
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+func funcs() template.FuncMap {
+	return template.FuncMap{
+		"safeURL":    safeURL,
+		"host":       hostOf,
+		"timeISO":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"timeHuman":  humanTime,
+		"paragraphs": paragraphs,
+		"join":       strings.Join,
+		"add":        func(a, b int) int { return a + b },
+	}
+}
+
+// safeURL lets only absolute http(s) links through; anything else (such as
+// javascript: from a hostile feed) becomes an inert "#".
+func safeURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "#"
+	}
+	return u.String()
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(u.Hostname(), "www.")
+}
+
+func humanTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format("Mon 2 Jan 2006, 15:04 MST")
+}
+
+// paragraphs splits stored plain text into paragraphs for <p> elements.
+func paragraphs(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// render executes a page into a buffer first so a template error becomes a
+// clean 500 rather than half a page.
+func (s *Server) render(c *gin.Context, status int, page string, data gin.H) {
+	t, ok := s.pages[page]
+	if !ok {
+		s.fail(c, fmt.Errorf("no template %q", page))
+		return
+	}
+	if data == nil {
+		data = gin.H{}
+	}
+	data["CSRF"] = csrfToken(c)
+	data["Path"] = c.Request.URL.Path
+	data["SiteTitle"] = s.cfg.Settings.Briefing.Title
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		s.fail(c, fmt.Errorf("render %s: %w", page, err))
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+func (s *Server) fail(c *gin.Context, err error) {
+	s.log.Error("request failed", "path", c.Request.URL.Path, "err", err)
+	c.String(http.StatusInternalServerError, "Internal error. It has been logged.")
+	c.Abort()
+}

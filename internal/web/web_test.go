@@ -1,0 +1,241 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/model"
+	"github.com/clipsheet/clipsheet/internal/store"
+)
+
+type harness struct {
+	t      *testing.T
+	srv    *httptest.Server
+	store  *store.Bolt
+	client *http.Client
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "web.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sources := &config.SourcesFile{Sections: []string{"Top stories", "Cyber"}}
+	s, err := NewServer(st, Config{Settings: config.DefaultSettings(), Sources: func() *config.SourcesFile { return sources }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &harness{t: t, srv: srv, store: st, client: client}
+}
+
+func (h *harness) add(url, title, lead, section string) *model.Item {
+	h.t.Helper()
+	it := model.NewItem(model.Extraction{URL: url, Title: title, Lead: lead, SiteName: "Example News", Byline: "Ann Lee"}, "Example", section, time.Now().UTC())
+	if _, err := h.store.AddItem(context.Background(), it); err != nil {
+		h.t.Fatal(err)
+	}
+	return it
+}
+
+func (h *harness) get(path string) (int, string, http.Header) {
+	h.t.Helper()
+	res, err := h.client.Get(h.srv.URL + path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), res.Header
+}
+
+func (h *harness) post(path string, form url.Values, header map[string]string) (int, string) {
+	h.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := h.client.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func (h *harness) csrf() string {
+	h.t.Helper()
+	_, body, _ := h.get("/queue")
+	m := csrfRe.FindStringSubmatch(body)
+	if m == nil {
+		h.t.Fatal("no CSRF token on /queue")
+	}
+	return m[1]
+}
+
+func TestApproveShowsOnBriefingOnly(t *testing.T) {
+	h := newHarness(t)
+	a := h.add("https://example.com/a", "Flood warning for river towns", "RIVERTON — The river will crest tonight.", "Top stories")
+	b := h.add("https://example.com/b", "Patch Tuesday fixes zero-day", "Microsoft fixed 60 flaws.", "Cyber")
+
+	code, body, _ := h.get("/queue")
+	if code != 200 || !strings.Contains(body, a.Title) || !strings.Contains(body, b.Title) {
+		t.Fatalf("queue: %d\n%s", code, body)
+	}
+	token := h.csrf()
+	code, _ = h.post("/items/"+a.ID+"/approve", url.Values{"csrf_token": {token}, "return": {"/queue"}}, nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("approve: %d", code)
+	}
+	_, body, _ = h.get("/")
+	if !strings.Contains(body, a.Title) || strings.Contains(body, b.Title) {
+		t.Fatalf("briefing should show only the approved item:\n%s", body)
+	}
+	if !strings.Contains(body, `href="https://example.com/a" rel="noopener noreferrer">Full story`) {
+		t.Errorf("no Full story link:\n%s", body)
+	}
+	for _, want := range []string{"Example News", "Ann Lee", "RIVERTON — The river will crest tonight.", "<h2>Top stories</h2>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("briefing lacks %q", want)
+		}
+	}
+	_, body, _ = h.get("/queue")
+	if strings.Contains(body, a.Title) {
+		t.Error("approved item still in queue")
+	}
+
+	// Script path: JSON answer, reject.
+	code, body = h.post("/items/"+b.ID+"/reject", nil, map[string]string{"X-CSRF-Token": token, "Accept": "application/json"})
+	if code != 200 || !strings.Contains(body, `"status":"rejected"`) {
+		t.Fatalf("json reject: %d %s", code, body)
+	}
+	code, _ = h.post("/items/nope/approve", nil, map[string]string{"X-CSRF-Token": token, "Accept": "application/json"})
+	if code != http.StatusNotFound {
+		t.Errorf("missing item: %d", code)
+	}
+}
+
+func TestEditForm(t *testing.T) {
+	h := newHarness(t)
+	a := h.add("https://example.com/a", "Old title", "Old lead.", "Top stories")
+	token := h.csrf()
+	code, _ := h.post("/items/"+a.ID+"/edit", url.Values{"csrf_token": {token}, "title": {"New title"}, "lead": {"New lead."}, "section": {"Cyber"}, "then": {"approved"}}, nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("edit: %d", code)
+	}
+	it, _ := h.store.GetItem(context.Background(), a.ID)
+	if it.Title != "New title" || it.Lead != "New lead." || it.Section != "Cyber" || it.Status != model.StatusApproved || it.Original.Title != "Old title" {
+		t.Fatalf("edit not applied: %+v", it)
+	}
+	code, body := h.post("/items/"+a.ID+"/edit", url.Values{"csrf_token": {token}, "section": {"Sports"}}, nil)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "unknown section") {
+		t.Errorf("bad section: %d %s", code, body)
+	}
+}
+
+func TestCSRFRequired(t *testing.T) {
+	h := newHarness(t)
+	a := h.add("https://example.com/a", "T", "L", "")
+	h.csrf() // sets the cookie
+	for name, form := range map[string]url.Values{
+		"missing": {},
+		"wrong":   {"csrf_token": {strings.Repeat("x", 43)}},
+	} {
+		code, _ := h.post("/items/"+a.ID+"/approve", form, nil)
+		if code != http.StatusForbidden {
+			t.Errorf("%s token: %d, want 403", name, code)
+		}
+	}
+	token := h.csrf()
+	code, _ := h.post("/items/"+a.ID+"/approve", url.Values{"csrf_token": {token}}, map[string]string{"Origin": "https://evil.example"})
+	if code != http.StatusForbidden {
+		t.Errorf("cross-origin: %d", code)
+	}
+	it, _ := h.store.GetItem(context.Background(), a.ID)
+	if it.Status != model.StatusQueued {
+		t.Fatalf("forged request changed the item: %s", it.Status)
+	}
+}
+
+func TestHostileContentIsInert(t *testing.T) {
+	h := newHarness(t)
+	it := model.NewItem(model.Extraction{
+		URL:      "javascript:alert(1)",
+		Title:    `<script>alert("t")</script>`,
+		Lead:     `<img src=x onerror=alert(1)>`,
+		Byline:   `"><svg onload=alert(2)>`,
+		SiteName: "<b>x</b>",
+	}, "S", "Top stories", time.Now())
+	it.ID = "hostile"
+	h.store.AddItem(context.Background(), it)
+	h.store.UpdateItem(context.Background(), "hostile", func(i *model.Item) error { i.Status = model.StatusApproved; return nil })
+	for _, path := range []string{"/", "/queue?status=approved"} {
+		_, body, _ := h.get(path)
+		for _, bad := range []string{`<script>alert`, `<img src=x`, `<svg onload`, `href="javascript:`, `<b>x</b>`} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s contains live %q", path, bad)
+			}
+		}
+		if !strings.Contains(body, `&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt;`) {
+			t.Errorf("%s: title not escaped as text", path)
+		}
+	}
+}
+
+func TestSecurityHeadersAndHealth(t *testing.T) {
+	h := newHarness(t)
+	code, body, hdr := h.get("/healthz")
+	if code != 200 || !strings.Contains(body, "ok") {
+		t.Fatalf("healthz: %d %s", code, body)
+	}
+	_, _, hdr = h.get("/")
+	csp := hdr.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		t.Error("CSP allows inline script")
+	}
+	if hdr.Get("X-Content-Type-Options") != "nosniff" || hdr.Get("Referrer-Policy") == "" {
+		t.Errorf("headers: %v", hdr)
+	}
+	code, body, hdr = h.get("/static/app.js")
+	if code != 200 || !strings.Contains(hdr.Get("Content-Type"), "javascript") || !strings.Contains(body, "keydown") {
+		t.Errorf("static: %d %s", code, hdr.Get("Content-Type"))
+	}
+}
+
+func TestSafeReturn(t *testing.T) {
+	for in, want := range map[string]string{
+		"/queue?status=approved": "/queue?status=approved",
+		"https://evil.example/":  "/queue",
+		"//evil.example/":        "/queue",
+		"":                       "/queue",
+		"javascript:alert(1)":    "/queue",
+	} {
+		if got := safeReturn(in, "/queue"); got != want {
+			t.Errorf("safeReturn(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

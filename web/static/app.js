@@ -1,0 +1,103 @@
+// Clipsheet desk: keyboard triage on the queue. Everything also works
+// without this script (plain forms), it only makes the common path fast.
+(function () {
+  "use strict";
+  var desk = document.querySelector(".desk");
+  if (!desk) { return; }
+  var csrf = desk.getAttribute("data-csrf");
+
+  function items() { return Array.prototype.slice.call(document.querySelectorAll(".items > .item")); }
+  function current() { return document.querySelector(".item.current") || null; }
+
+  function select(el) {
+    var cur = current();
+    if (cur) { cur.classList.remove("current"); }
+    if (!el) { return; }
+    el.classList.add("current");
+    el.focus({ preventScroll: true });
+    el.scrollIntoView({ block: "nearest" });
+  }
+
+  function move(delta) {
+    var list = items();
+    if (!list.length) { return; }
+    var i = list.indexOf(current());
+    var next = i < 0 ? 0 : Math.min(list.length - 1, Math.max(0, i + delta));
+    select(list[next]);
+  }
+
+  function decide(el, action) {
+    if (!el) { return; }
+    var id = el.getAttribute("data-id");
+    var list = items();
+    var next = list[list.indexOf(el) + 1] || list[list.indexOf(el) - 1];
+    el.classList.add("pending");
+    fetch("/items/" + encodeURIComponent(id) + "/" + action, {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
+      credentials: "same-origin"
+    }).then(function (res) {
+      if (!res.ok) { throw new Error("HTTP " + res.status); }
+      el.remove();
+      select(next);
+      announce(action === "approve" ? "Approved" : action === "reject" ? "Rejected" : "Moved back to queue");
+    }).catch(function (err) {
+      el.classList.remove("pending");
+      announce("Could not save: " + err.message);
+    });
+  }
+
+  function announce(text) {
+    var live = document.getElementById("live");
+    if (!live) {
+      live = document.createElement("p");
+      live.id = "live";
+      live.className = "toast";
+      live.setAttribute("role", "status");
+      document.body.appendChild(live);
+    }
+    live.textContent = text;
+  }
+
+  items().forEach(function (el) {
+    el.addEventListener("click", function () { select(el); });
+  });
+
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) {
+      if (ev.key === "Escape") {
+        var d = t.closest("details");
+        if (d) { d.open = false; select(t.closest(".item")); }
+      }
+      return;
+    }
+    var cur = current();
+    switch (ev.key) {
+      case "j": move(1); break;
+      case "k": move(-1); break;
+      case "a": decide(cur, "approve"); break;
+      case "r": case "x": decide(cur, "reject"); break;
+      case "u": decide(cur, "requeue"); break;
+      case "e":
+        if (cur) {
+          var det = cur.querySelector("details.edit");
+          det.open = true;
+          det.querySelector("input[name=title]").focus();
+        }
+        break;
+      case "o":
+        if (cur) {
+          var a = cur.querySelector("h2 a");
+          if (a && a.getAttribute("href") !== "#") { window.open(a.href, "_blank", "noopener,noreferrer"); }
+        }
+        break;
+      default: return;
+    }
+    ev.preventDefault();
+  });
+
+  var first = items()[0];
+  if (first) { select(first); }
+})();
