@@ -303,6 +303,13 @@ func (s *scorer) inlineText(n *html.Node) (length, commas int) {
 
 // score credits every paragraph-like block to its ancestors.
 func (s *scorer) score(root *html.Node) {
+	if !hasBlockChild(root) {
+		// A bare text document: the body itself is the paragraph.
+		if st := s.st[root]; st != nil {
+			s.creditFrom(root, 0, st.text, st.commas)
+		}
+		return
+	}
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -396,7 +403,11 @@ func (s *scorer) pick(body *html.Node) []*html.Node {
 			top = top[:nTop]
 		}
 	}
-	if len(top) == 0 || top[0] == body {
+	if len(top) == 0 {
+		// Nothing looked like a paragraph: no article on this page.
+		return nil
+	}
+	if top[0] == body {
 		return []*html.Node{body}
 	}
 	best := top[0]

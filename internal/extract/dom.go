@@ -87,7 +87,7 @@ func collapseSpace(s string) string {
 			space = true
 			continue
 		}
-		if r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\ufeff' || r == '\u00ad' {
+		if r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\ufeff' || r == '\u00ad' || r < 0x20 || r >= 0x7f && r < 0xa0 {
 			continue
 		}
 		if space && started {

@@ -388,6 +388,13 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 		a.Byline = cleanByline(m.relAuthor)
 	}
 	if a.Byline == "" {
+		for _, l := range m.byLines {
+			if a.Byline = cleanByline([]string{l}); a.Byline != "" {
+				break
+			}
+		}
+	}
+	if a.Byline == "" {
 		// Byline-classed blocks are the weakest source (they also match
 		// datelines and author bios), so a lone word is not trusted.
 		for _, b := range m.bylineEls {

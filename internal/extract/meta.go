@@ -21,6 +21,7 @@ type pageMeta struct {
 	ld        ldInfo
 	relAuthor []string
 	bylineEls []string // text of byline-like elements
+	byLines   []string // "By A, B and C" lines
 	timeEls   []string // datetime attributes of <time> and itemprop=datePublished
 }
 
@@ -121,6 +122,11 @@ func collectMeta(root *html.Node) *pageMeta {
 					}
 				}
 			}
+			if inBody && len(m.byLines) < 4 {
+				if l := byLine(c); l != "" {
+					m.byLines = append(m.byLines, l)
+				}
+			}
 			if inBody && len(m.bylineEls) < 8 {
 				if ci := classID(c); ci != "" && reBylineClass.MatchString(ci) {
 					if t := nodeText(c); t != "" && runeLen(t) < 200 {
@@ -137,6 +143,38 @@ func collectMeta(root *html.Node) *pageMeta {
 		parseLD(s, &m.ld)
 	}
 	return m
+}
+
+// byLine returns the "By A, B and C" line that element n opens, up to the
+// first line break or block, or "". Only the first text child is looked at,
+// which keeps the check cheap on large pages.
+func byLine(n *html.Node) string {
+	c := n.FirstChild
+	for c != nil && c.Type == html.TextNode && strings.TrimSpace(c.Data) == "" {
+		c = c.NextSibling
+	}
+	if c == nil || c.Type != html.TextNode {
+		return ""
+	}
+	t := strings.TrimLeft(c.Data, " \t\r\n\u00a0")
+	if !(strings.HasPrefix(t, "By ") || strings.HasPrefix(t, "BY ") || strings.HasPrefix(t, "by ")) {
+		return ""
+	}
+	var b strings.Builder
+	for ; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && (c.DataAtom == atom.Br || isBlock(c.DataAtom)) {
+			break
+		}
+		appendText(&b, c)
+		if b.Len() > 200 {
+			return ""
+		}
+	}
+	line := collapseSpace(b.String())
+	if !reBylineLine.MatchString(line) {
+		return ""
+	}
+	return line
 }
 
 // itempropName returns the text of an itemprop=author element, preferring
