@@ -203,11 +203,11 @@ func TestHostileContentIsInert(t *testing.T) {
 
 func TestSecurityHeadersAndHealth(t *testing.T) {
 	h := newHarness(t)
-	code, body, hdr := h.get("/healthz")
+	code, body, _ := h.get("/healthz")
 	if code != 200 || !strings.Contains(body, "ok") {
 		t.Fatalf("healthz: %d %s", code, body)
 	}
-	_, _, hdr = h.get("/")
+	_, _, hdr := h.get("/")
 	csp := hdr.Get("Content-Security-Policy")
 	for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"} {
 		if !strings.Contains(csp, want) {
