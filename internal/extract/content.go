@@ -303,13 +303,14 @@ func (s *scorer) inlineText(n *html.Node) (length, commas int) {
 
 // score credits every paragraph-like block to its ancestors.
 func (s *scorer) score(root *html.Node) {
-	if !hasBlockChild(root) {
-		// A bare text document: the body itself is the paragraph.
-		if st := s.st[root]; st != nil {
-			s.creditFrom(root, 0, st.text, st.commas)
+	defer func() {
+		if len(s.order) == 0 && !hasBlockChild(root) {
+			// A bare text document: the body itself is the paragraph.
+			if st := s.st[root]; st != nil {
+				s.creditFrom(root, 0, st.text, st.commas)
+			}
 		}
-		return
-	}
+	}()
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {

@@ -194,7 +194,7 @@ func keepPara(p para, title string) bool {
 
 func hasWordChar(s string) bool {
 	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' {
 			return true
 		}
 	}
