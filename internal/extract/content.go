@@ -157,6 +157,7 @@ func hasAncestor(n *html.Node, a atom.Atom) bool {
 type stats struct {
 	text, link, commas int
 	paras              int // <p> descendants
+	anchors            int // <a> descendants
 }
 
 // measure fills st for every element below root in one post-order pass.
@@ -173,8 +174,10 @@ func measure(root *html.Node, st map[*html.Node]*stats) *stats {
 			s.text += cs.text
 			s.commas += cs.commas
 			s.paras += cs.paras
+			s.anchors += cs.anchors
 			if c.DataAtom == atom.A {
 				s.link += cs.text
+				s.anchors++
 			} else {
 				s.link += cs.link
 			}

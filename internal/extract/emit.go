@@ -99,6 +99,24 @@ func (e *emitter) walk(n *html.Node) {
 	}
 }
 
+// linkRun reports whether n is the innermost inline element holding a run
+// of at least three links and almost no other text.
+func (e *emitter) linkRun(n *html.Node) bool {
+	is := func(n *html.Node) bool {
+		s := e.st[n]
+		return s != nil && n.Type == html.ElementNode && !isBlock(n.DataAtom) && n.DataAtom != atom.A && s.anchors >= 3 && linkDensity(s) > 0.85
+	}
+	if !is(n) {
+		return false
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if is(c) {
+			return false
+		}
+	}
+	return true
+}
+
 // skip decides whether a sub-block of the story container is boilerplate.
 func (e *emitter) skip(n *html.Node) bool {
 	s := e.st[n]
@@ -113,6 +131,11 @@ func (e *emitter) skip(n *html.Node) bool {
 	case atom.H1:
 		// The headline is metadata; a second h1 inside the body is
 		// almost always a repeated title.
+		return true
+	}
+	if e.linkRun(n) {
+		// A run of links inside running text is a hover card or an
+		// inline "related" widget, never prose.
 		return true
 	}
 	if ci := classID(n); ci != "" && reBoilerBlock.MatchString(ci) && !reMaybe.MatchString(ci) {

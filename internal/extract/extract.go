@@ -342,6 +342,26 @@ func dropMetaParas(ps []para, a *Article) []para {
 	return out
 }
 
+// pickDate returns the first candidate that parses with a time of day; a
+// date-only value ("2019-11-19", "November 19, 2019") is used only when no
+// candidate has a time, since it loses the time zone and often the day.
+func pickDate(cands []string) time.Time {
+	var dateOnly time.Time
+	for _, v := range cands {
+		t := parseDate(v)
+		if t.IsZero() {
+			continue
+		}
+		if t.Hour() != 0 || t.Minute() != 0 || t.Second() != 0 || t.Location() != time.UTC {
+			return t
+		}
+		if dateOnly.IsZero() {
+			dateOnly = t
+		}
+	}
+	return dateOnly
+}
+
 func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 	host := ""
 	if base != nil {
@@ -405,25 +425,12 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 		}
 	}
 
-	for _, v := range []string{
+	a.Published = pickDate(append([]string{
 		m.ld.published,
-		m.get("article:published_time", "og:published_time", "og:article:published_time", "datepublished",
+		m.get("article:published_time", "article:published", "og:published_time", "og:article:published_time", "datepublished",
 			"pubdate", "publishdate", "publish-date", "publish_date", "article.published", "dc.date.issued",
 			"dcterms.created", "dc.date", "dcterms.date", "date", "sailthru.date", "parsely-pub-date", "cxenseparse:recs:publishtime"),
-	} {
-		if t := parseDate(v); !t.IsZero() {
-			a.Published = t
-			break
-		}
-	}
-	if a.Published.IsZero() {
-		for _, v := range m.timeEls {
-			if t := parseDate(v); !t.IsZero() {
-				a.Published = t
-				break
-			}
-		}
-	}
+	}, m.timeEls...))
 	if a.Published.IsZero() {
 		a.Published = dateFromURL(pageURL)
 	}

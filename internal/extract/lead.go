@@ -12,7 +12,7 @@ import (
 
 var (
 	// Paragraphs that may be story text but never make a good lead.
-	reNotLead = regexp.MustCompile(`(?i)^(correction|clarification|editor'?s note|update|updated|note|disclosure|disclaimer|this (article|story|post|content) (was|has been|is|contains|first)|(an earlier|a previous) version of this|sign up|subscribe|get (our|the)|join (our|the)|follow (us|@)|listen to|watch|read more|click|download|advertisement|(photo|image|video|graphic|illustration)s?\b|related|more:|see also|warning:|trigger warning)|(appeared first on|is a (registered )?trademark|all rights reserved|newsletter|sign up (here|now|for)|subscribe (now|today|here))`)
+	reNotLead = regexp.MustCompile(`(?i)^(correction|clarification|editor'?s note|update|updated|note|disclosure|disclaimer|this (article|story|post|content) (was|has been|is|contains|first)|(an earlier|a previous) version of this|sign up|subscribe|get (our|the)|join (our|the)|follow (us|@)|listen to|watch|read more|click|download|advertisement|(photo|image|video|graphic|illustration)s?\b|related|more:|see also|warning:|trigger warning)|(appeared first on|has been compensated|(is|was) sponsored by|#ad\b|affiliate (link|commission)|is a (registered )?trademark|all rights reserved|newsletter|sign up (here|now|for)|subscribe (now|today|here))`)
 	// Sentence-ending abbreviations that are not sentence ends.
 	abbrevs = map[string]bool{
 		"mr": true, "mrs": true, "ms": true, "dr": true, "st": true, "jr": true, "sr": true,

@@ -73,7 +73,8 @@ func collectMeta(root *html.Node) *pageMeta {
 					continue
 				}
 				for _, k := range []string{"property", "name", "itemprop", "http-equiv"} {
-					if key := strings.ToLower(strings.TrimSpace(attr(c, k))); key != "" {
+					// itemprop may hold several names ("datePublished dateCreated").
+					for _, key := range strings.Fields(strings.ToLower(attr(c, k))) {
 						if _, ok := m.meta[key]; !ok {
 							m.meta[key] = content
 						}
@@ -433,7 +434,8 @@ func cleanTitle(title, site, host, h1 string) string {
 	if title == "" {
 		return ""
 	}
-	if h1 != "" && h1 != title && strings.HasPrefix(title, h1) {
+	if h1 != "" && h1 != title && (strings.HasPrefix(title, h1) || strings.HasSuffix(title, h1) && endsWithSep(title[:len(title)-len(h1)])) {
+		// "Headline | Site" or "Section | Headline" around the <h1>.
 		return h1
 	}
 	for _, sep := range titleSeps {
@@ -452,6 +454,15 @@ func cleanTitle(title, site, host, h1 string) string {
 		}
 	}
 	return title
+}
+
+func endsWithSep(s string) bool {
+	for _, sep := range titleSeps {
+		if strings.HasSuffix(s, sep) {
+			return true
+		}
+	}
+	return false
 }
 
 func squash(s string) string {
@@ -492,7 +503,7 @@ var (
 	reByPrefix  = regexp.MustCompile(`(?i)^\s*((written|analysis|opinion|commentary|review|story|text|words|report|reporting|reported|photos?|compiled|edited)\s+)?(by|from|von|par|por|di|door|av)\s*:?\s+`)
 	reAgency    = regexp.MustCompile(`(?i)^(reuters|afp|ap|upi|dpa|ians|pti|ani|efe|ansa|xinhua|bloomberg|tass|kyodo|yonhap|bernama|aap|cp|sapa|apa)$`)
 	reSentEnd   = regexp.MustCompile(`(\p{Ll}{2})\.\s+`)
-	reNotName   = regexp.MustCompile(`(?i)\b(staff|updated|published|posted|editor|editors|editorial|team|desk|news|service|reporter|reporters|correspondent|contributor|contributing|writer|writers|associated press|press|wire|agency|agencies|newsroom|admin|administrator|guest|opinion|columnist|photographer|photos?|video|min(ute)?s?|read|ago|am|pm|gmt|utc|est|edt|pst|pdt|cet|bst|today|yesterday|follow|twitter|email|facebook|more|view|all|posts|articles|share|comments?|image|credit|copyright|http|www|about|the|media|network|online|magazine|newspaper|blog|international|business|digital|group)\b|\d|@|https?:|\.[a-z]{2,}\b|[|/\\<>{}\[\]#=+*()]`)
+	reNotName   = regexp.MustCompile(`(?i)\b(staff|updated|published|posted|editor|editors|editorial|team|desk|news|service|reporter|reporters|correspondent|contributor|contributing|writer|writers|associated press|press|wire|agency|agencies|newsroom|admin|administrator|guest|opinion|columnist|photographer|photos?|video|min(ute)?s?|read|ago|am|pm|gmt|utc|est|edt|pst|pdt|cet|bst|today|yesterday|follow|twitter|email|facebook|more|view|all|posts|articles|share|comments?|image|credit|copyright|http|www|about|the|гость|media|network|online|magazine|newspaper|blog|international|business|digital|group)\b|\d|@|https?:|\.[a-z]{2,}\b|[|/\\<>{}\[\]#=+*()]`)
 	reNameSplit = regexp.MustCompile(`\s*(,|;|\band\b|&|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\bog\b|\boch\b| \| |·|•)\s*`)
 )
 
@@ -634,6 +645,8 @@ var humanLayouts = []string{
 	"Mon, 2 Jan 2006 15:04:05 MST",
 	"Mon, 02 Jan 2006 15:04 -0700",
 	"Mon Jan 2 15:04:05 MST 2006",
+	"Mon Jan 2 2006 15:04:05 MST-0700",
+	"Mon Jan 2 2006 15:04:05 MST",
 	"Mon Jan 2 15:04:05 -0700 2006",
 	"January 2, 2006 3:04 PM MST",
 	"January 2, 2006 3:04 PM",
