@@ -40,7 +40,7 @@ type Bolt struct {
 
 // buckets lists every top-level bucket; Open creates the missing ones.
 func buckets() [][]byte {
-	return [][]byte{bucketMeta, bucketItems, bucketTimeIdx, bucketSources}
+	return [][]byte{bucketMeta, bucketItems, bucketTimeIdx, bucketSources, bucketUsers, bucketSessions, bucketAPITokens, bucketAudit}
 }
 
 // Open opens or creates the database file at path, creating its directory.
