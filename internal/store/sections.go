@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/clipsheet/clipsheet/internal/model"
+)
+
+// RenameSection moves every stored item filed under section old to section
+// name, in one transaction, and returns how many moved. The admin UI calls
+// it when a section is renamed in sources.yaml so the briefing and queue
+// keep their items under the new name. Items' sections are not indexed, so
+// this is a scan of all items; renames are rare.
+func (s *Bolt) RenameSection(ctx context.Context, old, name string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if old == name {
+		return 0, nil
+	}
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		n = 0
+		b := tx.Bucket(bucketItems)
+		var moved []*model.Item
+		err := b.ForEach(func(k, v []byte) error {
+			var head struct {
+				Section string `json:"section"`
+			}
+			if err := json.Unmarshal(v, &head); err != nil {
+				return fmt.Errorf("decode item %s: %w", k, err)
+			}
+			if head.Section != old {
+				return nil
+			}
+			var it model.Item
+			if err := json.Unmarshal(v, &it); err != nil {
+				return fmt.Errorf("decode item %s: %w", k, err)
+			}
+			it.Section = name
+			moved = append(moved, &it)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		// Written after the scan: bbolt forbids changing a bucket while
+		// iterating it. The time index does not depend on the section.
+		for _, it := range moved {
+			data, err := json.Marshal(it)
+			if err != nil {
+				return fmt.Errorf("encode item %s: %w", it.ID, err)
+			}
+			if err := b.Put([]byte(it.ID), data); err != nil {
+				return err
+			}
+		}
+		n = len(moved)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("rename section %q to %q: %w", old, name, err)
+	}
+	return n, nil
+}
+
+// ItemArrivals returns, per source name, when each item fetched at or after
+// since was stored (its FetchedAt), oldest first. The sources page derives
+// items per day and week, and each source's usual gap between new items,
+// from it.
+func (s *Bolt) ItemArrivals(ctx context.Context, since time.Time) (map[string][]time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := map[string][]time.Time{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketItems).ForEach(func(k, v []byte) error {
+			// Decode only the two fields needed; items carry full text.
+			var head struct {
+				Source    string    `json:"source"`
+				FetchedAt time.Time `json:"fetched_at"`
+			}
+			if err := json.Unmarshal(v, &head); err != nil {
+				return fmt.Errorf("decode item %s: %w", k, err)
+			}
+			if !head.FetchedAt.Before(since) {
+				out[head.Source] = append(out[head.Source], head.FetchedAt)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("item arrivals: %w", err)
+	}
+	for _, ts := range out {
+		slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	}
+	return out, nil
+}
