@@ -109,9 +109,10 @@ func decodeWith(raw []byte, enc encoding.Encoding) string {
 // undeclared pages still use and windows-1252. A CJK candidate must decode
 // the sample without a single invalid sequence (Western text with accented
 // letters almost always trips one) and then wins by how many characters of
-// its own script it produces: Hangul for EUC-KR, kana for the Japanese
-// encodings, Han for GB18030. That separates the EUC family, whose byte
-// ranges overlap.
+// its own script it produces: Hangul for EUC-KR, kana (and kanji next to
+// kana) for the Japanese encodings, Han for GB18030. That separates most of
+// the EUC family, whose byte ranges overlap; undeclared EUC-KR and GB2312
+// remain hard to tell apart on short samples.
 func sniffLegacy(raw []byte) encoding.Encoding {
 	sample := prefix(raw, 64<<10)
 	var best encoding.Encoding
@@ -120,8 +121,8 @@ func sniffLegacy(raw []byte) encoding.Encoding {
 		enc   encoding.Encoding
 		count func(rune) int
 	}{
-		{japanese.ShiftJIS, isKana},
-		{japanese.EUCJP, isKana},
+		{japanese.ShiftJIS, nil},
+		{japanese.EUCJP, nil},
 		{korean.EUCKR, isHangul},
 		{simplifiedchinese.GB18030, hanNotKana},
 	} {
@@ -130,8 +131,12 @@ func sniffLegacy(raw []byte) encoding.Encoding {
 			continue
 		}
 		score := 0
-		for _, r := range string(out) {
-			score += c.count(r)
+		if c.count == nil {
+			score = japaneseScore(string(out))
+		} else {
+			for _, r := range string(out) {
+				score += c.count(r)
+			}
 		}
 		if score > bestScore {
 			best, bestScore = c.enc, score
@@ -144,11 +149,23 @@ func sniffLegacy(raw []byte) encoding.Encoding {
 	return enc
 }
 
-func isKana(r rune) int {
-	if r >= 0x3040 && r <= 0x30FF {
-		return 1
+// japaneseScore counts kana twice and kanji once; text without any kana is
+// not Japanese (every Japanese sentence has particles written in kana),
+// which keeps Chinese pages from "validly" decoding as EUC-JP.
+func japaneseScore(s string) int {
+	kana, han := 0, 0
+	for _, r := range s {
+		switch {
+		case r >= 0x3040 && r <= 0x30FF:
+			kana++
+		case r >= 0x4E00 && r <= 0x9FFF:
+			han++
+		}
 	}
-	return 0
+	if kana == 0 {
+		return 0
+	}
+	return 2*kana + han
 }
 
 func isHangul(r rune) int {

@@ -159,11 +159,16 @@ func Extract(raw []byte, opts Options) (a *Article, err error) {
 		doc = goquery.NewDocumentFromNode(root)
 	}
 	if t := selText(doc, sel.Title); t != "" {
-		a.Title = t
+		a.Title = collapseSpace(t)
 	}
 	if t := selText(doc, sel.Byline); t != "" {
-		if b := cleanByline([]string{t}); b != "" {
-			a.Byline = b
+		// Judge line by line: a byline block often has the date or
+		// "Updated ..." on a second line.
+		for _, line := range strings.Split(t, "\n") {
+			if b := cleanByline([]string{line}); b != "" {
+				a.Byline = b
+				break
+			}
 		}
 	}
 	if sel.Published != "" && doc != nil {
@@ -200,7 +205,12 @@ func Extract(raw []byte, opts Options) (a *Article, err error) {
 func parse(text string, sel *Selectors) (*html.Node, error) {
 	root, err := html.Parse(strings.NewReader(text))
 	if err != nil {
-		return nil, fmt.Errorf("extract: parse html: %w", err)
+		// The parser refuses documents nested deeper than 512
+		// elements; flatten the excess and try once more.
+		root, err = html.Parse(strings.NewReader(flattenDeep(text, 256)))
+		if err != nil {
+			return nil, fmt.Errorf("extract: parse html: %w", err)
+		}
 	}
 	if sel != nil && len(sel.Remove) > 0 {
 		doc := goquery.NewDocumentFromNode(root)
@@ -211,6 +221,43 @@ func parse(text string, sel *Selectors) (*html.Node, error) {
 		}
 	}
 	return root, nil
+}
+
+// flattenDeep drops start and end tags nested deeper than maxDepth, keeping
+// their text, so that pathological markup can still be parsed.
+func flattenDeep(text string, maxDepth int) string {
+	z := html.NewTokenizer(strings.NewReader(text))
+	var b strings.Builder
+	b.Grow(len(text))
+	depth := 0
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return b.String()
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			if voidElements[string(name)] {
+				b.Write(z.Raw())
+				continue
+			}
+			depth++
+			if depth > maxDepth {
+				continue
+			}
+		case html.EndTagToken:
+			depth--
+			if depth >= maxDepth {
+				continue
+			}
+		}
+		b.Write(z.Raw())
+	}
+}
+
+var voidElements = map[string]bool{
+	"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true, "img": true,
+	"input": true, "link": true, "meta": true, "source": true, "track": true, "wbr": true,
 }
 
 func selText(doc *goquery.Document, sel string) string {
@@ -224,12 +271,24 @@ func selText(doc *goquery.Document, sel string) string {
 	var parts []string
 	doc.FindMatcher(m).Each(func(_ int, s *goquery.Selection) {
 		for _, n := range s.Nodes {
-			if t := nodeText(n); t != "" {
+			if t := nodeLines(n); t != "" {
 				parts = append(parts, t)
 			}
 		}
 	})
 	return strings.Join(parts, "\n\n")
+}
+
+// nodeLines is the text of n with line breaks and blocks kept as "\n".
+func nodeLines(n *html.Node) string {
+	e := &emitter{st: map[*html.Node]*stats{}}
+	e.walk(n)
+	e.flush()
+	lines := make([]string, 0, len(e.paras))
+	for _, p := range e.paras {
+		lines = append(lines, p.text)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // autoBody finds the story without help. A result shorter than minBody is

@@ -504,7 +504,7 @@ var (
 	reAgency    = regexp.MustCompile(`(?i)^(reuters|afp|ap|upi|dpa|ians|pti|ani|efe|ansa|xinhua|bloomberg|tass|kyodo|yonhap|bernama|aap|cp|sapa|apa)$`)
 	reSentEnd   = regexp.MustCompile(`(\p{Ll}{2})\.\s+`)
 	reNotName   = regexp.MustCompile(`(?i)\b(staff|updated|published|posted|editor|editors|editorial|team|desk|news|service|reporter|reporters|correspondent|contributor|contributing|writer|writers|associated press|press|wire|agency|agencies|newsroom|admin|administrator|guest|opinion|columnist|photographer|photos?|video|min(ute)?s?|read|ago|am|pm|gmt|utc|est|edt|pst|pdt|cet|bst|today|yesterday|follow|twitter|email|facebook|more|view|all|posts|articles|share|comments?|image|credit|copyright|http|www|about|the|гость|media|network|online|magazine|newspaper|blog|international|business|digital|group)\b|\d|@|https?:|\.[a-z]{2,}\b|[|/\\<>{}\[\]#=+*()]`)
-	reNameSplit = regexp.MustCompile(`\s*(,|;|\band\b|&|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\bog\b|\boch\b| \| |·|•)\s*`)
+	reNameSplit = regexp.MustCompile(`\s*(,|;|\b(?i:and)\b|&|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\bog\b|\boch\b| \| |·|•)\s*`)
 )
 
 // cleanByline reduces a raw byline to people's names joined as "A, B and C".
@@ -679,7 +679,7 @@ var tzAbbrev = map[string]int{
 var (
 	reOrdinal   = regexp.MustCompile(`(\d)(st|nd|rd|th)\b`)
 	reTZSuffix  = regexp.MustCompile(`\s+\(?([A-Z]{1,4})\)?$`)
-	reAMPM      = regexp.MustCompile(`(?i)\s*([ap])\.?m\.?\b`)
+	reAMPM      = regexp.MustCompile(`(?i)\s*([ap])\.?m\b\.?`)
 	reMonthAbbr = regexp.MustCompile(`\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.`)
 	reDateLead  = regexp.MustCompile(`(?i)^(published|posted|updated|last updated|created|date|on)\s*:?\s*`)
 )

@@ -1,0 +1,309 @@
+package extract
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+func mustEncode(t *testing.T, s string, tr transform.Transformer) []byte {
+	t.Helper()
+	b, _, err := transform.Bytes(tr, []byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDecodeHTML(t *testing.T) {
+	const jp = "日本語のニュース記事です。"
+	const zh = "这是一篇中文新闻报道，内容很长。"
+	sjis := mustEncode(t, jp, japanese.ShiftJIS.NewEncoder())
+	gb := mustEncode(t, zh, simplifiedchinese.GBK.NewEncoder())
+	utf16 := mustEncode(t, "<p>Grüße</p>", unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder())
+	tests := []struct {
+		name, ctype string
+		raw         []byte
+		want        string
+	}{
+		{"utf-8 undeclared", "", []byte("<p>Grüße</p>"), "Grüße"},
+		{"header charset", "text/html; charset=ISO-8859-1", []byte("<p>Gr\xfc\xdfe</p>"), "Grüße"},
+		{"header beats meta", `text/html;charset="windows-1252"`, []byte("<meta charset=\"utf-8\"><p>caf\xe9 \x93quoted\x94</p>"), "café “quoted”"},
+		{"meta charset", "", []byte("<meta charset=\"windows-1252\"><p>caf\xe9</p>"), "café"},
+		{"meta http-equiv shift_jis", "", append([]byte(`<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS"><p>`), sjis...), jp},
+		{"header gb2312", "text/html; charset=gb2312", append([]byte("<p>"), gb...), zh},
+		{"utf-16 BOM", "text/html; charset=iso-8859-1", utf16, "Grüße"},
+		{"utf-8 BOM beats header", "text/html; charset=windows-1252", []byte("\xef\xbb\xbf<p>Grüße</p>"), "Grüße"},
+		{"undeclared windows-1252", "", []byte("<p>na\xefve caf\xe9 \x96 done</p>"), "naïve café – done"},
+		{"undeclared shift_jis", "", append([]byte("<p>"), sjis...), jp},
+		{"undeclared gbk", "", append([]byte("<p>"), gb...), zh},
+		{"meta says utf-8 but bytes are latin-1", "", []byte("<meta charset=\"utf-8\"><p>caf\xe9 cr\xe8me</p>"), "café crème"},
+		{"unknown header charset falls through", "text/html; charset=x-bogus", []byte("<p>Grüße</p>"), "Grüße"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := decodeHTML(tc.raw, tc.ctype)
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("decoded %q, want it to contain %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseDate(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"2019-11-19T08:00:00-05:00", "2019-11-19T08:00:00-05:00"},
+		{"2019-11-19T13:00:00Z", "2019-11-19T13:00:00Z"},
+		{"2019-11-19T13:00:00.000Z", "2019-11-19T13:00:00Z"},
+		{"2019-11-19T08:00:00+0530", "2019-11-19T08:00:00+05:30"},
+		{"2019-11-19T08:00-0500", "2019-11-19T08:00:00-05:00"},
+		{"2019-11-19 08:00:00", "2019-11-19T08:00:00Z"},
+		{"2019-11-19", "2019-11-19T00:00:00Z"},
+		{"Tue, 19 Nov 2019 08:00:00 +0100", "2019-11-19T08:00:00+01:00"},
+		{"Tue Nov 19 2019 03:05:46 GMT+0000", "2019-11-19T03:05:46Z"},
+		{"November 19, 2019", "2019-11-19T00:00:00Z"},
+		{"Nov. 19, 2019 8:05 p.m. ET", "2019-11-19T20:05:00-05:00"},
+		{"Updated: Sept. 3rd, 2019 at 9:30 AM PDT", "2019-09-03T09:30:00-07:00"},
+		{"19 November 2019", "2019-11-19T00:00:00Z"},
+		{"Published 19.11.2019 14:30", "2019-11-19T14:30:00Z"},
+	}
+	for _, tc := range tests {
+		got := parseDate(tc.in)
+		if got.IsZero() {
+			t.Errorf("parseDate(%q) failed", tc.in)
+			continue
+		}
+		if s := got.Format(time.RFC3339); s != tc.want {
+			t.Errorf("parseDate(%q) = %s, want %s", tc.in, s, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "yesterday", "Staff", "12345", "1066-10-14", "Page 3 of 7"} {
+		if got := parseDate(bad); !got.IsZero() {
+			t.Errorf("parseDate(%q) = %s, want zero", bad, got)
+		}
+	}
+}
+
+func TestDateFromURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://x.example/2019/11/19/story":       "2019-11-19",
+		"https://x.example/news/2019-1-9-story":    "2019-01-09",
+		"https://x.example/a/20191119/story.html":  "2019-11-19",
+		"https://x.example/story-id-11574168580":   "",
+		"https://x.example/2019/13/45/not-a-date/": "",
+	} {
+		got := dateFromURL(in)
+		s := ""
+		if !got.IsZero() {
+			s = got.Format("2006-01-02")
+		}
+		if s != want {
+			t.Errorf("dateFromURL(%q) = %q, want %q", in, s, want)
+		}
+	}
+}
+
+func TestCleanByline(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"By Jane Doe"}, "Jane Doe"},
+		{[]string{"BY JANE DOE AND JOHN ROE"}, "JANE DOE and JOHN ROE"},
+		{[]string{"By A. Smith, B. Jones and C. Brown"}, "A. Smith, B. Jones and C. Brown"},
+		{[]string{"Jane Doe", "John Roe", "Jane Doe"}, "Jane Doe and John Roe"},
+		{[]string{"By Jane Doe, Staff Writer"}, "Jane Doe"},
+		{[]string{"Jane Doe | Reuters"}, "Jane Doe"},
+		{[]string{"Analysis by Chris Smith"}, "Chris Smith"},
+		{[]string{"Jane Doe and Futurism"}, "Jane Doe"},
+		{[]string{"Updated 9:14 AM"}, ""},
+		{[]string{"Staff"}, ""},
+		{[]string{"AP"}, ""},
+		{[]string{"November 19, 2019"}, ""},
+		{[]string{"https://www.facebook.com/janedoe"}, ""},
+		{[]string{"Ludwig van Beethoven"}, "Ludwig van Beethoven"},
+		{[]string{"Николай Петров"}, "Николай Петров"},
+	}
+	for _, tc := range tests {
+		if got := cleanByline(tc.in); got != tc.want {
+			t.Errorf("cleanByline(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestCleanTitle(t *testing.T) {
+	tests := []struct{ title, site, host, h1, want string }{
+		{"Big story - The Daily Ledger", "The Daily Ledger", "ledger.example", "", "Big story"},
+		{"Big story | Ledger", "The Daily Ledger", "ledger.example", "", "Big story"},
+		{"Ledger: Big story", "", "ledger.example", "", "Ledger: Big story"},
+		{"Opinion | Big story", "", "", "Big story", "Big story"},
+		{"Review - The Hobbit returns", "Film Weekly", "films.example", "", "Review - The Hobbit returns"},
+		{"THE LEDGER — Big story", "The Ledger", "", "", "Big story"},
+	}
+	for _, tc := range tests {
+		if got := cleanTitle(tc.title, tc.site, tc.host, tc.h1); got != tc.want {
+			t.Errorf("cleanTitle(%q) = %q, want %q", tc.title, got, tc.want)
+		}
+	}
+}
+
+func TestCutLead(t *testing.T) {
+	long := "The first sentence is here. The second sentence, which mentions Mr. Smith and the U.S. economy, continues for a while. The third sentence goes past the limit for sure."
+	tests := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"Short lead.", 600, "Short lead."},
+		{long, 120, "The first sentence is here. The second sentence, which mentions Mr. Smith and the U.S. economy, continues for a while."},
+		{long, 40, "The first sentence is here."},
+		{"No sentence end anywhere in this rather long line of words", 30, "No sentence end anywhere in…"},
+		{"He said “it is over.” Then he left the room and did not come back at all.", 40, "He said “it is over.”"},
+		{"東京で地震があった。被害は確認されていない。詳しい情報は後で。", 15, "東京で地震があった。"},
+	}
+	for _, tc := range tests {
+		got := cutLead(tc.in, tc.max)
+		if got != tc.want {
+			t.Errorf("cutLead(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+		if n := runeLen(got); n > tc.max+1 {
+			t.Errorf("cutLead(%q, %d) has %d runes", tc.in, tc.max, n)
+		}
+	}
+}
+
+func TestLeadSkipsNonLeadParagraphs(t *testing.T) {
+	page := `<html><body><article>
+<p>By Jane Doe</p>
+<p>Updated November 19, 2019 at 9:30 AM</p>
+<p>Correction: An earlier version of this story misstated the date of the vote.</p>
+<p>Sign up for our newsletter to get the best stories every morning in your inbox.</p>
+<p>Photo: Residents gather outside the town hall on Monday evening. (AP Photo/John Roe)</p>
+<p>WASHINGTON — The Senate passed the bill on Tuesday after a long night of debate, sending it to the president, who is expected to sign it this week.</p>
+<p>The measure, which had stalled for months, would fund the government through September and includes money for disaster relief, border security and health programs.</p>
+<p>Republicans and Democrats both claimed victory after the vote, and leaders said they hoped the deal would set a pattern for the spending fights to come.</p>
+</article></body></html>`
+	a, err := Extract([]byte(page), Options{MaxLeadChars: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "WASHINGTON — The Senate passed the bill on Tuesday after a long night of debate, sending it to the president, who is expected to sign it this week."
+	if a.Lead != want {
+		t.Errorf("lead = %q\nwant %q", a.Lead, want)
+	}
+	if a.Byline != "Jane Doe" {
+		t.Errorf("byline = %q", a.Byline)
+	}
+}
+
+func TestLeadFromHTML(t *testing.T) {
+	tests := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{`<p><img src="x.jpg"></p><p>The council voted on Monday to close the pool. Residents were not happy.</p><p><a href="/x">Read more</a></p>`, 0,
+			"The council voted on Monday to close the pool. Residents were not happy."},
+		{`&lt;p&gt;Escaped &amp;amp; twice.&lt;/p&gt;`, 0, "Escaped & twice."},
+		{`<figure><img src=a><figcaption>A caption</figcaption></figure>Plain text lead. Second sentence here.`, 20, "Plain text lead."},
+		{`<p>First paragraph.</p><p>Second paragraph.</p><p>The post Hello appeared first on Example Blog.</p>`, 0, "First paragraph.\n\nSecond paragraph."},
+		{"", 0, ""},
+		{"<script>alert(1)</script><style>p{}</style>", 0, ""},
+	}
+	for _, tc := range tests {
+		if got := LeadFromHTML(tc.in, tc.max); got != tc.want {
+			t.Errorf("LeadFromHTML(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}
+
+func TestSelectorsOverride(t *testing.T) {
+	page := readPage(t, "plain.html")
+	sel := &Selectors{
+		Title:     "h1",
+		Byline:    "#main > div:first-of-type",
+		Body:      ".text",
+		Lead:      "#main > p:first-of-type",
+		Published: "h1",
+		Remove:    []string{".sidebar", "#gdpr"},
+	}
+	if err := sel.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Extract(page, Options{URL: "https://northport.example/local/cycle-lanes", Selectors: sel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Title != "Council approves new cycle lanes on Harbour Road" {
+		t.Errorf("title = %q", a.Title)
+	}
+	if a.Byline != "Priya Shah, Leo Martin and Ana Costa" {
+		t.Errorf("byline = %q", a.Byline)
+	}
+	if a.Lead != "Read more: New ferry timetable announced" {
+		t.Errorf("lead selector ignored: %q", a.Lead)
+	}
+	if !a.Published.IsZero() {
+		t.Errorf("published from a selector without a date should stay empty, got %s", a.Published)
+	}
+	if !strings.HasPrefix(a.Body, "NORTHPORT — The city council voted") || !strings.HasSuffix(a.Body, "take about six months.") {
+		t.Errorf("body selector ignored: %q", a.Body)
+	}
+
+	// Remove runs before the automatic extraction too.
+	a, err = Extract(readPage(t, "jsonld.html"), Options{Selectors: &Selectors{Remove: []string{"h2", ".story-body p:first-of-type"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(a.Body, "KABUL") || strings.Contains(a.Body, "Roads cut off") {
+		t.Errorf("removed elements still in body: %q", a.Body)
+	}
+	if !strings.HasPrefix(a.Lead, "More than 3,000 homes") {
+		t.Errorf("lead = %q", a.Lead)
+	}
+
+	// A selector that matches nothing falls back to the heuristics.
+	a, err = Extract(readPage(t, "jsonld.html"), Options{Selectors: &Selectors{Body: ".no-such-class", Title: "#nope"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Title != "Floodwaters recede in Kabul as aid convoys arrive" || !strings.HasPrefix(a.Body, "KABUL") {
+		t.Errorf("fallback failed: title %q body %.40q", a.Title, a.Body)
+	}
+
+	bad := &Selectors{Body: "div[[", Remove: []string{"ok", ":nth-child("}}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "body") {
+		t.Errorf("Validate = %v, want an error naming the body selector", err)
+	}
+	if _, err := Extract(page, Options{Selectors: bad}); err != nil {
+		t.Errorf("invalid selectors must be ignored by Extract, got %v", err)
+	}
+}
+
+func TestPublishedSelector(t *testing.T) {
+	page := []byte(`<html><body><article><span class="when" data-x="1">Posted March 3, 2021 at 4:15 PM EST</span>` +
+		strings.Repeat(`<p>Paragraph text that is long enough, with commas, to be picked as the story body by the scorer.</p>`, 8) + `</article></body></html>`)
+	a, err := Extract(page, Options{Selectors: &Selectors{Published: ".when"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Published.Format(time.RFC3339); got != "2021-03-03T16:15:00-05:00" {
+		t.Errorf("published = %s", got)
+	}
+}
+
+func TestFlattenDeep(t *testing.T) {
+	page := strings.Repeat("<div>", 3000) + "<p>Deep text, with commas, that is long enough to be counted as a paragraph by the scorer.</p>" + strings.Repeat("</div>", 3000)
+	a, err := Extract([]byte(page), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.Body, "Deep text") {
+		t.Errorf("deeply nested text lost: %q", a.Body)
+	}
+}
