@@ -1,0 +1,273 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clipsheet/clipsheet/internal/model"
+	"github.com/clipsheet/clipsheet/internal/store"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newService(t *testing.T) (*Service, *store.Bolt, *clock) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "auth.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &clock{t: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
+	return New(st, Config{Params: TestParams, Now: c.Now, AccountLimit: 3, IPLimit: 5, LimitWindow: 10 * time.Minute}), st, c
+}
+
+var admin = Actor{Name: "root", IP: "127.0.0.1"}
+
+func TestPasswordHashPHC(t *testing.T) {
+	h := newHasher(TestParams, 1)
+	ctx := context.Background()
+	a, err := h.Hash(ctx, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := h.Hash(ctx, "correct horse battery")
+	if a == b {
+		t.Error("same hash twice: salt not random")
+	}
+	if !strings.HasPrefix(a, "$argon2id$v=19$m=1024,t=1,p=1$") || strings.Contains(a, "battery") {
+		t.Fatalf("not a PHC argon2id string: %s", a)
+	}
+	if ok, rehash, err := h.Verify(ctx, "correct horse battery", a); !ok || rehash || err != nil {
+		t.Errorf("verify: %v %v %v", ok, rehash, err)
+	}
+	if ok, _, _ := h.Verify(ctx, "correct horse batterz", a); ok {
+		t.Error("wrong password accepted")
+	}
+	stronger := newHasher(Params{Memory: 2048, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1)
+	if ok, rehash, _ := stronger.Verify(ctx, "correct horse battery", a); !ok || !rehash {
+		t.Error("old parameters should verify and ask for a rehash")
+	}
+	for _, bad := range []string{"", "plain", "$argon2i$v=19$m=1,t=1,p=1$AA$AA", "$argon2id$v=19$m=99999999,t=1,p=1$AAAA$AAAAAAAAAAAAAAAAAAAAAA"} {
+		if _, _, err := h.Verify(ctx, "x", bad); err == nil {
+			t.Errorf("accepted hash %q", bad)
+		}
+	}
+}
+
+func TestPasswordPolicy(t *testing.T) {
+	for pw, ok := range map[string]bool{"short": false, "Bob.Smith1": true, "bob.smith1": true, strings.Repeat("x", 2000): false, "ten chars!": true} {
+		err := CheckPassword("bob.smith", pw)
+		if (err == nil) != ok {
+			t.Errorf("%q: %v", pw, err)
+		}
+	}
+	if CheckPassword("longusername", "LongUserName") == nil {
+		t.Error("password equal to name accepted")
+	}
+}
+
+func TestLoginSessionExpiryAndRevocation(t *testing.T) {
+	s, _, c := newService(t)
+	ctx := context.Background()
+	if _, err := s.AddUser(ctx, admin, "Ann", model.RoleCurator, "ann's long password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Login(ctx, "ann", "wrong password", "10.0.0.1", "ua"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if _, err := s.Login(ctx, "nobody", "whatever123", "10.0.0.1", "ua"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("unknown user: %v", err)
+	}
+	l, err := s.Login(ctx, " ANN ", "ann's long password", "10.0.0.1", "ua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Token) < 43 || l.Session.ID == l.Token || l.Session.ID != HashToken(l.Token) {
+		t.Fatalf("session token not random/hashed: %+v", l.Session)
+	}
+	u, _, err := s.Session(ctx, l.Token)
+	if err != nil || u.Name != "ann" {
+		t.Fatalf("session: %v %v", u, err)
+	}
+	// Used every 11 hours (under the 12h idle limit) it lives on until the
+	// absolute limit of 7 days.
+	elapsed := time.Duration(0)
+	for elapsed+11*time.Hour <= 7*24*time.Hour {
+		c.Add(11 * time.Hour)
+		elapsed += 11 * time.Hour
+		if _, _, err := s.Session(ctx, l.Token); err != nil {
+			t.Fatalf("session in use expired after %s: %v", elapsed, err)
+		}
+	}
+	c.Add(11 * time.Hour)
+	if _, _, err := s.Session(ctx, l.Token); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("session older than max age still valid: %v", err)
+	}
+	l2, _ := s.Login(ctx, "ann", "ann's long password", "10.0.0.1", "ua")
+	c.Add(13 * time.Hour)
+	if _, _, err := s.Session(ctx, l2.Token); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("idle session still valid: %v", err)
+	}
+	// Logout and logout everywhere revoke.
+	a1, _ := s.Login(ctx, "ann", "ann's long password", "10.0.0.1", "ua")
+	a2, _ := s.Login(ctx, "ann", "ann's long password", "10.0.0.2", "ua")
+	if err := s.Logout(ctx, Actor{Name: "ann"}, a1.Session); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Session(ctx, a1.Token); !errors.Is(err, ErrNoSession) {
+		t.Error("logged-out session valid")
+	}
+	if _, _, err := s.Session(ctx, a2.Token); err != nil {
+		t.Error("other session ended by a single logout")
+	}
+	a3, _ := s.Login(ctx, "ann", "ann's long password", "10.0.0.3", "ua")
+	if n, err := s.LogoutEverywhere(ctx, Actor{Name: "ann"}, "ann"); err != nil || n != 2 {
+		t.Fatalf("logout everywhere: %d %v", n, err)
+	}
+	for _, l := range []*Login{a2, a3} {
+		if _, _, err := s.Session(ctx, l.Token); !errors.Is(err, ErrNoSession) {
+			t.Error("session survived logout everywhere")
+		}
+	}
+	// Disabling ends sessions; role changes apply at once.
+	b1, _ := s.Login(ctx, "ann", "ann's long password", "10.0.0.1", "ua")
+	if err := s.SetRole(ctx, admin, "ann", model.RoleReader); err != nil {
+		t.Fatal(err)
+	}
+	if u, _, _ := s.Session(ctx, b1.Token); u.Role != model.RoleReader {
+		t.Errorf("role change not applied: %s", u.Role)
+	}
+	if err := s.SetDisabled(ctx, admin, "ann", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Session(ctx, b1.Token); !errors.Is(err, ErrNoSession) {
+		t.Error("disabled user's session valid")
+	}
+	if _, err := s.Login(ctx, "ann", "ann's long password", "10.0.0.9", "ua"); !errors.Is(err, ErrBadCredentials) {
+		t.Errorf("disabled user logged in: %v", err)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	s, _, c := newService(t)
+	ctx := context.Background()
+	s.AddUser(ctx, admin, "ann", model.RoleReader, "ann's long password")
+	for i := 0; i < 3; i++ {
+		if _, err := s.Login(ctx, "ann", "nope", "10.0.0.1", ""); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	// Blocked now, even with the right password, without checking it.
+	var rl *RateLimitError
+	if _, err := s.Login(ctx, "ann", "ann's long password", "10.0.0.2", ""); !errors.As(err, &rl) || rl.RetryAfter <= 0 || rl.RetryAfter > 10*time.Minute {
+		t.Fatalf("account not limited: %v", err)
+	}
+	c.Add(10*time.Minute + time.Second)
+	if _, err := s.Login(ctx, "ann", "ann's long password", "10.0.0.2", ""); err != nil {
+		t.Fatalf("limit did not expire: %v", err)
+	}
+	// Per IP: spraying many names from one address.
+	for i := 0; i < 5; i++ {
+		s.Login(ctx, "user"+string(rune('a'+i)), "nope", "10.9.9.9", "")
+	}
+	if _, err := s.Login(ctx, "ann", "ann's long password", "10.9.9.9", ""); !errors.As(err, &rl) {
+		t.Fatalf("IP not limited: %v", err)
+	}
+}
+
+func TestAPIAndFeedTokens(t *testing.T) {
+	s, st, _ := newService(t)
+	ctx := context.Background()
+	u, _ := s.AddUser(ctx, admin, "ann", model.RoleCurator, "ann's long password")
+	clear, tok, err := s.AddAPIToken(ctx, admin, "ann", "ci")
+	if err != nil || !strings.HasPrefix(clear, "cst_") || tok.Hash == clear {
+		t.Fatalf("add token: %v %+v", err, tok)
+	}
+	if got, _, err := s.APIUser(ctx, clear); err != nil || got.Name != "ann" {
+		t.Fatalf("api user: %v %v", got, err)
+	}
+	if _, _, err := s.APIUser(ctx, clear+"x"); !errors.Is(err, ErrNoSession) {
+		t.Error("altered token accepted")
+	}
+	if err := s.RevokeAPIToken(ctx, admin, "ann", tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.APIUser(ctx, clear); !errors.Is(err, ErrNoSession) {
+		t.Error("revoked token accepted")
+	}
+	feed, err := s.FeedToken(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.FeedUser(ctx, feed); err != nil || got.Name != "ann" {
+		t.Fatalf("feed user: %v %v", got, err)
+	}
+	for _, bad := range []string{"", "ann", "ann.", "bob." + feed[4:], feed[:len(feed)-1] + "A"} {
+		if _, err := s.FeedUser(ctx, bad); err == nil {
+			t.Errorf("feed token %q accepted", bad)
+		}
+	}
+	if err := s.ResetFeedToken(ctx, admin, "ann"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FeedUser(ctx, feed); err == nil {
+		t.Error("reset feed token still valid")
+	}
+	events, _ := st.ListAudit(ctx, store.AuditFilter{})
+	if len(events) < 4 || events[0].Action != model.AuditFeedTokenReset {
+		t.Errorf("audit: %+v", events)
+	}
+}
+
+func TestSetupOnlyOnce(t *testing.T) {
+	s, _, _ := newService(t)
+	ctx := context.Background()
+	tok, err := s.SetupToken(ctx)
+	if err != nil || len(tok) < 32 {
+		t.Fatalf("setup token: %q %v", tok, err)
+	}
+	if again, _ := s.SetupToken(ctx); again != tok {
+		t.Error("setup token changed between calls")
+	}
+	if _, err := s.Setup(ctx, "guess", "root", "root's long password", "", ""); !errors.Is(err, ErrSetupClosed) {
+		t.Errorf("wrong setup token: %v", err)
+	}
+	l, err := s.Setup(ctx, tok, "root", "root's long password", "", "")
+	if err != nil || l.User.Role != model.RoleAdmin {
+		t.Fatalf("setup: %v", err)
+	}
+	if _, err := s.Setup(ctx, tok, "evil", "evil's long password", "", ""); !errors.Is(err, ErrSetupClosed) {
+		t.Errorf("setup token reusable: %v", err)
+	}
+	if tok, _ := s.SetupToken(ctx); tok != "" || s.SetupOpen(ctx, tok) {
+		t.Error("setup still open with an admin")
+	}
+}
+
+func TestLimiterBoundsMemory(t *testing.T) {
+	now := time.Unix(0, 0)
+	l := NewLimiter(2, time.Minute, func() time.Time { return now })
+	l.maxKeys = 10
+	for i := 0; i < 100; i++ {
+		l.Fail(string(rune('a' + i)))
+	}
+	if len(l.fails) > 10 {
+		t.Fatalf("limiter holds %d keys", len(l.fails))
+	}
+}
