@@ -1,0 +1,253 @@
+// Package fetch polls the configured sources (feeds and section fronts),
+// fetches and extracts each new story, and stores the items and each
+// source's health.
+//
+// Politeness and safety are enforced here for every request the fetcher
+// makes, whichever entry point made it: a global worker pool, a per-host
+// concurrency limit, per-host Retry-After cool-downs, robots.txt, and the
+// guarded HTTP client in package httpx (SSRF dial guard, body caps,
+// timeouts).
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/fetch/httpx"
+	"github.com/clipsheet/clipsheet/internal/store"
+)
+
+// Defaults for zero fields of config.Fetch.
+const (
+	defaultWorkers     = 16
+	defaultPerHost     = 2
+	defaultMaxArticles = 50
+)
+
+// Fetcher polls sources. It is safe for concurrent use; PollOnce, Run and
+// Preview share its per-host limits and caches.
+type Fetcher struct {
+	st      store.Store
+	cfg     config.Fetch
+	maxLead int
+	log     *slog.Logger
+	client  *httpx.Client
+	hosts   *hostLimiter
+	robots  *robotsCache
+
+	// Seams for tests; production uses the clock and math/rand.
+	now    func() time.Time
+	jitter func() float64 // in [0,1)
+}
+
+// Result is the outcome of polling one source once.
+type Result struct {
+	Source      string
+	NewItems    int // items actually stored by this poll
+	Entries     int // entries in the feed, or article links found on the page
+	Status      int // HTTP status of the feed/page request, 0 if none
+	NotModified bool
+	Err         error
+	Duration    time.Duration
+	MovedTo     string // permanent redirect target of the source URL
+}
+
+// New builds a fetcher. Zero fields of cfg take the defaults of
+// config.DefaultSettings.
+func New(st store.Store, cfg config.Fetch, excerptMaxChars int, logger *slog.Logger) *Fetcher {
+	if cfg.Workers <= 0 {
+		cfg.Workers = defaultWorkers
+	}
+	if cfg.PerHost <= 0 {
+		cfg.PerHost = defaultPerHost
+	}
+	if cfg.MaxArticles <= 0 {
+		cfg.MaxArticles = defaultMaxArticles
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = config.UserAgent
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	f := &Fetcher{
+		st:      st,
+		cfg:     cfg,
+		maxLead: excerptMaxChars,
+		log:     logger,
+		hosts:   newHostLimiter(cfg.PerHost),
+		robots:  newRobotsCache(),
+		now:     time.Now,
+		jitter:  rand.Float64,
+	}
+	f.configureHTTP(nil)
+	return f
+}
+
+// configureHTTP (re)builds the HTTP client from the fetch settings; tweak,
+// if set, adjusts the client config (tests and benchmarks map host names to
+// loopback addresses or trust a test CA with it).
+func (f *Fetcher) configureHTTP(tweak func(*httpx.Config)) {
+	hc := httpx.Config{
+		AllowPrivate:     f.cfg.AllowPrivate,
+		Timeout:          f.cfg.Timeout,
+		ConnectTimeout:   f.cfg.ConnectTimeout,
+		MaxBodyBytes:     int64(f.cfg.MaxBodyBytes),
+		UserAgent:        f.cfg.UserAgent,
+		IdleConnsPerHost: f.cfg.PerHost,
+	}
+	if tweak != nil {
+		tweak(&hc)
+	}
+	if f.client != nil {
+		f.client.Close()
+	}
+	f.client = httpx.New(hc)
+}
+
+// Close releases idle connections. The fetcher must not be used after.
+func (f *Fetcher) Close() { f.client.Close() }
+
+// get performs one polite GET: robots.txt, the per-host limit and host
+// cool-downs are applied here so no code path can skip them.
+func (f *Fetcher) get(ctx context.Context, req httpx.Request) (*httpx.Response, error) {
+	u, err := url.Parse(req.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("fetch %q: not an absolute http(s) URL", req.URL)
+	}
+	if !f.cfg.IgnoreRobots {
+		if err := f.robotsAllow(ctx, u); err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
+		}
+	}
+	resp, err := f.rawGet(ctx, u, req)
+	if err != nil {
+		return resp, fmt.Errorf("fetch %s: %w", req.URL, err)
+	}
+	return resp, nil
+}
+
+// rawGet is get without robots.txt (used to fetch robots.txt itself).
+func (f *Fetcher) rawGet(ctx context.Context, u *url.URL, req httpx.Request) (*httpx.Response, error) {
+	host := hostKey(u)
+	release, err := f.hosts.acquire(ctx, host, f.now())
+	if err != nil {
+		return nil, err
+	}
+	resp, err := f.client.Get(ctx, req)
+	release()
+	var se *httpx.StatusError
+	if errors.As(err, &se) && se.RetryAfter > 0 && (se.Code == 429 || se.Code == 503) {
+		// The whole host asked us to slow down, not just this URL.
+		f.hosts.coolDown(host, f.now().Add(min(se.RetryAfter, maxHostCooldown)))
+	}
+	return resp, err
+}
+
+// hostKey is what the per-host limit counts: host and port, lower case.
+func hostKey(u *url.URL) string { return strings.ToLower(u.Host) }
+
+// maxHostCooldown bounds how long one Retry-After can block a whole host in
+// memory; the source itself still waits the full Retry-After.
+const maxHostCooldown = time.Hour
+
+// HostCooldownError is returned for requests to a host that asked us (429
+// or 503 with Retry-After) to wait.
+type HostCooldownError struct {
+	Host  string
+	Until time.Time
+}
+
+func (e *HostCooldownError) Error() string {
+	return fmt.Sprintf("host %s asked to wait (Retry-After) until %s", e.Host, e.Until.UTC().Format(time.RFC3339))
+}
+
+// hostLimiter caps concurrent requests per host and remembers cool-downs.
+type hostLimiter struct {
+	mu    sync.Mutex
+	per   int
+	hosts map[string]*hostSlot
+}
+
+type hostSlot struct {
+	sem   chan struct{}
+	refs  int // holders and waiters; the slot is dropped at zero
+	until time.Time
+}
+
+func newHostLimiter(per int) *hostLimiter {
+	return &hostLimiter{per: per, hosts: map[string]*hostSlot{}}
+}
+
+func (h *hostLimiter) slot(host string) *hostSlot {
+	s := h.hosts[host]
+	if s == nil {
+		s = &hostSlot{sem: make(chan struct{}, h.per)}
+		h.hosts[host] = s
+	}
+	return s
+}
+
+func (h *hostLimiter) unref(host string, s *hostSlot, now time.Time) {
+	s.refs--
+	if s.refs == 0 && !now.Before(s.until) {
+		delete(h.hosts, host)
+	}
+}
+
+func (h *hostLimiter) acquire(ctx context.Context, host string, now time.Time) (func(), error) {
+	h.mu.Lock()
+	s := h.slot(host)
+	if now.Before(s.until) {
+		// The slot stays in the map while it carries a cool-down.
+		until := s.until
+		h.mu.Unlock()
+		return nil, &HostCooldownError{Host: host, Until: until}
+	}
+	s.refs++
+	h.mu.Unlock()
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		h.mu.Lock()
+		h.unref(host, s, time.Now())
+		h.mu.Unlock()
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			<-s.sem
+			h.mu.Lock()
+			h.unref(host, s, time.Now())
+			h.mu.Unlock()
+		})
+	}, nil
+}
+
+func (h *hostLimiter) coolDown(host string, until time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.slot(host)
+	if until.After(s.until) {
+		s.until = until
+	}
+}
+
+// cooling returns the cool-down end for host, zero if none.
+func (h *hostLimiter) cooling(host string, now time.Time) time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s := h.hosts[host]; s != nil && now.Before(s.until) {
+		return s.until
+	}
+	return time.Time{}
+}
