@@ -293,3 +293,30 @@ func ExportOPML(list *config.SourcesFile, title string, now time.Time) ([]byte, 
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
 }
+
+// AddImported adds the sources of the new rows, creating the sections they
+// need first (in the order the rows name them). Duplicate and invalid rows
+// are skipped.
+func (d *Doc) AddImported(rows []ImportRow) error {
+	have := map[string]bool{}
+	if seq, err := d.topSeq("sections"); err == nil {
+		for _, n := range seq.Content {
+			have[n.Value] = true
+		}
+	}
+	for _, r := range rows {
+		if r.Status != ImportNew {
+			continue
+		}
+		if sec := r.Source.Section; sec != "" && !have[sec] {
+			if err := d.AddSection(sec); err != nil && !errors.Is(err, ErrExists) {
+				return err
+			}
+			have[sec] = true
+		}
+		if err := d.AddSource(r.Source); err != nil {
+			return fmt.Errorf("import %s: %w", r.Source.URL, err)
+		}
+	}
+	return nil
+}
