@@ -16,10 +16,10 @@ import (
 
 // How long robots.txt answers are trusted.
 const (
-	robotsTTL         = 24 * time.Hour   // a file (or a 4xx: no rules)
-	robotsServerTTL   = 30 * time.Minute // 5xx: disallowed for now (RFC 9309 §2.3.1.4)
-	robotsNetErrTTL   = time.Minute      // unreachable: the source fails, retried soon
-	robotsMaxBytes    = 512 << 10        // RFC 9309 asks parsers to read at least 500 KiB
+	robotsTTL          = 24 * time.Hour   // a file (or a 4xx: no rules)
+	robotsServerTTL    = 30 * time.Minute // 5xx: disallowed for now (RFC 9309 §2.3.1.4)
+	robotsNetErrTTL    = time.Minute      // unreachable: the source fails, retried soon
+	robotsMaxBytes     = 512 << 10        // RFC 9309 asks parsers to read at least 500 KiB
 	robotsCacheSoftCap = 10000
 )
 
