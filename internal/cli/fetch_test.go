@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// publisher serves one small feed, its article pages and a home page that
+// links the feed.
+func publisher(t *testing.T) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/robots.txt", http.NotFound)
+	mux.HandleFunc("/feed.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Local Gazette</title>
+<item><title>First story</title><link>http://%[1]s/story/1</link><description>First summary.</description></item>
+<item><title>Second story</title><link>http://%[1]s/story/2</link></item></channel></rss>`, r.Host)
+	})
+	mux.HandleFunc("/story/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html><head><title>A story</title></head><body><article><h1>A story</h1>
+<p>The council approved the new budget on Tuesday after a debate that lasted well into the evening, officials said.</p>
+<p>Work on the bridge is expected to begin in the spring and to take about two years, according to the plan.</p></article></body></html>`)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html><head><title>Local Gazette</title><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head><body></body></html>`)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func writeSources(t *testing.T, dir, body string) string {
+	p := filepath.Join(dir, "sources.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestFetchOnceAndSourcesStatus(t *testing.T) {
+	srv := publisher(t)
+	dir := t.TempDir()
+	cfg := writeSources(t, dir, fmt.Sprintf(`sections: [Local]
+sources:
+  - name: Gazette
+    url: %[1]s/feed.xml
+    section: Local
+  - name: Broken
+    url: %[1]s/missing.xml
+    section: Local
+  - name: Off
+    url: %[1]s/off.xml
+    enabled: false
+`, srv.URL))
+	common := []string{"--config", cfg, "--data", filepath.Join(dir, "data"), "--allow-private"}
+	fetchCmd := func(ctx context.Context, args []string, out, errb *bytes.Buffer) int {
+		return Fetch(ctx, args, out, errb)
+	}
+	statusCmd := func(ctx context.Context, args []string, out, errb *bytes.Buffer) int {
+		return SourcesStatus(ctx, args, out, errb)
+	}
+
+	code, out, errOut := runCmd(t, fetchCmd, append([]string{"--once"}, common...)...)
+	if code != 0 {
+		t.Fatalf("fetch --once exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"Gazette", "ok (200)", "Broken", "FAILED", "HTTP 404", "2 sources polled", "2 new items, 1 failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("fetch output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Off") {
+		t.Errorf("disabled source polled:\n%s", out)
+	}
+	// Second run: conditional GET, nothing new.
+	code, out, _ = runCmd(t, fetchCmd, append([]string{"--once", "--json", "--source", "Gazette"}, common...)...)
+	if code != 0 {
+		t.Fatalf("second fetch exit %d", code)
+	}
+	var line resultLine
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &line); err != nil || line.Source != "Gazette" || !line.NotModified || line.NewItems != 0 {
+		t.Errorf("json line %q: %+v %v", out, line, err)
+	}
+
+	code, out, _ = runCmd(t, statusCmd, common...)
+	if code != 0 {
+		t.Fatalf("status exit %d", code)
+	}
+	for _, want := range []string{"Gazette", "ok", "Broken", "FAILING", "HTTP 404", "Off", "disabled", "3 sources, 1 failing"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runCmd(t, statusCmd, append([]string{"--json"}, common...)...)
+	if code != 0 {
+		t.Fatalf("status --json exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want 3 JSON lines, got %q", out)
+	}
+	var st struct {
+		Name                string `json:"name"`
+		Healthy             bool   `json:"healthy"`
+		HTTPStatus          int    `json:"http_status"`
+		ConsecutiveFailures int    `json:"consecutive_failures"`
+		LastError           string `json:"last_error"`
+		NextPoll            string `json:"next_poll"`
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &st); err != nil || st.Name != "Broken" || st.Healthy || st.HTTPStatus != 404 || st.ConsecutiveFailures != 1 || st.NextPoll == "" {
+		t.Errorf("broken line %s: %+v %v", lines[1], st, err)
+	}
+
+	// An invalid sources file is the one thing that fails the command.
+	bad := writeSources(t, t.TempDir(), "sources:\n  - name: X\n")
+	if code, _, errOut := runCmd(t, fetchCmd, "--once", "--config", bad, "--data", filepath.Join(dir, "data")); code == 0 || !strings.Contains(errOut, "url is required") {
+		t.Errorf("invalid config: exit %d, %s", code, errOut)
+	}
+	if code, _, _ := runCmd(t, fetchCmd, "--once", "--source", "Nope", "--config", cfg, "--data", filepath.Join(dir, "data")); code == 0 {
+		t.Error("unknown --source should fail")
+	}
+}
+
+func TestSourcesDiscoverCommand(t *testing.T) {
+	srv := publisher(t)
+	cmd := func(ctx context.Context, args []string, out, errb *bytes.Buffer) int {
+		return SourcesDiscover(ctx, args, out, errb)
+	}
+	code, out, errOut := runCmd(t, cmd, "--allow-private", srv.URL+"/")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{srv.URL + "/feed.xml", "rss 2.0, 2 entries", "found via link", "url: " + srv.URL + "/feed.xml"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Without --allow-private the SSRF guard refuses loopback.
+	code, _, errOut = runCmd(t, cmd, srv.URL+"/")
+	if code == 0 || !strings.Contains(errOut, "refusing to fetch private address 127.0.0.1") {
+		t.Errorf("guard: exit %d, %s", code, errOut)
+	}
+	if code, _, _ := runCmd(t, cmd); code != 2 {
+		t.Errorf("missing URL: exit %d", code)
+	}
+}
+
+func TestFetchCommandsHelp(t *testing.T) {
+	for name, fn := range map[string]func(context.Context, []string, *bytes.Buffer, *bytes.Buffer) int{
+		"fetch":            func(ctx context.Context, a []string, o, e *bytes.Buffer) int { return Fetch(ctx, a, o, e) },
+		"sources status":   func(ctx context.Context, a []string, o, e *bytes.Buffer) int { return SourcesStatus(ctx, a, o, e) },
+		"sources discover": func(ctx context.Context, a []string, o, e *bytes.Buffer) int { return SourcesDiscover(ctx, a, o, e) },
+	} {
+		code, _, errOut := runCmd(t, fn, "--help")
+		if code != 0 || !strings.Contains(errOut, "usage: clipsheet "+name) {
+			t.Errorf("%s --help: exit %d, %q", name, code, errOut)
+		}
+	}
+}
