@@ -36,12 +36,6 @@ func classID(n *html.Node) string {
 	return strings.ToLower(c + " " + id)
 }
 
-func removeNode(n *html.Node) {
-	if n.Parent != nil {
-		n.Parent.RemoveChild(n)
-	}
-}
-
 // nodeText returns the collapsed text of n's subtree.
 func nodeText(n *html.Node) string {
 	var b strings.Builder
