@@ -1,0 +1,263 @@
+package cli
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/extract"
+)
+
+const (
+	extractFetchTimeout = 30 * time.Second
+	extractMaxBytes     = 10 << 20
+)
+
+// Extract implements "clipsheet extract": run the article extractor on
+// files or URLs and print the result. One input failing does not stop the
+// others; the exit code is 1 if any failed and 2 on a usage error.
+func Extract(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("extract", "extract [flags] FILE|URL...", stderr)
+	jsonOut := fs.Bool("json", false, "print one JSON object per input (JSON lines)")
+	baseURL := fs.String("base-url", "", "page URL for file inputs: base for relative links, date in URL, site name")
+	maxChars := fs.Int("max-chars", extract.DefaultMaxLeadChars, "maximum lead length in characters")
+	source := fs.String("source", "", "apply this source's extract selectors from the sources file")
+	sourcesPath := fs.String("config", "", "sources file for --source (default sources.yaml)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: clipsheet extract [flags] FILE|URL...
+
+Extracts headline, byline, publication time, site name, lead and body from
+article pages. FILE is an .html or .html.gz file; URL is fetched with a plain
+GET (30 s timeout, 10 MB cap).
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
+	inputs, code, done := parseInterspersed(fs, args)
+	if done {
+		return code
+	}
+	if len(inputs) == 0 {
+		fmt.Fprintln(stderr, "clipsheet extract: no input; give one or more files or URLs")
+		fs.Usage()
+		return 2
+	}
+	if *maxChars <= 0 {
+		fmt.Fprintln(stderr, "clipsheet extract: --max-chars must be positive")
+		return 2
+	}
+	if *baseURL != "" && !isHTTPURL(*baseURL) {
+		fmt.Fprintf(stderr, "clipsheet extract: --base-url %q: want an absolute http(s) URL\n", *baseURL)
+		return 2
+	}
+	var sel *extract.Selectors
+	if *source != "" {
+		s, err := sourceSelectors(*sourcesPath, *source)
+		if err != nil {
+			fmt.Fprintln(stderr, "clipsheet extract:", err)
+			return 2
+		}
+		sel = s
+	} else if *sourcesPath != "" {
+		fmt.Fprintln(stderr, "clipsheet extract: --config needs --source")
+		return 2
+	}
+
+	client := &http.Client{Timeout: extractFetchTimeout}
+	failed := false
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	for i, in := range inputs {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "clipsheet extract: interrupted")
+			return 1
+		}
+		raw, opts, err := loadInput(ctx, client, in, *baseURL)
+		if err != nil {
+			fmt.Fprintf(stderr, "clipsheet extract: %s: %v\n", in, err)
+			failed = true
+			continue
+		}
+		opts.MaxLeadChars = *maxChars
+		opts.Selectors = sel
+		a, err := extract.Extract(raw, opts)
+		if err != nil {
+			fmt.Fprintf(stderr, "clipsheet extract: %s: %v\n", in, err)
+			failed = true
+			continue
+		}
+		if *jsonOut {
+			if err := writeArticleJSON(enc, in, a); err != nil {
+				fmt.Fprintf(stderr, "clipsheet extract: %s: %v\n", in, err)
+				return 1
+			}
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		writeSummary(stdout, in, a)
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+// parseInterspersed lets flags follow inputs ("extract page.html --json"),
+// which the flag package alone stops parsing at.
+func parseInterspersed(fs *flag.FlagSet, args []string) (inputs []string, code int, done bool) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, 0, true
+			}
+			return nil, 2, true
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return inputs, 0, false
+		}
+		if rest[0] == "--" {
+			return append(inputs, rest[1:]...), 0, false
+		}
+		inputs = append(inputs, rest[0])
+		args = rest[1:]
+	}
+}
+
+func isHTTPURL(s string) bool {
+	l := strings.ToLower(s)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
+}
+
+func sourceSelectors(path, name string) (*extract.Selectors, error) {
+	if path == "" {
+		path = "sources.yaml"
+	}
+	f, err := config.LoadSources(path)
+	if err != nil {
+		return nil, fmt.Errorf("--source %s: %w", name, err)
+	}
+	s, ok := f.Find(name)
+	if !ok {
+		return nil, fmt.Errorf("--source %s: no such source in %s", name, path)
+	}
+	if s.Extract == nil {
+		return &extract.Selectors{}, nil
+	}
+	sel := &extract.Selectors{
+		Title:     s.Extract.Title,
+		Byline:    s.Extract.Byline,
+		Body:      s.Extract.Body,
+		Lead:      s.Extract.Lead,
+		Published: s.Extract.Published,
+		Remove:    s.Extract.Remove,
+	}
+	if err := sel.Validate(); err != nil {
+		return nil, fmt.Errorf("--source %s: %w", name, err)
+	}
+	return sel, nil
+}
+
+func loadInput(ctx context.Context, client *http.Client, in, baseURL string) ([]byte, extract.Options, error) {
+	if isHTTPURL(in) {
+		return fetchPage(ctx, client, in)
+	}
+	raw, err := os.ReadFile(in)
+	if err != nil {
+		return nil, extract.Options{}, fmt.Errorf("read: %w", err)
+	}
+	if strings.HasSuffix(strings.ToLower(in), ".gz") {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, extract.Options{}, fmt.Errorf("gunzip: %w", err)
+		}
+		raw, err = io.ReadAll(io.LimitReader(zr, 64<<20))
+		if err != nil {
+			return nil, extract.Options{}, fmt.Errorf("gunzip: %w", err)
+		}
+	}
+	return raw, extract.Options{URL: baseURL}, nil
+}
+
+func fetchPage(ctx context.Context, client *http.Client, u string) ([]byte, extract.Options, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, extract.Options{}, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("User-Agent", "clipsheet-extract/1 (+https://github.com/clipsheet/clipsheet)")
+	req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, extract.Options{}, fmt.Errorf("fetch: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, extract.Options{}, fmt.Errorf("fetch: HTTP %s", resp.Status)
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, extractMaxBytes+1))
+	if err != nil {
+		return nil, extract.Options{}, fmt.Errorf("fetch: read body: %w", err)
+	}
+	if len(raw) > extractMaxBytes {
+		return nil, extract.Options{}, fmt.Errorf("fetch: page larger than %d MB", extractMaxBytes>>20)
+	}
+	return raw, extract.Options{URL: resp.Request.URL.String(), ContentType: resp.Header.Get("Content-Type")}, nil
+}
+
+// writeArticleJSON prints the article with an "input" key first, so lines
+// from file inputs (which may have no URL) can be told apart.
+func writeArticleJSON(enc *json.Encoder, in string, a *extract.Article) error {
+	body, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	inJSON, _ := json.Marshal(in)
+	fields["input"] = inJSON
+	return enc.Encode(fields)
+}
+
+func writeSummary(w io.Writer, in string, a *extract.Article) {
+	pub := ""
+	if !a.Published.IsZero() {
+		pub = a.Published.Format(time.RFC3339)
+	}
+	fmt.Fprintf(w, "== %s\n", in)
+	row := func(k, v string) {
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(w, "%-10s %s\n", k+":", v)
+	}
+	row("Title", a.Title)
+	row("Byline", a.Byline)
+	row("Published", pub)
+	row("Site", a.SiteName)
+	row("URL", a.CanonicalURL)
+	row("Language", a.Language)
+	row("Image", a.Image)
+	if a.Body == "" {
+		row("Lead", "")
+		fmt.Fprintln(w, "Body:      (no article found on this page)")
+		return
+	}
+	row("Lead", strings.ReplaceAll(a.Lead, "\n\n", " ¶ "))
+	paras := strings.Count(a.Body, "\n\n") + 1
+	fmt.Fprintf(w, "%-10s %d paragraphs, %d words\n", "Body:", paras, len(strings.Fields(a.Body)))
+}
