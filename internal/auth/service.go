@@ -613,3 +613,6 @@ func (s *Service) Setup(ctx context.Context, token, name, password, ip, ua strin
 	}
 	return s.newSession(ctx, u, ip, ua)
 }
+
+// MaxAge is the absolute session lifetime, for the cookie's Max-Age.
+func (s *Service) MaxAge() time.Duration { return s.cfg.MaxAge }

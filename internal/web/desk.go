@@ -83,9 +83,37 @@ func (s *Server) queuePage(c *gin.Context) {
 // back to the page they came from.
 func (s *Server) decideHandler(status model.Status) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		it, err := s.desk.Decide(c.Request.Context(), c.Param("id"), status, s.actor(c))
+		it, err := s.decide(c, c.Param("id"), status)
 		s.afterChange(c, it, err)
 	}
+}
+
+// decideAudit maps decisions to audit actions.
+var decideAudit = map[model.Status]string{
+	model.StatusApproved: model.AuditItemApprove,
+	model.StatusRejected: model.AuditItemReject,
+	model.StatusQueued:   model.AuditItemRequeue,
+}
+
+// decide records a decision on the item and in the audit log.
+func (s *Server) decide(c *gin.Context, id string, status model.Status) (*model.Item, error) {
+	a := s.actor(c)
+	it, err := s.desk.Decide(c.Request.Context(), id, status, a.Name)
+	if err != nil {
+		return nil, err
+	}
+	return it, s.auth.Record(c.Request.Context(), a, decideAudit[status], it.ID, it.Title)
+}
+
+// apply records an edit on the item and in the audit log, naming the
+// fields that changed.
+func (s *Server) apply(c *gin.Context, id string, e curate.Edit) (*model.Item, error) {
+	a := s.actor(c)
+	it, err := s.desk.Apply(c.Request.Context(), id, e, a.Name, s.sections())
+	if err != nil {
+		return nil, err
+	}
+	return it, s.auth.Record(c.Request.Context(), a, model.AuditItemEdit, it.ID, strings.Join(editFields(e), ","))
 }
 
 func (s *Server) editHandler(c *gin.Context) {
@@ -102,9 +130,9 @@ func (s *Server) editHandler(c *gin.Context) {
 		tags := strings.Split(v, ",")
 		e.Tags = &tags
 	}
-	it, err := s.desk.Apply(c.Request.Context(), c.Param("id"), e, s.actor(c), s.sections())
+	it, err := s.apply(c, c.Param("id"), e)
 	if err == nil && c.PostForm("then") != "" {
-		it, err = s.desk.Decide(c.Request.Context(), it.ID, model.Status(c.PostForm("then")), s.actor(c))
+		it, err = s.decide(c, it.ID, model.Status(c.PostForm("then")))
 	}
 	s.afterChange(c, it, err)
 }
@@ -147,10 +175,16 @@ func safeReturn(raw, fallback string) string {
 	return u.RequestURI()
 }
 
-// actor names who made a change; accounts replace this later.
-func (s *Server) actor(c *gin.Context) string {
-	if v := c.GetString("user"); v != "" {
-		return v
+// editFields names the fields an edit sets, for the audit log.
+func editFields(e curate.Edit) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"title", e.Title != nil}, {"lead", e.Lead != nil}, {"byline", e.Byline != nil}, {"section", e.Section != nil}, {"tags", e.Tags != nil}, {"note", e.Note != nil}} {
+		if f.set {
+			out = append(out, f.name)
+		}
 	}
-	return "anonymous"
+	return out
 }

@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/clipsheet/clipsheet/internal/model"
 )
 
 // loadTemplates parses each page template together with the shared layout
 // and partials, so every page can fill the same blocks.
-func loadTemplates(fsys fs.FS) (map[string]*template.Template, error) {
+func loadTemplates(fsys fs.FS, fm template.FuncMap) (map[string]*template.Template, error) {
 	shared, err := fs.Glob(fsys, "templates/_*.html")
 	if err != nil {
 		return nil, err
@@ -32,7 +34,7 @@ func loadTemplates(fsys fs.FS) (map[string]*template.Template, error) {
 			continue
 		}
 		files := append(append([]string{}, shared...), p)
-		t, err := template.New(name).Funcs(funcs()).ParseFS(fsys, files...)
+		t, err := template.New(name).Funcs(fm).ParseFS(fsys, files...)
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
@@ -41,15 +43,17 @@ func loadTemplates(fsys fs.FS) (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-func funcs() template.FuncMap {
+func (s *Server) funcs() template.FuncMap {
 	return template.FuncMap{
 		"safeURL":    safeURL,
 		"host":       hostOf,
 		"timeISO":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"timeHuman":  humanTime,
 		"paragraphs": paragraphs,
+		"leadHTML":   s.leadHTML,
 		"join":       strings.Join,
 		"add":        func(a, b int) int { return a + b },
+		"roles":      model.Roles,
 	}
 }
 
@@ -103,6 +107,13 @@ func (s *Server) render(c *gin.Context, status int, page string, data gin.H) {
 	data["CSRF"] = csrfToken(c)
 	data["Path"] = c.Request.URL.Path
 	data["SiteTitle"] = s.cfg.Settings.Briefing.Title
+	data["Public"] = s.cfg.Settings.Briefing.Public
+	// Nav links follow the role; the routes enforce it regardless.
+	if u := currentUser(c); u != nil {
+		data["Me"] = u
+		data["IsCurator"] = u.Role.AtLeast(model.RoleCurator)
+		data["IsAdmin"] = u.Role.AtLeast(model.RoleAdmin)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.fail(c, fmt.Errorf("render %s: %w", page, err))
@@ -111,8 +122,19 @@ func (s *Server) render(c *gin.Context, status int, page string, data gin.H) {
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
+// errorPage answers with a short page in the site layout and stops the
+// handler chain.
+func (s *Server) errorPage(c *gin.Context, status int, title, msg string) {
+	s.render(c, status, "error", gin.H{"Title": title, "Message": msg, "Status": status})
+	c.Abort()
+}
+
 func (s *Server) fail(c *gin.Context, err error) {
 	s.log.Error("request failed", "path", c.Request.URL.Path, "err", err)
+	if c.GetString(kindKey) == kindAPI {
+		s.apiError(c, http.StatusInternalServerError, "internal", "internal error; it has been logged")
+		return
+	}
 	c.String(http.StatusInternalServerError, "Internal error. It has been logged.")
 	c.Abort()
 }

@@ -8,6 +8,10 @@ import (
 	"github.com/clipsheet/clipsheet/internal/model"
 )
 
+// routes registers every route with its access rule. Each group states the
+// least role it needs; the role gate runs before the CSRF check so an
+// anonymous visitor is sent to sign in rather than told about tokens.
+// Every route must also appear in the access table of routes_test.go.
 func (s *Server) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -15,25 +19,87 @@ func (s *Server) routes() *gin.Engine {
 		s.log.Error("panic in handler", "path", c.Request.URL.Path, "err", err)
 		c.AbortWithStatus(http.StatusInternalServerError)
 	}))
-	r.Use(s.requestLog, s.securityHeaders)
+	// X-Forwarded-For is believed only from trusted_proxies; nil trusts
+	// nobody (gin's own default would trust everyone).
 	if err := r.SetTrustedProxies(s.cfg.Settings.TrustedProxies); err != nil {
 		s.log.Warn("bad trusted_proxies setting", "err", err)
 	}
+	r.ForwardedByClientIP = true
+	r.RemoteIPHeaders = []string{"X-Forwarded-For", "X-Real-IP"}
 	r.HandleMethodNotAllowed = true
+	r.Use(s.requestLog, s.securityHeaders, s.identify)
 
 	r.GET("/healthz", s.healthz)
 	r.StaticFS("/static", http.FS(s.static))
 
-	pages := r.Group("/", s.csrf)
-	pages.GET("/", s.briefingPage)
-	pages.GET("/queue", s.queuePage)
-	pages.POST("/items/:id/approve", s.decideHandler(model.StatusApproved))
-	pages.POST("/items/:id/reject", s.decideHandler(model.StatusRejected))
-	pages.POST("/items/:id/requeue", s.decideHandler(model.StatusQueued))
-	pages.POST("/items/:id/edit", s.editHandler)
+	// Anyone: sign-in and first-admin setup.
+	public := r.Group("/", s.csrf)
+	public.GET("/login", s.loginPage)
+	public.POST("/login", s.loginSubmit)
+	public.GET("/setup", s.setupPage)
+	public.POST("/setup", s.setupSubmit)
+
+	// The briefing and its feeds: public or readers, per briefing.public.
+	r.GET("/", s.briefingAccess, s.csrf, s.briefingPage)
+	feeds := r.Group("/", s.feedAuth, s.briefingAccess)
+	feeds.GET("/feed.atom", s.feedAtom)
+	feeds.GET("/feed.json", s.feedJSON)
+
+	// Any signed-in user: their own account.
+	readers := r.Group("/", s.requireRole(model.RoleReader), s.csrf)
+	readers.POST("/logout", s.logout)
+	readers.GET("/account", s.accountPage)
+	readers.POST("/account/password", s.changePassword)
+	readers.POST("/account/logout-everywhere", s.logoutEverywhere)
+	readers.POST("/account/tokens", s.addToken)
+	readers.POST("/account/tokens/:id/revoke", s.revokeToken)
+	readers.POST("/account/feed-token", s.resetFeedToken)
+
+	// Curators: the queue and item actions.
+	curators := r.Group("/", s.requireRole(model.RoleCurator), s.csrf)
+	curators.GET("/queue", s.queuePage)
+	curators.POST("/items/:id/approve", s.decideHandler(model.StatusApproved))
+	curators.POST("/items/:id/reject", s.decideHandler(model.StatusRejected))
+	curators.POST("/items/:id/requeue", s.decideHandler(model.StatusQueued))
+	curators.POST("/items/:id/edit", s.editHandler)
+
+	// Admins: users and the audit log.
+	adminPages := r.Group("/admin", s.requireRole(model.RoleAdmin), s.csrf)
+	adminPages.GET("/users", s.usersPage)
+	adminPages.POST("/users", s.addUser)
+	adminPages.POST("/users/:name/role", s.userAction(s.setUserRole))
+	adminPages.POST("/users/:name/password", s.userAction(s.resetUserPassword))
+	adminPages.POST("/users/:name/disable", s.userAction(s.disableUser))
+	adminPages.POST("/users/:name/enable", s.userAction(s.enableUser))
+	adminPages.POST("/users/:name/remove", s.userAction(s.removeUser))
+	adminPages.GET("/audit", s.auditPage)
+
+	// JSON API (see docs/api.md).
+	api, apiReaders, apiCurators, adminAPI := s.apiGroups(r)
+	api.GET("/briefing", s.briefingAccess, s.apiBriefing)
+	apiReaders.GET("/me", s.apiMe)
+	apiCurators.GET("/items", s.apiListItems)
+	apiCurators.GET("/items/:id", s.apiGetItem)
+	apiCurators.PATCH("/items/:id", s.apiPatchItem)
+	apiCurators.POST("/items/:id/approve", s.apiDecide(model.StatusApproved))
+	apiCurators.POST("/items/:id/reject", s.apiDecide(model.StatusRejected))
+	adminAPI.GET("/users", s.apiUsers)
+	adminAPI.GET("/audit", s.apiAudit)
+
+	// source administration routes
+	// (s.sourceRoutes(adminPages, adminAPI) goes here: both groups already
+	// require the admin role; adminPages also checks CSRF, adminAPI checks
+	// it for cookie sessions.)
 
 	r.NoRoute(func(c *gin.Context) {
+		if len(c.Request.URL.Path) >= 8 && c.Request.URL.Path[:8] == "/api/v1/" {
+			s.apiError(c, http.StatusNotFound, "not_found", "no such endpoint")
+			return
+		}
 		c.String(http.StatusNotFound, "Not found")
+	})
+	r.NoMethod(func(c *gin.Context) {
+		c.String(http.StatusMethodNotAllowed, "Method not allowed")
 	})
 	return r
 }

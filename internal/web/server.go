@@ -1,22 +1,37 @@
-// Package web is the HTTP face of Clipsheet: the readers' briefing, the
-// curators' queue and (later) the admin pages, served with gin.
+// Package web is the HTTP face of Clipsheet: the readers' briefing and
+// feeds, the curators' queue, the admin pages and the JSON API, served
+// with gin. Access control lives here as middleware over the account
+// logic in package auth.
 package web
 
 import (
 	"context"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/microcosm-cc/bluemonday"
 
+	"github.com/clipsheet/clipsheet/internal/auth"
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/curate"
 	"github.com/clipsheet/clipsheet/internal/store"
 	assets "github.com/clipsheet/clipsheet/web"
 )
+
+// Store is everything the web layer stores: items, accounts and the audit
+// log. *store.Bolt implements it.
+type Store interface {
+	store.Store
+	store.Accounts
+	store.Auditor
+}
 
 // Config is what the web layer needs besides the store.
 type Config struct {
@@ -25,57 +40,101 @@ type Config struct {
 	// edited while running.
 	Sources func() *config.SourcesFile
 	Logger  *slog.Logger
-	// Now is the clock; tests set it.
+	// Now is the clock; tests set it. It also drives session expiry and
+	// the login rate limiter unless Auth.Now is set.
 	Now func() time.Time
+	// Auth tunes password hashing, session lifetimes and login limits;
+	// zero fields take auth's defaults.
+	Auth auth.Config
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	store  store.Store
-	desk   *curate.Desk
-	cfg    Config
-	pages  map[string]*template.Template
-	static fs.FS
-	log    *slog.Logger
-	engine *gin.Engine
+	store   Store
+	desk    *curate.Desk
+	auth    *auth.Service
+	cfg     Config
+	pages   map[string]*template.Template
+	static  fs.FS
+	log     *slog.Logger
+	engine  *gin.Engine
+	proxies []netip.Prefix
+	// rich sanitises HTML that came from feeds; plain strips all markup.
+	rich  *bluemonday.Policy
+	plain *bluemonday.Policy
 }
 
 // NewServer builds the HTTP handler tree.
-func NewServer(st store.Store, cfg Config) (*Server, error) {
+func NewServer(st Store, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Auth.Now == nil {
+		cfg.Auth.Now = cfg.Now
+	}
 	if cfg.Sources == nil {
 		empty := &config.SourcesFile{}
 		cfg.Sources = func() *config.SourcesFile { return empty }
 	}
-	pages, err := loadTemplates(assets.Templates)
-	if err != nil {
-		return nil, err
-	}
-	static, err := fs.Sub(assets.Static, "static")
+	proxies, err := parseProxies(cfg.Settings.TrustedProxies)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		store:  st,
-		desk:   curate.NewDesk(st),
-		cfg:    cfg,
-		pages:  pages,
-		static: static,
-		log:    cfg.Logger,
+		store:   st,
+		desk:    curate.NewDesk(st),
+		auth:    auth.New(st, cfg.Auth),
+		cfg:     cfg,
+		log:     cfg.Logger,
+		proxies: proxies,
+		rich:    richPolicy(),
+		plain:   bluemonday.StrictPolicy(),
+	}
+	if s.pages, err = loadTemplates(assets.Templates, s.funcs()); err != nil {
+		return nil, err
+	}
+	if s.static, err = fs.Sub(assets.Static, "static"); err != nil {
+		return nil, err
 	}
 	s.engine = s.routes()
 	return s, nil
 }
 
+// parseProxies reads trusted_proxies: addresses or CIDR ranges.
+func parseProxies(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range list {
+		p = strings.TrimSpace(p)
+		if strings.Contains(p, "/") {
+			pfx, err := netip.ParsePrefix(p)
+			if err != nil {
+				return nil, fmt.Errorf("trusted_proxies: %q: %w", p, err)
+			}
+			out = append(out, pfx.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("trusted_proxies: %q: %w", p, err)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// Auth exposes the account logic, e.g. for serve to print the setup link.
+func (s *Server) Auth() *auth.Service { return s.auth }
+
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.engine.ServeHTTP(w, r)
 }
+
+// Routes lists the registered method and path pairs (for tests and docs).
+func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
 
 // sections returns the configured section order.
 func (s *Server) sections() []string {
@@ -101,6 +160,7 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 		}
 		errc <- srv.ListenAndServe()
 	}()
+	go s.pruneSessions(ctx)
 	select {
 	case err := <-errc:
 		return err
@@ -109,4 +169,23 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdownCtx)
+}
+
+// pruneSessions drops expired sessions hourly; they are refused anyway,
+// this only keeps the bucket small.
+func (s *Server) pruneSessions(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.auth.PruneSessions(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("prune sessions", "err", err)
+		} else if n > 0 {
+			s.log.Debug("pruned expired sessions", "n", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

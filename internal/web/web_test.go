@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -10,9 +12,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/clipsheet/clipsheet/internal/auth"
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/model"
 	"github.com/clipsheet/clipsheet/internal/store"
@@ -21,11 +25,51 @@ import (
 type harness struct {
 	t      *testing.T
 	srv    *httptest.Server
+	server *Server
 	store  *store.Bolt
 	client *http.Client
+	clock  *testClock
+	logs   *syncBuffer
 }
 
-func newHarness(t *testing.T) *harness {
+// testClock is a settable clock shared by the server and the tests.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// syncBuffer collects the server's log output for inspection.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
+
+// Test accounts, one per role. testPassword is long enough for the policy.
+const testPassword = "a long test password"
+
+var testUsers = map[model.Role]string{model.RoleAdmin: "root", model.RoleCurator: "cur", model.RoleReader: "rdr"}
+
+type harnessOpt func(*Config)
+
+func privateBriefing(c *Config) { c.Settings.Briefing.Public = false }
+
+// newHarness starts a real server on loopback over a bbolt file in a temp
+// dir, with one user per role; the default client is signed in as curator.
+func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "web.db"))
 	if err != nil {
@@ -33,15 +77,70 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { st.Close() })
 	sources := &config.SourcesFile{Sections: []string{"Top stories", "Cyber"}}
-	s, err := NewServer(st, Config{Settings: config.DefaultSettings(), Sources: func() *config.SourcesFile { return sources }})
+	clock := &testClock{t: time.Now()}
+	logs := &syncBuffer{}
+	cfg := Config{
+		Settings: config.DefaultSettings(),
+		Sources:  func() *config.SourcesFile { return sources },
+		Now:      clock.Now,
+		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Auth:     auth.Config{Params: auth.TestParams, AccountLimit: 5, IPLimit: 1000},
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := NewServer(st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	for role, name := range testUsers {
+		if _, err := s.Auth().AddUser(context.Background(), auth.Actor{Name: "test"}, name, role, testPassword); err != nil {
+			t.Fatal(err)
+		}
+	}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
+	h := &harness{t: t, srv: srv, server: s, store: st, clock: clock, logs: logs}
+	h.client = h.newClient()
+	h.login(h.client, testUsers[model.RoleCurator])
+	return h
+}
+
+func (h *harness) newClient() *http.Client {
 	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &harness{t: t, srv: srv, store: st, client: client}
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// as returns a fresh client signed in as the user with role r.
+func (h *harness) as(r model.Role) *http.Client {
+	c := h.newClient()
+	h.login(c, testUsers[r])
+	return c
+}
+
+func (h *harness) login(c *http.Client, name string) {
+	h.t.Helper()
+	code, _ := h.tryLogin(c, name, testPassword)
+	if code != http.StatusSeeOther {
+		h.t.Fatalf("login %s: %d", name, code)
+	}
+}
+
+func (h *harness) tryLogin(c *http.Client, name, password string) (int, http.Header) {
+	h.t.Helper()
+	_, body, _ := h.getWith(c, "/login")
+	m := csrfRe.FindStringSubmatch(body)
+	if m == nil {
+		h.t.Fatalf("no CSRF token on /login:\n%s", body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/login", strings.NewReader(url.Values{"csrf_token": {m[1]}, "name": {name}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := c.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode, res.Header
 }
 
 func (h *harness) add(url, title, lead, section string) *model.Item {
@@ -55,7 +154,12 @@ func (h *harness) add(url, title, lead, section string) *model.Item {
 
 func (h *harness) get(path string) (int, string, http.Header) {
 	h.t.Helper()
-	res, err := h.client.Get(h.srv.URL + path)
+	return h.getWith(h.client, path)
+}
+
+func (h *harness) getWith(c *http.Client, path string) (int, string, http.Header) {
+	h.t.Helper()
+	res, err := c.Get(h.srv.URL + path)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -66,12 +170,17 @@ func (h *harness) get(path string) (int, string, http.Header) {
 
 func (h *harness) post(path string, form url.Values, header map[string]string) (int, string) {
 	h.t.Helper()
+	return h.postWith(h.client, path, form, header)
+}
+
+func (h *harness) postWith(c *http.Client, path string, form url.Values, header map[string]string) (int, string) {
+	h.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	res, err := h.client.Do(req)
+	res, err := c.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -84,10 +193,16 @@ var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
 func (h *harness) csrf() string {
 	h.t.Helper()
-	_, body, _ := h.get("/queue")
+	return h.csrfOf(h.client, "/queue")
+}
+
+// csrfOf reads the CSRF token from a page as client c sees it.
+func (h *harness) csrfOf(c *http.Client, page string) string {
+	h.t.Helper()
+	_, body, _ := h.getWith(c, page)
 	m := csrfRe.FindStringSubmatch(body)
 	if m == nil {
-		h.t.Fatal("no CSRF token on /queue")
+		h.t.Fatalf("no CSRF token on %s", page)
 	}
 	return m[1]
 }
