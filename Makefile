@@ -28,12 +28,22 @@ lint:
 	@out=$$(gofmt -l cmd internal web bench); if [ -n "$$out" ]; then echo "gofmt -l reports:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+	cd bench && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 unit:
 	$(GO) test -race -timeout 15m $(PKGS)
 
 ## test: install what the tests need, then lint and run every test with -race
 test: deps lint unit
+
+## bench-extract: Clipsheet vs go-trafilatura vs go-readability on the shared corpus
+bench-extract:
+	cd bench && $(GO) run ./cmd/benchextract -rounds 3 -worst 20
+
+## fuzz: run the extractor's fuzz targets for a while (corpus kept in testdata/fuzz)
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzExtract -fuzztime 2m ./internal/extract/
+	$(GO) test -run XXX -fuzz FuzzLeadFromHTML -fuzztime 1m ./internal/extract/
 
 clean:
 	rm -rf bin
