@@ -10,6 +10,7 @@ import (
 
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/fetch"
+	"github.com/clipsheet/clipsheet/internal/sourcesfile"
 	"github.com/clipsheet/clipsheet/internal/web"
 )
 
@@ -36,15 +37,29 @@ func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 
-	srv, err := web.NewServer(st, web.Config{Settings: e.Settings, Sources: live.Current, Logger: e.Logger})
+	// The admin pages edit sources.yaml through file and test sources with
+	// the fetcher, which is built even with --no-fetch for that.
+	file, err := sourcesfile.Open(e.Settings.Sources, live, e.Logger)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	f := fetch.New(st, e.Settings.Fetch, e.Settings.Excerpt.MaxChars, e.Logger)
+	srv, err := web.NewServer(st, web.Config{Settings: e.Settings, Sources: live.Current, Logger: e.Logger,
+		SourceAdmin: web.SourceAdmin{File: file, Tester: f}})
 	if err != nil {
 		return fail(stderr, err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
+	// Hand edits of sources.yaml go in force while running, if valid.
+	if watching, err := file.Watch(ctx); err != nil {
+		e.Logger.Warn("not watching the sources file; hand edits take effect after a restart", "err", err)
+	} else {
+		wg.Add(1)
+		go func() { defer wg.Done(); <-watching }()
+	}
 	if !*noFetch {
-		f := fetch.New(st, e.Settings.Fetch, e.Settings.Excerpt.MaxChars, e.Logger)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -87,9 +87,7 @@ func (s *Server) routes() *gin.Engine {
 	adminAPI.GET("/audit", s.apiAudit)
 
 	// source administration routes
-	// (s.sourceRoutes(adminPages, adminAPI) goes here: both groups already
-	// require the admin role; adminPages also checks CSRF, adminAPI checks
-	// it for cookie sessions.)
+	s.sourceRoutes(adminPages, adminAPI)
 
 	r.NoRoute(func(c *gin.Context) {
 		if len(c.Request.URL.Path) >= 8 && c.Request.URL.Path[:8] == "/api/v1/" {

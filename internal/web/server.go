@@ -46,6 +46,9 @@ type Config struct {
 	// Auth tunes password hashing, session lifetimes and login limits;
 	// zero fields take auth's defaults.
 	Auth auth.Config
+	// SourceAdmin backs the source administration pages and API
+	// (sources*.go): the editable sources.yaml and the preview fetcher.
+	SourceAdmin SourceAdmin
 }
 
 // Server holds the handlers' dependencies.

@@ -1,0 +1,224 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/fetch"
+	"github.com/clipsheet/clipsheet/internal/model"
+	"github.com/clipsheet/clipsheet/internal/sourcesfile"
+)
+
+// SourceTester fetches a source or a site on demand, for "test before
+// save" and "add by URL". *fetch.Fetcher implements it.
+type SourceTester interface {
+	// Preview returns what the next poll of src would store for its
+	// first n entries, storing nothing.
+	Preview(ctx context.Context, src config.Source, n int) ([]*model.Item, error)
+	// Discover finds the feeds a page offers, or proposes a page source.
+	Discover(ctx context.Context, pageURL string) (*fetch.Discovery, error)
+}
+
+// SourceAdmin is what the source administration pages and API need. With
+// File nil they answer 503: the service runs without an editable file.
+type SourceAdmin struct {
+	File   *sourcesfile.File
+	Tester SourceTester
+}
+
+// Optional store abilities the source pages use; *store.Bolt has both.
+type (
+	sectionRenamer interface {
+		RenameSection(ctx context.Context, old, name string) (int, error)
+	}
+	arrivalReader interface {
+		ItemArrivals(ctx context.Context, since time.Time) (map[string][]time.Time, error)
+	}
+)
+
+// Limits on waiting for publishers from a request handler.
+const (
+	previewTimeout  = 45 * time.Second
+	discoverTimeout = 45 * time.Second
+	previewItems    = 5
+)
+
+// sourceRoutes registers the source administration pages on admin (the
+// admin-only page group, mounted at /admin) and the JSON API on api
+// (admin-only, mounted at /api/v1).
+func (s *Server) sourceRoutes(admin, api *gin.RouterGroup) {
+	admin.GET("/sources", s.sourcesPage)
+	admin.GET("/sources.opml", s.sourcesOPML)
+	admin.GET("/sources/new", s.sourceNewPage)
+	admin.POST("/sources/new", s.sourceNewPost)
+	admin.GET("/sources/edit", s.sourceEditPage)
+	admin.POST("/sources/edit", s.sourceEditPost)
+	admin.POST("/sources/delete", s.sourceDeletePost)
+	admin.POST("/sources/toggle", s.sourceTogglePost)
+	admin.GET("/sources/sections", s.sectionsPage)
+	admin.POST("/sources/sections", s.sectionsPost)
+	admin.GET("/sources/import", s.importPage)
+	admin.POST("/sources/import", s.importPreviewPost)
+	admin.POST("/sources/import/confirm", s.importConfirmPost)
+
+	api.GET("/sources", s.apiSourcesList)
+	api.POST("/sources", s.apiSourceCreate)
+	api.GET("/sources/*name", s.apiSourceGet)
+	api.PUT("/sources/*name", s.apiSourceUpdate)
+	api.DELETE("/sources/*name", s.apiSourceDelete)
+}
+
+// sourcesFile returns the editable file, or answers 503 and returns nil.
+func (s *Server) sourcesFile(c *gin.Context) *sourcesfile.File {
+	f := s.cfg.SourceAdmin.File
+	if f == nil {
+		c.String(http.StatusServiceUnavailable, "Source administration is not available: the service was started without an editable sources file.")
+		c.Abort()
+	}
+	return f
+}
+
+// fileErrorText is the reason the last hand edit of sources.yaml was
+// refused, for the banner on admin pages; "" when all is well.
+func (s *Server) fileErrorText() string {
+	if f := s.cfg.SourceAdmin.File; f != nil {
+		if err := f.LastError(); err != nil {
+			return err.Error()
+		}
+	}
+	return ""
+}
+
+// renderSources renders one of the source pages with the common data.
+func (s *Server) renderSources(c *gin.Context, status int, page string, data gin.H) {
+	data["SourcesFileError"] = s.fileErrorText()
+	s.render(c, status, page, data)
+}
+
+// sourcesPage lists every source with its health.
+func (s *Server) sourcesPage(c *gin.Context) {
+	file := s.sourcesFile(c)
+	if file == nil {
+		return
+	}
+	// The table shows the list in force; the one-click buttons edit the
+	// file as it is now, so they carry its version.
+	snap, err := file.Read()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	list := s.cfg.Sources()
+	rows, err := s.sourceRows(c.Request.Context(), list)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	f := rowFilter{Query: c.Query("q"), Section: c.Query("section"), Health: c.Query("health"), Sort: c.DefaultQuery("sort", "health")}
+	counts := map[string]int{}
+	shown := rows[:0:0]
+	for _, r := range rows {
+		counts[r.Health]++
+		if f.keep(r) {
+			shown = append(shown, r)
+		}
+	}
+	sortRows(shown, f.Sort, list.Sections)
+	s.renderSources(c, http.StatusOK, "sources", gin.H{
+		"Title":    "Sources",
+		"Rows":     shown,
+		"Total":    len(rows),
+		"Counts":   counts,
+		"Healths":  []string{healthFailing, healthSilent, healthPending, healthOK, healthDisabled},
+		"Filter":   f,
+		"Sections": list.Sections,
+		"Version":  snap.Hash,
+		"Done":     doneMessage(c),
+	})
+}
+
+// sourceRows joins the list with stored state and item arrivals.
+func (s *Server) sourceRows(ctx context.Context, list *config.SourcesFile) ([]*sourceRow, error) {
+	now := s.cfg.Now()
+	states, err := s.store.ListSourceStates(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("source states: %w", err)
+	}
+	byName := make(map[string]*model.SourceState, len(states))
+	for _, st := range states {
+		byName[st.Name] = st
+	}
+	var arrivals map[string][]time.Time
+	if ar, ok := s.store.(arrivalReader); ok {
+		if arrivals, err = ar.ItemArrivals(ctx, now.Add(-healthWindow)); err != nil {
+			return nil, err
+		}
+	}
+	rows := make([]*sourceRow, 0, len(list.Sources))
+	for _, src := range list.Sources {
+		r := &sourceRow{Source: src, Interval: list.EffectiveInterval(src), State: byName[src.Name]}
+		assess(r, arrivals[src.Name], now)
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// doneMessage turns the redirect after a successful change into a line
+// of text. Only known verbs are shown, so a crafted link cannot put
+// arbitrary sentences on the page.
+func doneMessage(c *gin.Context) string {
+	what := c.Query("name")
+	switch c.Query("done") {
+	case "added":
+		return fmt.Sprintf("Added %q. It is polled shortly.", what)
+	case "saved":
+		return fmt.Sprintf("Saved %q.", what)
+	case "deleted":
+		return fmt.Sprintf("Deleted %q. Its stored items are kept.", what)
+	case "enabled":
+		return fmt.Sprintf("Enabled %q.", what)
+	case "disabled":
+		return fmt.Sprintf("Disabled %q. It is no longer polled.", what)
+	case "imported":
+		return fmt.Sprintf("Imported %s source(s).", what)
+	case "sections":
+		return "Sections saved."
+	}
+	return ""
+}
+
+// doneURL is where a page goes after a change.
+func doneURL(path, done, name string) string {
+	return path + "?" + url.Values{"done": {done}, "name": {name}}.Encode()
+}
+
+// Audit actions of source administration besides model's source.* ones.
+const (
+	auditSourceImport  = "source.import"
+	auditSectionAdd    = "section.add"
+	auditSectionRename = "section.rename"
+	auditSectionMove   = "section.move"
+	auditSectionRemove = "section.remove"
+)
+
+// applyError sorts the errors of a file edit into HTTP statuses.
+func applyStatus(err error) int {
+	var ce *sourcesfile.ConflictError
+	var ve *config.ValidationError
+	switch {
+	case errors.As(err, &ce), errors.Is(err, sourcesfile.ErrExists), errors.Is(err, sourcesfile.ErrInUse):
+		return http.StatusConflict
+	case errors.As(err, &ve):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, sourcesfile.ErrNotFound):
+		return http.StatusNotFound
+	}
+	return http.StatusInternalServerError
+}

@@ -1,0 +1,170 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/sourcesfile"
+)
+
+// sectionRow is one line of the sections page.
+type sectionRow struct {
+	Name    string
+	Sources int
+}
+
+func (s *Server) sectionsPage(c *gin.Context) {
+	s.renderSections(c, http.StatusOK, "")
+}
+
+func (s *Server) renderSections(c *gin.Context, status int, problem string) {
+	file := s.sourcesFile(c)
+	if file == nil {
+		return
+	}
+	snap, err := file.Read()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	list := s.snapshotList(snap)
+	used := map[string]int{}
+	for _, src := range list.Sources {
+		used[src.Section]++
+	}
+	rows := make([]sectionRow, len(list.Sections))
+	for i, name := range list.Sections {
+		rows[i] = sectionRow{Name: name, Sources: used[name]}
+	}
+	s.renderSources(c, status, "sources_sections", gin.H{
+		"Title":       "Sections",
+		"Rows":        rows,
+		"Unsectioned": used[""],
+		"Version":     snap.Hash,
+		"Problem":     problem,
+		"Done":        doneMessage(c),
+	})
+}
+
+// sectionsPost applies one section change: add, rename, up, down, delete.
+func (s *Server) sectionsPost(c *gin.Context) {
+	file := s.sourcesFile(c)
+	if file == nil {
+		return
+	}
+	name := c.PostForm("name")
+	newName := strings.TrimSpace(c.PostForm("new_name"))
+	version := c.PostForm("version")
+	var (
+		err    error
+		action string
+		detail string
+	)
+	act := c.PostForm("action")
+	if (act == "add" || act == "rename") && newName == "" {
+		s.renderSections(c, http.StatusUnprocessableEntity, "Enter a section name.")
+		return
+	}
+	switch act {
+	case "add":
+		action, detail = auditSectionAdd, ""
+		name = newName
+		_, err = file.Apply(version, func(d *sourcesfile.Doc) error { return d.AddSection(newName) })
+	case "rename":
+		action = auditSectionRename
+		var moved int
+		moved, err = s.renameSection(c, file, version, name, newName)
+		detail = fmt.Sprintf("to %s; %d stored item(s) moved", quote(newName), moved)
+	case "up", "down":
+		action = auditSectionMove
+		detail, err = moveSection(file, version, name, act == "up")
+	case "delete":
+		action = auditSectionRemove
+		_, err = file.Apply(version, func(d *sourcesfile.Doc) error { return d.DeleteSection(name) })
+	default:
+		s.renderSections(c, http.StatusBadRequest, "Unknown action.")
+		return
+	}
+	if err != nil {
+		s.sectionsFailed(c, err)
+		return
+	}
+	s.audit(c, action, name, detail)
+	c.Redirect(http.StatusSeeOther, doneURL("/admin/sources/sections", "sections", ""))
+}
+
+var errNoRenamer = errors.New("this store cannot re-file items under a new section name; nothing was changed")
+
+// renameSection renames a section in the file and re-files its stored
+// items in step: the items move inside the write (after the new file
+// validated, before it replaces the old one) and move back if the write
+// fails, so the file and the store do not disagree.
+func (s *Server) renameSection(c *gin.Context, file *sourcesfile.File, version, old, name string) (int, error) {
+	rn, ok := s.store.(sectionRenamer)
+	if !ok {
+		return 0, errNoRenamer
+	}
+	ctx := c.Request.Context()
+	moved := 0
+	_, err := file.ApplyWith(version, func(d *sourcesfile.Doc) error { return d.RenameSection(old, name) }, sourcesfile.Hook{
+		Before: func(*config.SourcesFile) error {
+			n, err := rn.RenameSection(ctx, old, name)
+			moved = n
+			return err
+		},
+		Undo: func() {
+			if _, err := rn.RenameSection(ctx, name, old); err != nil {
+				s.log.Error("undo section rename in store", "from", name, "to", old, "err", err)
+			}
+		},
+	})
+	return moved, err
+}
+
+func moveSection(file *sourcesfile.File, version, name string, up bool) (string, error) {
+	snap, err := file.Read()
+	if err != nil {
+		return "", err
+	}
+	at := -1
+	if snap.Sources != nil {
+		for i, sec := range snap.Sources.Sections {
+			if sec == name {
+				at = i
+			}
+		}
+	}
+	if at < 0 {
+		return "", fmt.Errorf("section %s: %w", quote(name), sourcesfile.ErrNotFound)
+	}
+	to := at + 1
+	if up {
+		to = at - 1
+	}
+	_, err = file.Apply(version, func(d *sourcesfile.Doc) error { return d.MoveSection(name, to) })
+	return fmt.Sprintf("to position %d", max(to, 0)+1), err
+}
+
+func (s *Server) sectionsFailed(c *gin.Context, err error) {
+	status := applyStatus(err)
+	msg := err.Error()
+	var ce *sourcesfile.ConflictError
+	var ve *config.ValidationError
+	switch {
+	case errors.As(err, &ce):
+		msg = "sources.yaml changed since this page was loaded. Nothing was changed; the list below is the current one, try again."
+	case errors.As(err, &ve):
+		msg = "The change would leave sources.yaml invalid: " + ve.Error()
+	case status == http.StatusInternalServerError:
+		if !errors.Is(err, errNoRenamer) {
+			s.fail(c, err)
+			return
+		}
+	}
+	s.renderSections(c, status, msg)
+}
