@@ -27,6 +27,9 @@ func commands() []cli.Command {
 		{Name: "extract", Summary: "extract headline, byline, date and lead from pages", Run: cli.Extract},
 		{Name: "items", Summary: "list stored items", Run: cli.Items},
 		{Name: "sources", Summary: "validate, check status of, or discover sources", Run: cli.Sources},
+		{Name: "user", Summary: "add, list, change or remove user accounts", Run: cli.UserCmd(cli.StdinInput())},
+		{Name: "token", Summary: "create, list or revoke API tokens", Run: cli.Token},
+		{Name: "audit", Summary: "print the audit log (who did what, when)", Run: cli.Audit},
 		{Name: "demo", Summary: "serve the sample site in testdata/demo and run against it", Run: cli.Demo},
 	}
 }

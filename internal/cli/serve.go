@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/clipsheet/clipsheet/internal/config"
@@ -49,6 +50,9 @@ func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
+	if err := announceSetup(ctx, srv, e, stdout); err != nil {
+		return fail(stderr, err)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -81,4 +85,26 @@ func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "clipsheet: stopped")
 	return 0
+}
+
+// announceSetup tells how to create the first admin while none exists: the
+// command, and a one-time setup link whose random token lives only in this
+// process (there is no default password).
+func announceSetup(ctx context.Context, srv *web.Server, e *Env, stdout io.Writer) error {
+	tok, err := srv.Auth().SetupToken(ctx)
+	if err != nil || tok == "" {
+		return err
+	}
+	base := strings.TrimRight(e.Settings.BaseURL, "/")
+	if base == "" {
+		scheme := "http"
+		if e.Settings.TLS.Cert != "" {
+			scheme = "https"
+		}
+		base = scheme + "://" + e.Settings.Addr
+	}
+	link := base + "/setup?token=" + tok
+	fmt.Fprintf(stdout, "clipsheet: no admin account yet. Create one with\n  clipsheet user add NAME --role admin\n(with the server stopped), or open this one-time setup link:\n  %s\n", link)
+	e.Logger.Warn("no admin account yet; one-time setup link valid until the first admin exists", "setup_link", link)
+	return nil
 }
