@@ -83,17 +83,7 @@ func (f *Fetcher) Discover(ctx context.Context, pageURL string) (*Discovery, err
 	d.Title = plainText(doc.Find("title").First().Text())
 	base := baseURL(doc, resp.URL)
 
-	var declared []string
-	doc.Find("link[href]").Each(func(_ int, s *goquery.Selection) {
-		rel := " " + strings.ToLower(s.AttrOr("rel", "")) + " "
-		typ := strings.ToLower(strings.TrimSpace(strings.Split(s.AttrOr("type", ""), ";")[0]))
-		if (strings.Contains(rel, " alternate ") && feedTypes[typ] && typ != "application/json" && typ != "text/xml" && typ != "application/xml") ||
-			(strings.Contains(rel, " alternate ") && (typ == "application/json" || typ == "text/xml" || typ == "application/xml") && reFeedHref.MatchString(s.AttrOr("href", ""))) ||
-			strings.Contains(rel, " feed ") {
-			declared = appendNew(declared, resolve(base, s.AttrOr("href", "")))
-		}
-	})
-	d.Feeds = f.checkFeeds(ctx, declared, "link", true)
+	d.Feeds = f.checkFeeds(ctx, declaredFeeds(doc, base), "link", true)
 	if len(d.Feeds) == 0 || allFailed(d.Feeds) {
 		var anchors []string
 		doc.Find("a[href]").Each(func(_ int, s *goquery.Selection) {
@@ -121,6 +111,24 @@ func (f *Fetcher) Discover(ctx context.Context, pageURL string) (*Discovery, err
 		return nil, err
 	}
 	return d, nil
+}
+
+// declaredFeeds returns the feeds a page declares with <link
+// rel="alternate"> (or rel="feed"). Generic XML/JSON types count only when
+// the URL looks like a feed, since sites also use them for oEmbed and APIs.
+func declaredFeeds(doc *goquery.Document, base *url.URL) []string {
+	var out []string
+	doc.Find("link[href]").Each(func(_ int, s *goquery.Selection) {
+		rel := " " + strings.ToLower(strings.Join(strings.Fields(s.AttrOr("rel", "")), " ")) + " "
+		typ := strings.ToLower(strings.TrimSpace(strings.Split(s.AttrOr("type", ""), ";")[0]))
+		href := s.AttrOr("href", "")
+		generic := typ == "application/json" || typ == "text/xml" || typ == "application/xml"
+		if strings.Contains(rel, " feed ") ||
+			(strings.Contains(rel, " alternate ") && feedTypes[typ] && (!generic || reFeedHref.MatchString(href))) {
+			out = appendNew(out, resolve(base, href))
+		}
+	})
+	return out
 }
 
 func appendNew(list []string, s string) []string {
@@ -203,9 +211,25 @@ func sameSite(a, b string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	ha := strings.TrimPrefix(strings.ToLower(ua.Hostname()), "www.")
-	hb := strings.TrimPrefix(strings.ToLower(ub.Hostname()), "www.")
-	return ha == hb || strings.HasSuffix(ha, "."+hb) || strings.HasSuffix(hb, "."+ha)
+	return siteOf(ua.Hostname()) == siteOf(ub.Hostname())
+}
+
+// siteOf approximates the registrable domain: the last two labels, or three
+// under a two-letter country code with a generic second level (co.uk,
+// com.au). Good enough to group a publisher's subdomains together.
+func siteOf(host string) string {
+	labels := strings.Split(strings.ToLower(strings.TrimSuffix(host, ".")), ".")
+	n := 2
+	if l := len(labels); l >= 3 && len(labels[l-1]) == 2 {
+		switch labels[l-2] {
+		case "co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go":
+			n = 3
+		}
+	}
+	if len(labels) <= n {
+		return strings.Join(labels, ".")
+	}
+	return strings.Join(labels[len(labels)-n:], ".")
 }
 
 var (
@@ -219,7 +243,7 @@ var (
 // site, a path that is a slug or carries an ID or date, and headline-like
 // anchor text.
 func articleLike(link, text, pageURL string) bool {
-	if !sameSite(link, pageURL) || len(strings.Fields(text)) < 4 {
+	if !sameSite(link, pageURL) || len(strings.Fields(text)) < 2 || len(text) < 12 {
 		return false
 	}
 	u, err := url.Parse(link)
@@ -248,8 +272,8 @@ func suggestLinks(doc *goquery.Document, base *url.URL, pageURL string) *PageSug
 		if !isHTTPURL(link) || !articleLike(link, plainText(a.Text()), pageURL) {
 			return
 		}
-		if c := goodClass(a); c != "" {
-			add("a."+c, 1)
+		if c := classSelector(a); c != "" {
+			add("a"+c, 1)
 		}
 		n := a.Get(0).Parent
 		for depth := 0; n != nil && depth < 4; depth, n = depth+1, n.Parent {
@@ -257,8 +281,8 @@ func suggestLinks(doc *goquery.Document, base *url.URL, pageURL string) *PageSug
 				break
 			}
 			add(n.Data+" a", 2)
-			if c := goodClass(goquery.NewDocumentFromNode(n).Selection); c != "" {
-				add(n.Data+"."+c+" a", 3)
+			if c := classSelector(goquery.NewDocumentFromNode(n).Selection); c != "" {
+				add(n.Data+c+" a", 3)
 			}
 		}
 	})
@@ -304,10 +328,17 @@ type selCand struct {
 	specificness int // 1 a.class, 2 "tag a", 3 "tag.class a"
 }
 
-// score favours selectors that catch many story links and little else.
+var reHeadingSel = regexp.MustCompile(`(^|[ .])(h[1-4]|[A-Za-z-]*([Tt]itle|[Hh]eadline|[Hh]ed)[A-Za-z-]*)([ .\[]|$)`)
+
+// score favours selectors that catch many story links and little else, and
+// headings (whose links carry the headline) over other containers.
 func (c *selCand) score() float64 {
 	p := float64(c.good) / float64(max(c.total, 1))
-	return float64(c.good) * p * p
+	s := float64(c.good) * p * p
+	if reHeadingSel.MatchString(c.sel) {
+		s *= 1.5
+	}
+	return s
 }
 
 func (c *selCand) better(o *selCand) bool {
@@ -320,13 +351,36 @@ func (c *selCand) better(o *selCand) bool {
 	return len(c.sel) < len(o.sel)
 }
 
-// goodClass returns the first class of s that reads like a hand-written
-// name (no hashes or numbers from CSS-in-JS builds), "" if none.
-func goodClass(s *goquery.Selection) string {
+var reHashedClass = regexp.MustCompile(`^([A-Za-z][A-Za-z]+(?:[-_][A-Za-z]+)*)[-_]([A-Za-z0-9]{5,8})$`)
+
+// classSelector returns a class selector for s from its first class that
+// reads like a hand-written name: ".entry-title", or for CSS-in-JS names
+// with a build hash ("SummaryItemHedLink-civMjp") a prefix match that
+// survives the next build ("[class*=SummaryItemHedLink-]"); "" if none.
+func classSelector(s *goquery.Selection) string {
 	for _, c := range strings.Fields(s.AttrOr("class", "")) {
+		if m := reHashedClass.FindStringSubmatch(c); m != nil && looksHashed(m[2]) {
+			return `[class*="` + m[1] + c[len(m[1]):len(m[1])+1] + `"]`
+		}
 		if reGoodClass.MatchString(c) && !strings.Contains(c, "--") {
-			return c
+			return "." + c
 		}
 	}
 	return ""
+}
+
+// looksHashed tells a build hash ("civMjp", "a1b2c") from a word ("title").
+func looksHashed(s string) bool {
+	upper, lower, digit := 0, 0, 0
+	for _, r := range s {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			upper++
+		case r >= 'a' && r <= 'z':
+			lower++
+		case r >= '0' && r <= '9':
+			digit++
+		}
+	}
+	return (upper > 0 && lower > 0 && upper < len(s)) || (digit > 0 && upper+lower > 0)
 }

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/mail"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -94,7 +95,7 @@ func parseFeed(body []byte, contentType, docURL string) (*parsedFeed, error) {
 			e.Image = resolve(base, it.Image.URL)
 		} else {
 			for _, enc := range it.Enclosures {
-				if enc != nil && strings.HasPrefix(enc.Type, "image/") && enc.URL != "" {
+				if enc != nil && enc.URL != "" && (strings.HasPrefix(enc.Type, "image/") || (enc.Type == "" && imageExt(enc.URL))) {
 					e.Image = resolve(base, enc.URL)
 					break
 				}
@@ -103,6 +104,20 @@ func parseFeed(body []byte, contentType, docURL string) (*parsedFeed, error) {
 		out.Entries = append(out.Entries, e)
 	}
 	return out, nil
+}
+
+// imageExt reports whether a URL's path ends like an image file (for
+// enclosures that omit their type).
+func imageExt(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	switch strings.ToLower(path.Ext(p.Path)) {
+	case ".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif":
+		return true
+	}
+	return false
 }
 
 // entryLink picks the story URL: the item link, else a GUID that is a URL.

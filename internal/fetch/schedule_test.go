@@ -1,0 +1,169 @@
+package fetch
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/model"
+)
+
+func TestNextDelay(t *testing.T) {
+	const iv = 30 * time.Minute
+	mid := 0.5 // no jitter
+	cases := []struct {
+		name       string
+		st         model.SourceState
+		interval   time.Duration
+		failed     bool
+		retryAfter time.Duration
+		r          float64
+		want       time.Duration
+	}{
+		{"healthy", model.SourceState{}, iv, false, 0, mid, iv},
+		{"quiet but not yet stretched", model.SourceState{Unchanged: 3}, iv, false, 0, mid, iv},
+		{"quiet 5 polls", model.SourceState{Unchanged: 5}, iv, false, 0, mid, iv * 3 / 2},
+		{"quiet for ages, capped at 4x", model.SourceState{Unchanged: 500}, iv, false, 0, mid, 4 * iv},
+		{"quiet daily source capped at a day", model.SourceState{Unchanged: 500}, 12 * time.Hour, false, 0, mid, 24 * time.Hour},
+		{"first failure", model.SourceState{ConsecutiveFailures: 1}, iv, true, 0, mid, iv},
+		{"third failure", model.SourceState{ConsecutiveFailures: 3}, iv, true, 0, mid, 4 * iv},
+		{"many failures, capped", model.SourceState{ConsecutiveFailures: 40}, iv, true, 0, mid, 12 * time.Hour},
+		{"weekly source fails: cap is its interval", model.SourceState{ConsecutiveFailures: 5}, 7 * 24 * time.Hour, true, 0, mid, 7 * 24 * time.Hour},
+		{"retry-after longer than back-off", model.SourceState{ConsecutiveFailures: 1}, iv, true, 3 * time.Hour, mid, 3 * time.Hour},
+		{"retry-after shorter than back-off", model.SourceState{ConsecutiveFailures: 4}, iv, true, time.Minute, mid, 8 * iv},
+		{"absurd retry-after capped at a week", model.SourceState{ConsecutiveFailures: 1}, iv, true, 90 * 24 * time.Hour, mid, 7 * 24 * time.Hour},
+		{"jitter low", model.SourceState{}, iv, false, 0, 0, iv * 9 / 10},
+		{"jitter high", model.SourceState{}, iv, false, 0, 0.999999999, iv * 11 / 10},
+		{"retry-after beats jitter", model.SourceState{ConsecutiveFailures: 1}, iv, true, iv, 0, iv},
+	}
+	for _, c := range cases {
+		got := nextDelay(&c.st, c.interval, c.failed, c.retryAfter, c.r)
+		if d := got - c.want; d < -time.Millisecond || d > time.Millisecond {
+			t.Errorf("%s: %s, want %s", c.name, got, c.want)
+		}
+	}
+}
+
+// TestBackoffInPolls drives failures, Retry-After and recovery through
+// PollOnce with a fixed clock and no jitter, and checks the stored NextPoll.
+func TestBackoffInPolls(t *testing.T) {
+	var mode atomic.Value
+	mode.Store("500")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/robots.txt":
+			http.NotFound(w, r)
+		case mode.Load() == "500":
+			http.Error(w, "oops", 500)
+		case mode.Load() == "503":
+			w.Header().Set("Retry-After", "7200")
+			http.Error(w, "maintenance", 503)
+		default:
+			fmt.Fprint(w, rssFeed("OK", "http://"+r.Host, nil))
+		}
+	}))
+	defer srv.Close()
+	f, st := newTestFetcher(t, testConfig())
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f.now = func() time.Time { return now }
+	f.jitter = func() float64 { return 0.5 }
+	file := sourcesFile(config.Source{Name: "s", URL: srv.URL + "/feed", Interval: config.Duration(10 * time.Minute)})
+	for i, want := range []time.Duration{10 * time.Minute, 20 * time.Minute, 40 * time.Minute} {
+		f.PollOnce(context.Background(), file)
+		s := sourceState(t, st, "s")
+		if s.ConsecutiveFailures != i+1 || !s.NextPoll.Equal(now.Add(want)) {
+			t.Fatalf("failure %d: failures %d next %s, want +%s", i+1, s.ConsecutiveFailures, s.NextPoll.Sub(now), want)
+		}
+	}
+	mode.Store("ok")
+	f.PollOnce(context.Background(), file)
+	if s := sourceState(t, st, "s"); s.ConsecutiveFailures != 0 || s.LastError != "" || !s.NextPoll.Equal(now.Add(10*time.Minute)) || !s.LastSuccess.Equal(now) {
+		t.Fatalf("recovery: %+v", s)
+	}
+	mode.Store("503")
+	f.PollOnce(context.Background(), file)
+	s := sourceState(t, st, "s")
+	if !s.NextPoll.Equal(now.Add(2*time.Hour)) || !s.RetryAfter.Equal(now.Add(2*time.Hour)) || s.HTTPStatus != 503 {
+		t.Fatalf("503 Retry-After: %+v", s)
+	}
+	// Quiet polls stretch the interval once it has been quiet a while.
+	mode.Store("ok")
+	now = now.Add(3 * time.Hour) // past the Retry-After host cool-down
+	for i := 0; i < 6; i++ {
+		f.PollOnce(context.Background(), file)
+	}
+	if s := sourceState(t, st, "s"); s.Unchanged != 7 || !s.NextPoll.Equal(now.Add(20*time.Minute)) {
+		t.Fatalf("quiet: unchanged %d next +%s", s.Unchanged, s.NextPoll.Sub(now))
+	}
+}
+
+// TestRun checks the scheduler: sources are polled on their intervals, an
+// edited list takes effect (removed sources stop, new ones start), stored
+// back-off is respected at start, and Run returns promptly when cancelled.
+func TestRun(t *testing.T) {
+	var hits hitCounter
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.add(r.URL.Path)
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, rssFeed("F", "http://"+r.Host, nil))
+	}))
+	defer srv.Close()
+	f, st := newTestFetcher(t, testConfig())
+	f.jitter = func() float64 { return 0.5 }
+	// "later" backed off an hour ago: Run must not poll it now.
+	st.PutSourceState(context.Background(), &model.SourceState{Name: "later", URL: srv.URL + "/later", NextPoll: time.Now().Add(time.Hour)})
+	fast := config.Duration(150 * time.Millisecond)
+	var cur atomic.Pointer[config.SourcesFile]
+	cur.Store(sourcesFile(
+		config.Source{Name: "a", URL: srv.URL + "/a", Interval: fast},
+		config.Source{Name: "later", URL: srv.URL + "/later", Interval: fast},
+		config.Source{Name: "off", URL: srv.URL + "/off", Interval: fast, Enabled: new(false)},
+	))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx, cur.Load) }()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s (hits %v)", what, hits.hits)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("a polled 3 times", func() bool { return hits.get("/a") >= 3 })
+	if hits.get("/later") != 0 || hits.get("/off") != 0 {
+		t.Errorf("polled a backed-off or disabled source: %v", hits.hits)
+	}
+	cur.Store(sourcesFile(config.Source{Name: "b", URL: srv.URL + "/b", Interval: fast}))
+	waitFor("b polled twice", func() bool { return hits.get("/b") >= 2 })
+	aAfter := hits.get("/a")
+	waitFor("b polled twice more", func() bool { return hits.get("/b") >= 4 })
+	if hits.get("/a") > aAfter+1 { // at most one poll already in flight
+		t.Errorf("removed source a still polled: %d → %d", aAfter, hits.get("/a"))
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+	if s := sourceState(t, st, "b"); s.LastSuccess.IsZero() || s.NextPoll.IsZero() {
+		t.Errorf("b state %+v", s)
+	}
+	if err := f.Run(context.Background(), nil); err == nil {
+		t.Error("nil provider accepted")
+	}
+}
