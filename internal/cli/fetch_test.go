@@ -36,6 +36,10 @@ func publisher(t *testing.T) *httptest.Server {
 <p>Work on the bridge is expected to begin in the spring and to take about two years, according to the plan.</p></article></body></html>`)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Content-Type", "text/html")
 		fmt.Fprint(w, `<html><head><title>Local Gazette</title><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head><body></body></html>`)
 	})

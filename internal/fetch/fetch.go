@@ -61,7 +61,8 @@ type Result struct {
 }
 
 // New builds a fetcher. Zero fields of cfg take the defaults of
-// config.DefaultSettings.
+// config.DefaultSettings. st may be nil for a fetcher used only for
+// Discover and Preview, which store nothing.
 func New(st store.Store, cfg config.Fetch, excerptMaxChars int, logger *slog.Logger) *Fetcher {
 	if cfg.Workers <= 0 {
 		cfg.Workers = defaultWorkers
