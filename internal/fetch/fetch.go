@@ -242,13 +242,3 @@ func (h *hostLimiter) coolDown(host string, until time.Time) {
 		s.until = until
 	}
 }
-
-// cooling returns the cool-down end for host, zero if none.
-func (h *hostLimiter) cooling(host string, now time.Time) time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if s := h.hosts[host]; s != nil && now.Before(s.until) {
-		return s.until
-	}
-	return time.Time{}
-}

@@ -59,10 +59,10 @@ func TestBackoffInPolls(t *testing.T) {
 		case r.URL.Path == "/robots.txt":
 			http.NotFound(w, r)
 		case mode.Load() == "500":
-			http.Error(w, "oops", 500)
+			http.Error(w, "oops", http.StatusInternalServerError)
 		case mode.Load() == "503":
 			w.Header().Set("Retry-After", "7200")
-			http.Error(w, "maintenance", 503)
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
 		default:
 			fmt.Fprint(w, rssFeed("OK", "http://"+r.Host, nil))
 		}
