@@ -122,13 +122,17 @@ func (s *Server) importConfirmPost(c *gin.Context) {
 		return
 	}
 	v := planView(list, feeds, snap.Hash)
+	if version := c.PostForm("version"); version != snap.Hash {
+		v.Problem = "sources.yaml changed since the preview. Review the list again (duplicates are re-checked) and confirm."
+		s.renderImport(c, http.StatusConflict, v, list)
+		return
+	}
 	if v.New == 0 {
 		v.Problem = "Nothing new to import: every ticked feed is already a source or unusable."
 		s.renderImport(c, http.StatusUnprocessableEntity, v, list)
 		return
 	}
-	version := c.PostForm("version")
-	_, err = file.Apply(version, func(d *sourcesfile.Doc) error { return d.AddImported(v.Rows) })
+	_, err = file.Apply(snap.Hash, func(d *sourcesfile.Doc) error { return d.AddImported(v.Rows) })
 	var ce *sourcesfile.ConflictError
 	var ve *config.ValidationError
 	switch {
