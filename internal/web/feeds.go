@@ -76,14 +76,16 @@ func publisher(it *model.Item) string {
 }
 
 // entryHTML is the HTML body of a feed entry: publisher and byline, the
-// sanitised excerpt and the link to the full story.
+// sanitised excerpt and the link to the full story. Titles, bylines and
+// publishers are text everywhere (the fetcher stores them as text) and are
+// escaped, never interpreted.
 func (s *Server) entryHTML(it *model.Item) string {
 	var b strings.Builder
 	b.WriteString("<p>")
-	b.WriteString(html.EscapeString(s.plainText(publisher(it))))
+	b.WriteString(html.EscapeString(publisher(it)))
 	if it.Byline != "" {
 		b.WriteString(" · ")
-		b.WriteString(html.EscapeString(s.plainText(it.Byline)))
+		b.WriteString(html.EscapeString(it.Byline))
 	}
 	b.WriteString("</p>")
 	b.WriteString(string(s.leadHTML(it.Lead)))
@@ -169,10 +171,10 @@ func (s *Server) feedAtom(c *gin.Context) {
 			latest = up
 		}
 		e := atomEntry{
-			Title:   atomText{Type: "text", Body: s.plainText(it.Title)},
+			Title:   atomText{Type: "text", Body: it.Title},
 			ID:      "urn:clipsheet:item:" + it.ID,
 			Updated: up.Format(time.RFC3339),
-			Source:  &atomSource{Title: s.plainText(publisher(it))},
+			Source:  &atomSource{Title: publisher(it)},
 			Summary: atomText{Type: "text", Body: s.plainText(it.Lead)},
 			Content: atomText{Type: "html", Body: s.entryHTML(it)},
 		}
@@ -183,7 +185,7 @@ func (s *Server) feedAtom(c *gin.Context) {
 			e.Links = []atomLink{{Rel: "alternate", Type: "text/html", Href: link}}
 		}
 		if it.Byline != "" {
-			e.Authors = []atomPerson{{Name: s.plainText(it.Byline)}}
+			e.Authors = []atomPerson{{Name: it.Byline}}
 		}
 		if it.Section != "" {
 			e.Categories = append(e.Categories, atomCategory{Term: it.Section})
@@ -255,12 +257,12 @@ func (s *Server) feedJSON(c *gin.Context) {
 		lead := s.plainText(it.Lead)
 		ji := jsonFeedItem{
 			ID:           "urn:clipsheet:item:" + it.ID,
-			Title:        s.plainText(it.Title),
+			Title:        it.Title,
 			Summary:      lead,
 			ContentHTML:  s.entryHTML(it),
 			ContentText:  lead,
 			DateModified: itemUpdated(it).Format(time.RFC3339),
-			Clipsheet:    jsonFeedExt{Publisher: s.plainText(publisher(it)), Byline: s.plainText(it.Byline), Section: it.Section, Source: it.Source},
+			Clipsheet:    jsonFeedExt{Publisher: publisher(it), Byline: it.Byline, Section: it.Section, Source: it.Source},
 		}
 		if link := safeURL(it.LinkURL()); link != "#" {
 			ji.URL = link

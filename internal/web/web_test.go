@@ -75,6 +75,12 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newHarnessWith(t, st, opts...)
+}
+
+// newHarnessWith is newHarness over an open store, which it closes.
+func newHarnessWith(t *testing.T, st *store.Bolt, opts ...harnessOpt) *harness {
+	t.Helper()
 	t.Cleanup(func() { st.Close() })
 	sources := &config.SourcesFile{Sections: []string{"Top stories", "Cyber"}}
 	clock := &testClock{t: time.Now()}

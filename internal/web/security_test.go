@@ -1,0 +1,459 @@
+package web
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"encoding/xml"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clipsheet/clipsheet/internal/auth"
+	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/model"
+	"github.com/clipsheet/clipsheet/internal/store"
+)
+
+func TestCSRFBoundToSession(t *testing.T) {
+	h := newHarness(t)
+	a := h.add("https://example.com/a", "T", "L", "")
+	other := h.as(model.RoleCurator)
+	otherToken := h.csrfOf(other, "/queue")
+	mine := h.csrf()
+	if otherToken == mine {
+		t.Fatal("two sessions share a CSRF token")
+	}
+	// Another session's valid token is no good here.
+	if code, _ := h.post("/items/"+a.ID+"/approve", url.Values{"csrf_token": {otherToken}}, nil); code != http.StatusForbidden {
+		t.Errorf("foreign session token: %d", code)
+	}
+	// Script path: header token, wrong and right.
+	if code, _ := h.post("/items/"+a.ID+"/approve", nil, map[string]string{csrfHeader: "nope", "Accept": "application/json"}); code != http.StatusForbidden {
+		t.Errorf("wrong header token: %d", code)
+	}
+	if code, _ := h.post("/items/"+a.ID+"/approve", nil, map[string]string{csrfHeader: mine, "Accept": "application/json"}); code != http.StatusOK {
+		t.Errorf("right header token: %d", code)
+	}
+	// Login form: missing pre-session token refused.
+	anon := h.newClient()
+	if code, _ := h.postWith(anon, "/login", url.Values{"name": {"cur"}, "password": {testPassword}}, nil); code != http.StatusForbidden {
+		t.Errorf("login without CSRF token: %d", code)
+	}
+	// The API with a session cookie needs the header too.
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/api/v1/items/"+a.ID+"/reject", nil)
+	res, _ := h.client.Do(req)
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("cookie API call without CSRF header: %d", res.StatusCode)
+	}
+}
+
+func TestSessionExpiryAndRevocation(t *testing.T) {
+	h := newHarness(t)
+	if code, _, _ := h.get("/queue"); code != http.StatusOK {
+		t.Fatalf("fresh session: %d", code)
+	}
+	h.clock.Add(11 * time.Hour)
+	if code, _, _ := h.get("/queue"); code != http.StatusOK {
+		t.Fatalf("session used within the idle limit: %d", code)
+	}
+	h.clock.Add(12*time.Hour + time.Minute)
+	code, _, hdr := h.get("/queue")
+	if code != http.StatusFound || !strings.HasPrefix(hdr.Get("Location"), "/login?next=%2Fqueue") {
+		t.Fatalf("idle session not expired: %d %s", code, hdr.Get("Location"))
+	}
+
+	// Logout revokes server-side: replaying the old cookie fails.
+	c := h.as(model.RoleCurator)
+	u, _ := url.Parse(h.srv.URL)
+	old := c.Jar.Cookies(u)
+	if code, _ := h.postWith(c, "/logout", url.Values{"csrf_token": {h.csrfOf(c, "/queue")}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("logout: %d", code)
+	}
+	replay := h.newClient()
+	replay.Jar.SetCookies(u, old)
+	if code, _, _ := h.getWith(replay, "/queue"); code != http.StatusFound {
+		t.Errorf("revoked session cookie still works: %d", code)
+	}
+
+	// Log out everywhere ends the other browsers too.
+	b1, b2 := h.as(model.RoleCurator), h.as(model.RoleCurator)
+	if code, _ := h.postWith(b1, "/account/logout-everywhere", url.Values{"csrf_token": {h.csrfOf(b1, "/account")}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("logout everywhere: %d", code)
+	}
+	for i, c := range []*http.Client{b1, b2} {
+		if code, _, _ := h.getWith(c, "/queue"); code != http.StatusFound {
+			t.Errorf("browser %d still signed in: %d", i, code)
+		}
+	}
+
+	// Demotion applies to a live session at once.
+	admin := h.as(model.RoleAdmin)
+	cur := h.as(model.RoleCurator)
+	if code, _ := h.postWith(admin, "/admin/users/cur/role", url.Values{"csrf_token": {h.csrfOf(admin, "/admin/users")}, "role": {"reader"}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("set role: %d", code)
+	}
+	if code, _, _ := h.getWith(cur, "/queue"); code != http.StatusForbidden {
+		t.Errorf("demoted curator reaches the queue: %d", code)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	h := newHarness(t)
+	c := h.newClient()
+	for i := 0; i < 5; i++ {
+		if code, _ := h.tryLogin(c, "rdr", "wrong password"); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i, code)
+		}
+	}
+	code, hdr := h.tryLogin(c, "rdr", testPassword)
+	if code != http.StatusTooManyRequests {
+		t.Fatalf("6th attempt: %d, want 429", code)
+	}
+	secs, err := strconv.Atoi(hdr.Get("Retry-After"))
+	if err != nil || secs <= 0 || secs > 15*60 {
+		t.Errorf("Retry-After %q", hdr.Get("Retry-After"))
+	}
+	// Other accounts from the same place are not locked by it.
+	if code, _ := h.tryLogin(h.newClient(), "root", testPassword); code != http.StatusSeeOther {
+		t.Errorf("other account: %d", code)
+	}
+	h.clock.Add(16 * time.Minute)
+	if code, _ := h.tryLogin(c, "rdr", testPassword); code != http.StatusSeeOther {
+		t.Errorf("after the window: %d", code)
+	}
+}
+
+func TestCuratorEditsRenderInert(t *testing.T) {
+	h := newHarness(t)
+	a := h.add("https://example.com/a", "Plain", "Plain lead.", "Top stories")
+	payload := `<script>alert("x")</script><img src=x onerror=alert(1)>`
+	code, _ := h.post("/items/"+a.ID+"/edit", url.Values{"csrf_token": {h.csrf()}, "title": {payload}, "byline": {`"><svg onload=alert(2)>`},
+		"lead": {"Lead " + payload}, "note": {payload}, "tags": {"<b>t</b>"}, "then": {"approved"}}, nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("edit: %d", code)
+	}
+	for _, page := range []string{"/", "/queue?status=approved"} {
+		_, body, _ := h.get(page)
+		for _, bad := range []string{"<script>alert", "<img src=x", "<svg onload", "<b>t</b>"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s contains live %q", page, bad)
+			}
+		}
+		if !strings.Contains(body, `&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`) {
+			t.Errorf("%s: edited title not shown escaped", page)
+		}
+	}
+	_, body, _ := h.get("/feed.atom")
+	if strings.Contains(body, "<script") || strings.Contains(body, "<img") {
+		t.Errorf("atom feed carries raw markup:\n%s", body)
+	}
+	// The HTML a feed reader renders must be inert after decoding too.
+	_, body, _ = h.get("/feed.json")
+	var jf jsonFeed
+	if err := json.Unmarshal([]byte(body), &jf); err != nil || len(jf.Items) != 1 {
+		t.Fatalf("json feed: %v", err)
+	}
+	for _, bad := range []string{"<script", "<img", "onerror", "<svg"} {
+		if strings.Contains(jf.Items[0].ContentHTML, bad) {
+			t.Errorf("feed content_html keeps %q: %s", bad, jf.Items[0].ContentHTML)
+		}
+	}
+	if jf.Items[0].Title != payload {
+		t.Errorf("feed title should be the plain text as typed (JSON-escaped on the wire): %q", jf.Items[0].Title)
+	}
+}
+
+func TestFeedHTMLSanitised(t *testing.T) {
+	h := newHarness(t)
+	it := model.NewItem(model.Extraction{
+		URL:   "https://example.com/story",
+		Title: "Storm",
+		Lead: `<p>Winds <b>strong</b> <a href="javascript:alert(1)">bad</a> <a href="https://ok.example/more" onclick="x()">more</a></p>` +
+			`<script>alert(1)</script><iframe src="https://evil.example"></iframe><p style="x" onmouseover="y()">tail</p>`,
+	}, "S", "Top stories", time.Now())
+	h.store.AddItem(context.Background(), it)
+	h.store.UpdateItem(context.Background(), it.ID, func(i *model.Item) error { i.Status = model.StatusApproved; return nil })
+	_, body, _ := h.get("/")
+	for _, bad := range []string{"javascript:", "<script>", "<iframe", "onclick", "onmouseover", "style="} {
+		if strings.Contains(body, bad) {
+			t.Errorf("briefing keeps %q", bad)
+		}
+	}
+	for _, want := range []string{"<b>strong</b>", `href="https://ok.example/more"`, "noreferrer", "tail"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("briefing lacks %q", want)
+		}
+	}
+}
+
+func TestJavascriptLinksDropped(t *testing.T) {
+	h := newHarness(t)
+	it := model.NewItem(model.Extraction{URL: "javascript:alert(1)", Title: "Bad link", Lead: "x"}, "S", "Top stories", time.Now())
+	h.store.AddItem(context.Background(), it)
+	h.store.UpdateItem(context.Background(), it.ID, func(i *model.Item) error { i.Status = model.StatusApproved; return nil })
+	for _, p := range []string{"/", "/queue?status=approved", "/feed.atom", "/feed.json"} {
+		_, body, _ := h.get(p)
+		if strings.Contains(body, "javascript:") {
+			t.Errorf("%s links to javascript:", p)
+		}
+	}
+}
+
+func TestPasswordNeverStoredOrLoggedInClear(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarnessAt(t, filepath.Join(dir, "web.db"))
+	const wrong = "a-wrong-guess-1234"
+	h.tryLogin(h.newClient(), "cur", wrong)
+	admin := h.as(model.RoleAdmin)
+	const fresh = "fresh-password-for-new-user"
+	if code, _ := h.postWith(admin, "/admin/users", url.Values{"csrf_token": {h.csrfOf(admin, "/admin/users")}, "name": {"newbie"}, "role": {"reader"}, "password": {fresh}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("add user: %d", code)
+	}
+	c := h.newClient()
+	if code, _ := h.tryLogin(c, "newbie", fresh); code != http.StatusSeeOther {
+		t.Fatalf("login newbie: %d", code)
+	}
+	// Also an API token and a session: only hashes may be stored.
+	clear, _, _ := h.server.Auth().AddAPIToken(context.Background(), auth.Actor{}, "newbie", "x")
+	h.store.Close()
+	raw, err := os.ReadFile(filepath.Join(dir, "web.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(h.srv.URL)
+	var session string
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == sessionCookie {
+			session = ck.Value
+		}
+	}
+	for name, secret := range map[string]string{"password": testPassword, "wrong guess": wrong, "new password": fresh, "api token": clear, "session": session} {
+		if secret == "" {
+			t.Fatalf("%s: empty", name)
+		}
+		if strings.Contains(string(raw), secret) {
+			t.Errorf("database file holds the %s in clear", name)
+		}
+		if strings.Contains(h.logs.String(), secret) {
+			t.Errorf("log holds the %s in clear", name)
+		}
+	}
+	if !strings.Contains(string(raw), "$argon2id$v=19$") {
+		t.Error("no argon2id hash in the file at all: did the scan read the right file?")
+	}
+}
+
+// newHarnessAt is newHarness with the database at a known path.
+func newHarnessAt(t *testing.T, path string) *harness {
+	t.Helper()
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessWith(t, st)
+	return h
+}
+
+func TestFeedsWithTokens(t *testing.T) {
+	h := newHarness(t, privateBriefing)
+	a := h.add("https://example.com/flood", "Flood warning", "The river will crest.", "Top stories")
+	h.store.UpdateItem(context.Background(), a.ID, func(i *model.Item) error { i.Status = model.StatusApproved; i.Tags = []string{"weather"}; return nil })
+	anon := h.newClient()
+	if code, _, _ := h.getWith(anon, "/feed.atom"); code != http.StatusUnauthorized {
+		t.Fatalf("private feed without token: %d", code)
+	}
+	rdr, _ := h.store.GetUser(context.Background(), "rdr")
+	tok, _ := h.server.Auth().FeedToken(context.Background(), rdr)
+
+	code, body, hdr := h.getWith(anon, "/feed.atom?token="+url.QueryEscape(tok))
+	if code != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "application/atom+xml") {
+		t.Fatalf("atom: %d %s", code, hdr.Get("Content-Type"))
+	}
+	var feed struct {
+		Entries []struct {
+			Title string `xml:"title"`
+			Link  struct {
+				Href string `xml:"href,attr"`
+			} `xml:"link"`
+			Author struct {
+				Name string `xml:"name"`
+			} `xml:"author"`
+			Source struct {
+				Title string `xml:"title"`
+			} `xml:"source"`
+			Sum string `xml:"summary"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal([]byte(body), &feed); err != nil {
+		t.Fatalf("atom does not parse: %v\n%s", err, body)
+	}
+	if len(feed.Entries) != 1 {
+		t.Fatalf("atom entries: %d", len(feed.Entries))
+	}
+	e := feed.Entries[0]
+	if e.Title != "Flood warning" || e.Link.Href != "https://example.com/flood" || e.Author.Name != "Ann Lee" || e.Source.Title != "Example News" || e.Sum != "The river will crest." {
+		t.Errorf("atom entry: %+v", e)
+	}
+	if strings.Contains(body, tok) {
+		t.Error("feed document repeats the private token")
+	}
+
+	code, body, _ = h.getWith(anon, "/feed.json?token="+url.QueryEscape(tok))
+	var jf jsonFeed
+	if err := json.Unmarshal([]byte(body), &jf); code != 200 || err != nil || len(jf.Items) != 1 {
+		t.Fatalf("json feed: %d %v %s", code, err, body)
+	}
+	ji := jf.Items[0]
+	if jf.Version != "https://jsonfeed.org/version/1.1" || ji.URL != "https://example.com/flood" || ji.Authors[0].Name != "Ann Lee" ||
+		ji.Clipsheet.Publisher != "Example News" || ji.ContentText != "The river will crest." || strings.Join(ji.Tags, ",") != "Top stories,weather" {
+		t.Errorf("json feed item: %+v", ji)
+	}
+
+	// Resetting the feed link revokes the old one.
+	c := h.as(model.RoleReader)
+	if code, _ := h.postWith(c, "/account/feed-token", url.Values{"csrf_token": {h.csrfOf(c, "/account")}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("reset: %d", code)
+	}
+	if code, _, _ := h.getWith(anon, "/feed.atom?token="+url.QueryEscape(tok)); code != http.StatusUnauthorized {
+		t.Errorf("old feed token: %d", code)
+	}
+	_, page, _ := h.getWith(c, "/account")
+	if !strings.Contains(page, "/feed.atom?token=rdr.") {
+		t.Error("account page does not show the feed link")
+	}
+}
+
+func TestFirstAdminSetup(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "setup.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s, err := NewServer(st, Config{Settings: config.DefaultSettings(), Auth: auth.Config{Params: auth.TestParams}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	h := &harness{t: t, srv: srv, server: s, store: st}
+	c := h.newClient()
+	_, body, _ := h.getWith(c, "/login")
+	if !strings.Contains(body, "clipsheet user add NAME --role admin") {
+		t.Error("login page does not explain how to create the first admin")
+	}
+	if code, _, _ := h.getWith(c, "/setup?token=guess"); code != http.StatusNotFound {
+		t.Errorf("setup with a wrong token: %d", code)
+	}
+	tok, _ := s.Auth().SetupToken(context.Background())
+	csrf := h.csrfOf(c, "/setup?token="+tok)
+	code, _ := h.postWith(c, "/setup", url.Values{"csrf_token": {csrf}, "token": {tok}, "name": {"chief"}, "password": {testPassword}, "confirm": {testPassword}}, nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("setup: %d", code)
+	}
+	if code, _, _ := h.getWith(c, "/admin/users"); code != http.StatusOK {
+		t.Errorf("new admin not signed in: %d", code)
+	}
+	if code, _, _ := h.getWith(h.newClient(), "/setup?token="+tok); code != http.StatusNotFound {
+		t.Errorf("setup link still open: %d", code)
+	}
+}
+
+func TestTLSAndProxyHeaders(t *testing.T) {
+	// Behind a trusted proxy: X-Forwarded-Proto and -For are believed.
+	h := newHarness(t, func(c *Config) { c.Settings.TrustedProxies = []string{"127.0.0.1/32", "::1"} })
+	anon := h.newClient()
+	req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/login", nil)
+	req.Header.Set("X-Forwarded-Proto", "https")
+	res, err := anon.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Header.Get("Strict-Transport-Security") == "" {
+		t.Error("no HSTS behind a trusted TLS proxy")
+	}
+	if sc := res.Header.Get("Set-Cookie"); !strings.Contains(sc, "__Host-clipsheet_csrf=") || !strings.Contains(sc, "Secure") {
+		t.Errorf("cookie not Secure/__Host- behind TLS proxy: %s", sc)
+	}
+	h.tryLoginHeaders(h.newClient(), "cur", "wrong", map[string]string{"X-Forwarded-For": "203.0.113.9"})
+	evs, _ := h.store.ListAudit(context.Background(), store.AuditFilter{Action: model.AuditLoginFailed})
+	if len(evs) == 0 || evs[0].IP != "203.0.113.9" {
+		t.Errorf("client IP from trusted proxy: %+v", evs)
+	}
+
+	// Without trusted proxies the same headers are ignored.
+	h2 := newHarness(t)
+	req, _ = http.NewRequest(http.MethodGet, h2.srv.URL+"/login", nil)
+	req.Header.Set("X-Forwarded-Proto", "https")
+	res, _ = h2.newClient().Do(req)
+	res.Body.Close()
+	if res.Header.Get("Strict-Transport-Security") != "" || strings.Contains(res.Header.Get("Set-Cookie"), "Secure") {
+		t.Error("forged X-Forwarded-Proto believed")
+	}
+	h2.tryLoginHeaders(h2.newClient(), "cur", "wrong", map[string]string{"X-Forwarded-For": "203.0.113.9"})
+	evs, _ = h2.store.ListAudit(context.Background(), store.AuditFilter{Action: model.AuditLoginFailed})
+	if len(evs) == 0 || evs[0].IP != "127.0.0.1" {
+		t.Errorf("forged X-Forwarded-For believed: %+v", evs)
+	}
+
+	// Served over TLS directly.
+	st, _ := store.Open(filepath.Join(t.TempDir(), "tls.db"))
+	defer st.Close()
+	s, _ := NewServer(st, Config{Settings: config.DefaultSettings(), Auth: auth.Config{Params: auth.TestParams}})
+	ts := httptest.NewTLSServer(s)
+	defer ts.Close()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // #nosec: test server's own certificate
+	res, err = client.Get(ts.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if !strings.Contains(res.Header.Get("Strict-Transport-Security"), "max-age=") || !strings.Contains(res.Header.Get("Set-Cookie"), "Secure") {
+		t.Errorf("direct TLS: HSTS %q cookie %q", res.Header.Get("Strict-Transport-Security"), res.Header.Get("Set-Cookie"))
+	}
+	for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "Cache-Control": "no-store"} {
+		if res.Header.Get(k) != want {
+			t.Errorf("%s = %q", k, res.Header.Get(k))
+		}
+	}
+	if !strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Error("CSP lacks frame-ancestors")
+	}
+}
+
+func (h *harness) tryLoginHeaders(c *http.Client, name, password string, hdr map[string]string) int {
+	h.t.Helper()
+	tok := h.csrfOf(c, "/login")
+	code, _ := h.postWith(c, "/login", url.Values{"csrf_token": {tok}, "name": {name}, "password": {password}}, hdr)
+	return code
+}
+
+func TestAdminAuditPage(t *testing.T) {
+	h := newHarness(t)
+	a := h.add("https://example.com/a", "T", "L", "")
+	h.post("/items/"+a.ID+"/approve", url.Values{"csrf_token": {h.csrf()}}, nil)
+	for i := 0; i < 60; i++ {
+		h.server.Auth().Record(context.Background(), auth.Actor{Name: "bulk"}, "source.change", strconv.Itoa(i), "")
+	}
+	admin := h.as(model.RoleAdmin)
+	_, body, _ := h.getWith(admin, "/admin/audit?actor=cur")
+	if !strings.Contains(body, "<code>item.approve</code>") || strings.Contains(body, "<code>source.change</code>") {
+		t.Errorf("audit filter by user:\n%s", body)
+	}
+	_, body, _ = h.getWith(admin, "/admin/audit")
+	if !strings.Contains(body, "Older events") || strings.Contains(body, "<code>item.approve</code>") {
+		t.Error("first page should be the 50 newest bulk events with a link to older ones")
+	}
+	_, body, _ = h.getWith(admin, "/admin/audit?action=auth.")
+	if !strings.Contains(body, "<code>auth.login</code>") {
+		t.Error("logins not in the audit log")
+	}
+}
