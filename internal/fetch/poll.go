@@ -82,6 +82,10 @@ func (f *Fetcher) pollInto(ctx context.Context, o *outcome) error {
 	doc, resp, err := f.listEntries(ctx, o.src, st.ETag, st.LastModified, o.res)
 	if resp != nil {
 		st.HTTPStatus = resp.Status
+		st.FinalURL = ""
+		if resp.URL != o.src.URL {
+			st.FinalURL = resp.URL
+		}
 		if resp.MovedTo != "" {
 			st.MovedTo = resp.MovedTo
 			o.res.MovedTo = resp.MovedTo

@@ -40,6 +40,9 @@ func newNewsSite(t *testing.T, entries []testEntry) *newsSite {
 	})
 	mux.HandleFunc("/feed.xml", func(w http.ResponseWriter, r *http.Request) {
 		s.hits.add(r.URL.Path)
+		if ua := r.Header.Get("User-Agent"); ua != "Clipsheet/test" {
+			t.Errorf("User-Agent %q", ua)
+		}
 		s.lastIfNM.Store(r.Header.Get("If-None-Match"))
 		s.lastIMS.Store(r.Header.Get("If-Modified-Since"))
 		body := rssFeed("Test Gazette Feed", s.URL, *s.entries.Load())
@@ -190,8 +193,8 @@ func TestMovedPermanently(t *testing.T) {
 	if r.Err != nil || r.MovedTo != site.URL+"/feed.xml" || r.NewItems != 1 {
 		t.Fatalf("%+v", r)
 	}
-	if s := sourceState(t, st, "moved"); s.MovedTo != site.URL+"/feed.xml" {
-		t.Errorf("state.MovedTo %q", s.MovedTo)
+	if s := sourceState(t, st, "moved"); s.MovedTo != site.URL+"/feed.xml" || s.FinalURL != site.URL+"/feed.xml" {
+		t.Errorf("state.MovedTo %q FinalURL %q", s.MovedTo, s.FinalURL)
 	}
 }
 

@@ -21,6 +21,7 @@ type SourceState struct {
 	NextPoll            time.Time `json:"next_poll,omitzero"`
 	RetryAfter          time.Time `json:"retry_after,omitzero"`
 	MovedTo             string    `json:"moved_to,omitempty"`
+	FinalURL            string    `json:"final_url,omitempty"` // where the last fetch ended after redirects, if not URL
 	FeedTitle           string    `json:"feed_title,omitempty"`
 }
 
