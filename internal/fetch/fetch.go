@@ -153,8 +153,15 @@ func (f *Fetcher) rawGet(ctx context.Context, u *url.URL, req httpx.Request) (*h
 	return resp, err
 }
 
-// hostKey is what the per-host limit counts: host and port, lower case.
-func hostKey(u *url.URL) string { return strings.ToLower(u.Host) }
+// hostKey is what the per-host limit counts: host and port, lower case,
+// without the scheme's default port.
+func hostKey(u *url.URL) string {
+	h := strings.ToLower(u.Host)
+	if (u.Scheme == "http" && strings.HasSuffix(h, ":80")) || (u.Scheme == "https" && strings.HasSuffix(h, ":443")) {
+		h = h[:strings.LastIndexByte(h, ':')]
+	}
+	return h
+}
 
 // maxHostCooldown bounds how long one Retry-After can block a whole host in
 // memory; the source itself still waits the full Retry-After.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -78,7 +77,7 @@ func interleaveByHost(srcs []config.Source) []int {
 	for i, s := range srcs {
 		h := s.URL
 		if u, err := url.Parse(s.URL); err == nil {
-			h = strings.ToLower(u.Host)
+			h = hostKey(u)
 		}
 		if _, ok := byHost[h]; !ok {
 			hosts = append(hosts, h)
