@@ -83,6 +83,11 @@ func (d *Doc) topSeq(key string) (*yaml.Node, error) {
 		if v.Kind != yaml.SequenceNode {
 			return nil, fmt.Errorf("%s must be a list (line %d)", key, v.Line)
 		}
+		if len(v.Content) == 0 {
+			// "sources: []" starts a list that is written in block style
+			// once it has entries, like the rest of the file.
+			v.Style &^= yaml.FlowStyle
+		}
 		return v, nil
 	}
 	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}

@@ -178,6 +178,24 @@ func TestEmptyFileGetsSkeleton(t *testing.T) {
 	}
 }
 
+func TestEmptyFlowListsBecomeBlockLists(t *testing.T) {
+	d, err := Parse([]byte("# mine\nsections: []\nsources: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddSection("Local"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddSource(config.Source{Name: "A", URL: "https://a.example/feed", Section: "Local"}); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := d.Bytes()
+	want := "# mine\nsections:\n  - Local\nsources:\n  - name: A\n    url: https://a.example/feed\n    section: Local\n"
+	if string(out) != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out, want)
+	}
+}
+
 func TestDeleteSectionMovesItsComment(t *testing.T) {
 	in := "sections:\n  # main\n  - A\n  - B\nsources: []\n"
 	d, err := Parse([]byte(in))

@@ -77,6 +77,8 @@ func (d *Doc) AddSource(src config.Source) error {
 	}
 	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	mergeSource(n, src)
+	// Sources on one flow line are unreadable; the list goes block style.
+	seq.Style &^= yaml.FlowStyle
 	seq.Content = append(seq.Content[:at], append([]*yaml.Node{n}, seq.Content[at:]...)...)
 	return nil
 }

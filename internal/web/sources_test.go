@@ -47,6 +47,12 @@ func newSourcesEnv(t *testing.T) *sourcesEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newSourcesEnvWith(t, data)
+}
+
+// newSourcesEnvWith starts the env on a sources.yaml with this content.
+func newSourcesEnvWith(t *testing.T, data []byte) *sourcesEnv {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "sources.yaml")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
