@@ -234,6 +234,9 @@ func TestSourcesAPI(t *testing.T) {
 	if code != http.StatusOK || body["name"] != "The Record (Recorded Future)" {
 		t.Fatalf("update: %d %v", code, body)
 	}
+	if hdr.Get("ETag") != `"`+sourcesfile.Hash([]byte(e.fileText()))+`"` {
+		t.Error("update answer does not carry the new version")
+	}
 	if src, ok := e.live.Current().Find("The Record (Recorded Future)"); !ok || len(src.Include) != 0 {
 		t.Error("update not in force (or include kept although the body dropped it)")
 	}
