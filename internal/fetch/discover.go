@@ -48,12 +48,19 @@ func (p *PageSuggestion) Source(name, pageURL string) config.Source {
 }
 
 // probePaths are tried, at the site root, when a page declares no feed.
-var probePaths = []string{"/feed", "/rss.xml", "/atom.xml", "/index.xml", "/feed.json", "/feed.xml", "/rss"}
+func probePaths() []string {
+	return []string{"/feed", "/rss.xml", "/atom.xml", "/index.xml", "/feed.json", "/feed.xml", "/rss"}
+}
 
-var feedTypes = map[string]bool{
-	"application/rss+xml": true, "application/atom+xml": true, "application/rdf+xml": true,
-	"application/feed+json": true, "application/json": true, "text/xml": true, "application/xml": true,
-	"application/x.atom+xml": true, "application/x-atom+xml": true, "application/x-rss+xml": true,
+// feedType reports whether a <link type> names a feed format.
+func feedType(t string) bool {
+	switch t {
+	case "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json",
+		"application/json", "text/xml", "application/xml",
+		"application/x.atom+xml", "application/x-atom+xml", "application/x-rss+xml":
+		return true
+	}
+	return false
 }
 
 var reFeedHref = regexp.MustCompile(`(?i)(/feed/?$|/rss/?$|\.rss$|/atom/?$|\.atom$|rss\.xml$|atom\.xml$|feed\.xml$|index\.xml$|feed\.json$|[?&](feed|format)=(rss|atom))`)
@@ -98,7 +105,7 @@ func (f *Fetcher) Discover(ctx context.Context, pageURL string) (*Discovery, err
 	if len(d.Feeds) == 0 || allFailed(d.Feeds) {
 		root, _ := url.Parse(resp.URL)
 		var probes []string
-		for _, p := range probePaths {
+		for _, p := range probePaths() {
 			probes = append(probes, root.ResolveReference(&url.URL{Path: p}).String())
 		}
 		d.Feeds = append(d.Feeds, f.checkFeeds(ctx, probes, "probe", false)...)
@@ -124,7 +131,7 @@ func declaredFeeds(doc *goquery.Document, base *url.URL) []string {
 		href := s.AttrOr("href", "")
 		generic := typ == "application/json" || typ == "text/xml" || typ == "application/xml"
 		if strings.Contains(rel, " feed ") ||
-			(strings.Contains(rel, " alternate ") && feedTypes[typ] && (!generic || reFeedHref.MatchString(href))) {
+			(strings.Contains(rel, " alternate ") && feedType(typ) && (!generic || reFeedHref.MatchString(href))) {
 			out = appendNew(out, resolve(base, href))
 		}
 	})

@@ -81,7 +81,7 @@ func TestDiscover(t *testing.T) {
 	if len(d.Feeds) != 1 || d.Feeds[0].URL != srvProbe.URL+"/index.xml" || d.Feeds[0].Via != "probe" {
 		t.Errorf("probe: %+v", d.Feeds)
 	}
-	for _, p := range probePaths {
+	for _, p := range probePaths() {
 		if hits.get(p) != 1 {
 			t.Errorf("probe %s requested %d times", p, hits.get(p))
 		}
