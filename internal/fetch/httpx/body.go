@@ -74,6 +74,9 @@ func decoder(enc string, r io.Reader) (io.Reader, error) {
 			if errors.Is(err, errRawCap) {
 				return nil, err
 			}
+			if err == io.EOF { // empty body labelled gzip
+				return strings.NewReader(""), nil
+			}
 			return nil, fmt.Errorf("decode gzip body: %w", err)
 		}
 		return zr, nil
