@@ -35,6 +35,10 @@ func Fetch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if len(only) > 0 && !*once {
+		fmt.Fprintln(stderr, "clipsheet fetch: --source needs --once")
+		return 2
+	}
 	e, err := env.load(stderr)
 	if err != nil {
 		return fail(stderr, err)
