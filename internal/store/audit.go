@@ -76,8 +76,9 @@ func (s *Bolt) ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEvent
 		c := tx.Bucket(bucketAudit).Cursor()
 		var k, v []byte
 		if f.Before > 0 {
-			k, v = c.Seek(binary.BigEndian.AppendUint64(nil, f.Before))
-			if k == nil {
+			// Seek lands on the first key >= Before; the one before it is
+			// the newest key < Before.
+			if k, _ = c.Seek(binary.BigEndian.AppendUint64(nil, f.Before)); k == nil {
 				k, v = c.Last()
 			} else {
 				k, v = c.Prev()

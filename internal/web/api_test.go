@@ -182,7 +182,9 @@ func TestAPIItems(t *testing.T) {
 		t.Errorf("briefing: %d %v", code, body)
 	}
 	// Same keys as `clipsheet items --json`: model.Item's JSON.
-	code, body = h.apiCall(tok, "GET", "/api/v1/items/"+a.ID, "")
+	if code, body = h.apiCall(tok, "GET", "/api/v1/items/"+a.ID, ""); code != 200 {
+		t.Fatalf("get item: %d", code)
+	}
 	want, _ := json.Marshal(mustItem(t, h, a.ID))
 	var wantMap map[string]any
 	json.Unmarshal(want, &wantMap)
@@ -191,8 +193,6 @@ func TestAPIItems(t *testing.T) {
 			t.Errorf("item JSON lacks %q", k)
 		}
 	}
-	events, _ := h.server.Auth().Users(context.Background())
-	_ = events
 	code, body = h.apiCall(h.token(model.RoleAdmin), "GET", "/api/v1/audit?actor=cur&action=item.", "")
 	evs, _ := body["events"].([]any)
 	if code != 200 || len(evs) != 3 {
