@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // publisher serves one small feed, its article pages and a home page that
@@ -175,4 +177,59 @@ func TestFetchCommandsHelp(t *testing.T) {
 			t.Errorf("%s --help: exit %d, %q", name, code, errOut)
 		}
 	}
+}
+
+func TestFetchRunsUntilCancelled(t *testing.T) {
+	srv := publisher(t)
+	dir := t.TempDir()
+	cfg := writeSources(t, dir, fmt.Sprintf("sections: [Local]\nsources:\n  - name: Gazette\n    url: %s/feed.xml\n    section: Local\n", srv.URL))
+	data := filepath.Join(dir, "data")
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- Fetch(ctx, []string{"--config", cfg, "--data", data, "--allow-private"}, &out, &errb) }()
+	// Scheduled polls start within a couple of seconds; stop once the
+	// first one has been logged.
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(errb.String(), "polled") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("fetch did not stop")
+	}
+	if !strings.Contains(out.String(), "polling the sources") {
+		t.Errorf("stdout %q", out.String())
+	}
+	code, status, _ := runCmd(t, func(ctx context.Context, a []string, o, e *bytes.Buffer) int { return SourcesStatus(ctx, a, o, e) },
+		"--config", cfg, "--data", data)
+	if code != 0 || !strings.Contains(status, "Gazette  ok") {
+		t.Errorf("status after run: %d\n%s", code, status)
+	}
+	if code, _, _ := runCmd(t, func(ctx context.Context, a []string, o, e *bytes.Buffer) int { return Fetch(ctx, a, o, e) }, "--source", "X"); code != 2 {
+		t.Errorf("--source without --once: exit %d", code)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the logger's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
