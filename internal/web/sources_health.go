@@ -101,13 +101,14 @@ func healthOf(row *sourceRow, now time.Time) (string, string) {
 	case st == nil || st.LastAttempt.IsZero():
 		return healthPending, "not polled yet"
 	case st.LastError != "":
+		// The error itself has its own column.
 		if st.ConsecutiveFailures > 1 {
-			return healthFailing, fmt.Sprintf("last %d polls failed: %s", st.ConsecutiveFailures, st.LastError)
+			return healthFailing, fmt.Sprintf("last %d polls failed", st.ConsecutiveFailures)
 		}
-		return healthFailing, "last poll failed: " + st.LastError
+		return healthFailing, "last poll failed"
 	}
 	if row.UsualGap == 0 || row.LastNew.IsZero() {
-		return healthOK, "polling; too little history to judge its rhythm"
+		return healthOK, "too little history to judge"
 	}
 	// The poll interval bounds how often news can arrive at all.
 	gap := max(row.UsualGap, row.Interval)
