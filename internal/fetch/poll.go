@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"runtime/debug"
 	"time"
 
 	"github.com/clipsheet/clipsheet/internal/config"
@@ -54,7 +55,7 @@ func (f *Fetcher) poll(ctx context.Context, src config.Source, interval time.Dur
 	st.LastAttempt = start
 	o.state = st
 
-	err = f.pollInto(ctx, o)
+	err = f.safePollInto(ctx, o)
 	o.res.Duration = f.now().Sub(start)
 	if err != nil {
 		o.failed = true
@@ -75,6 +76,19 @@ func (f *Fetcher) poll(ctx context.Context, src config.Source, interval time.Dur
 	st.ConsecutiveFailures = 0
 	st.LastSuccess = start
 	return o
+}
+
+// safePollInto turns a panic in a parser fed a hostile document into this
+// source's error, so one bad feed cannot take the service down.
+func (f *Fetcher) safePollInto(ctx context.Context, o *outcome) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f.log.Error("panic while polling", "source", o.src.Name, "panic", r, "stack", string(debug.Stack()))
+			o.items, o.seen = nil, nil
+			err = fmt.Errorf("internal error while polling %s: %v", o.src.URL, r)
+		}
+	}()
+	return f.pollInto(ctx, o)
 }
 
 func (f *Fetcher) pollInto(ctx context.Context, o *outcome) error {
