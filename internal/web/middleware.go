@@ -208,6 +208,12 @@ func (s *Server) unauthenticated(c *gin.Context) {
 		c.String(http.StatusUnauthorized, "This feed needs a feed token: copy the feed URL from your account page.")
 		c.Abort()
 	default:
+		// The queue script asks for JSON; a redirect would be followed to
+		// the login page and look like success.
+		if strings.Contains(c.GetHeader("Accept"), "application/json") {
+			s.apiError(c, http.StatusUnauthorized, "unauthenticated", "your session ended; sign in again")
+			return
+		}
 		next := "/"
 		if c.Request.Method == http.MethodGet {
 			next = c.Request.URL.RequestURI()

@@ -70,6 +70,12 @@ func TestSessionExpiryAndRevocation(t *testing.T) {
 		t.Fatalf("idle session not expired: %d %s", code, hdr.Get("Location"))
 	}
 
+	// The queue script (Accept: JSON) gets 401, not a redirect it would
+	// follow to the login page and mistake for success.
+	if code, _ := h.post("/items/x/approve", nil, map[string]string{"Accept": "application/json"}); code != http.StatusUnauthorized {
+		t.Errorf("script request after expiry: %d, want 401", code)
+	}
+
 	// Logout revokes server-side: replaying the old cookie fails.
 	c := h.as(model.RoleCurator)
 	u, _ := url.Parse(h.srv.URL)

@@ -37,6 +37,8 @@
       headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
       credentials: "same-origin"
     }).then(function (res) {
+      if (res.status === 401) { throw new Error("signed out; reload the page to sign in again"); }
+      if (res.status === 403) { throw new Error("not allowed (reload the page if your session changed)"); }
       if (!res.ok) { throw new Error("HTTP " + res.status); }
       el.remove();
       select(next);
