@@ -271,3 +271,40 @@ func TestLimiterBoundsMemory(t *testing.T) {
 		t.Fatalf("limiter holds %d keys", len(l.fails))
 	}
 }
+
+// TestUnknownUserCostsAHash checks that a login for a name that does not
+// exist runs argon2 like a real one, so response time does not reveal
+// which accounts exist. Without the dummy hash it would be ~100x faster.
+func TestUnknownUserCostsAHash(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "timing.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p := Params{Memory: 16 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+	s := New(st, Config{Params: p, AccountLimit: 1000, IPLimit: 1000})
+	ctx := context.Background()
+	s.AddUser(ctx, admin, "ann", model.RoleReader, "ann's long password")
+	s.Login(ctx, "warm", "up", "", "") // builds the dummy hash once
+	median := func(name string) time.Duration {
+		var ds []time.Duration
+		for i := 0; i < 5; i++ {
+			start := time.Now()
+			s.Login(ctx, name, "wrong password", "", "")
+			ds = append(ds, time.Since(start))
+		}
+		for i := range ds {
+			for j := i + 1; j < len(ds); j++ {
+				if ds[j] < ds[i] {
+					ds[i], ds[j] = ds[j], ds[i]
+				}
+			}
+		}
+		return ds[2]
+	}
+	known, unknown := median("ann"), median("nobody")
+	if float64(unknown) < 0.3*float64(known) {
+		t.Fatalf("unknown user answered in %s, known in %s: timing reveals accounts", unknown, known)
+	}
+	t.Logf("known %s, unknown %s", known, unknown)
+}
