@@ -208,7 +208,27 @@ const (
 	auditSectionRemove = "section.remove"
 )
 
-// applyError sorts the errors of a file edit into HTTP statuses.
+// moveSourceState carries a renamed source's fetch state (validators,
+// health counters) over to its new name, so the rename neither loses its
+// history nor makes the next poll look like a first one.
+func (s *Server) moveSourceState(ctx context.Context, old, name string) {
+	if sameText(old, name) {
+		return
+	}
+	st, err := s.store.SourceState(ctx, old)
+	if err == nil && !st.LastAttempt.IsZero() {
+		st.Name = name
+		err = s.store.PutSourceState(ctx, st)
+		if err == nil {
+			err = s.store.DeleteSourceState(ctx, old)
+		}
+	}
+	if err != nil {
+		s.log.Warn("move fetch state of renamed source", "from", old, "to", name, "err", err)
+	}
+}
+
+// applyStatus sorts the errors of a file edit into HTTP statuses.
 func applyStatus(err error) int {
 	var ce *sourcesfile.ConflictError
 	var ve *config.ValidationError

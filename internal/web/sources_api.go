@@ -144,6 +144,7 @@ func (s *Server) apiSourceUpdate(c *gin.Context) {
 	detail := src.URL
 	if !sameText(name, src.Name) {
 		detail = "renamed from " + quote(name) + "; " + detail
+		s.moveSourceState(c.Request.Context(), name, src.Name)
 	}
 	s.audit(c, model.AuditSourceChange, src.Name, detail)
 	setVersion(c, next.Hash)

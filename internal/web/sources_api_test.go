@@ -77,7 +77,16 @@ func TestPreviewUsesTheFormsSettings(t *testing.T) {
 func TestAddByURLDiscovers(t *testing.T) {
 	e := newSourcesEnv(t)
 	site := newTestSite(t, true)
-	body, _, _ := e.page("/admin/sources/new?discover=" + url.QueryEscape(site.URL("/")))
+	_, csrf, _ := e.page("/admin/sources/new")
+	discover := func(addr string, wantCode int) string {
+		t.Helper()
+		code, body, _ := e.postAdmin("/admin/sources/new", url.Values{"csrf_token": {csrf}, "action": {"discover"}, "discover": {addr}})
+		if code != wantCode {
+			t.Fatalf("discover %s: %d, want %d\n%s", addr, code, wantCode, body)
+		}
+		return body
+	}
+	body := discover(site.URL("/"), http.StatusOK)
 	for _, w := range []string{"Feeds found on", `name="url" value="` + site.URL("/feed.xml") + `"`, `name="name" value="Harbor Gazette — Latest"`,
 		`<option value="feed" selected>`, "6 entries", "Use this feed"} {
 		if !strings.Contains(body, html.EscapeString(w)) && !strings.Contains(body, w) {
@@ -86,7 +95,7 @@ func TestAddByURLDiscovers(t *testing.T) {
 	}
 
 	bare := newTestSite(t, false)
-	body, _, _ = e.page("/admin/sources/new?discover=" + url.QueryEscape(bare.URL("/latest")))
+	body = discover(bare.URL("/latest"), http.StatusOK)
 	if !strings.Contains(body, "No working feed. Proposed page source") || !strings.Contains(body, `<option value="page" selected>`) ||
 		!strings.Contains(body, `name="url" value="`+bare.URL("/latest")+`"`) {
 		t.Errorf("no page source proposed:\n%s", body)
@@ -101,9 +110,17 @@ func TestAddByURLDiscovers(t *testing.T) {
 		t.Errorf("proposed selector %q yields %d items, %v", m, len(items), err)
 	}
 
-	body, _, _ = e.page("/admin/sources/new?discover=" + url.QueryEscape("javascript:alert(1)"))
-	if !strings.Contains(body, "Enter a site address") {
+	if body = discover("javascript:alert(1)", http.StatusUnprocessableEntity); !strings.Contains(body, "Enter a site address") {
 		t.Error("bad address accepted")
+	}
+	// Bare host names are taken as https.
+	if body = discover("127.0.0.1:1", http.StatusUnprocessableEntity); !strings.Contains(body, "Could not read https://127.0.0.1:1") {
+		t.Error("bare host not completed to https")
+	}
+	// Without the CSRF token nothing is fetched.
+	hits := site.feedHits.Load()
+	if code, _, _ := e.postAdmin("/admin/sources/new", url.Values{"action": {"discover"}, "discover": {site.URL("/")}}); code != http.StatusForbidden || site.feedHits.Load() != hits {
+		t.Errorf("discover without CSRF token: %d", code)
 	}
 }
 
@@ -228,7 +245,11 @@ func TestSourcesAPI(t *testing.T) {
 		t.Errorf("stale If-Match: %d %v", code, body)
 	}
 
-	// Update, including a rename; stale and missing.
+	// Update, including a rename (which carries the fetch state over);
+	// stale and missing.
+	if err := e.store.PutSourceState(context.Background(), &model.SourceState{Name: "The Record", LastAttempt: e.clock.Now(), ETag: `"abc"`}); err != nil {
+		t.Fatal(err)
+	}
 	upd := `{"name":"The Record (Recorded Future)","url":"https://therecord.media/feed","type":"feed","section":"Cyber","interval":"2h"}`
 	code, hdr, body = api.do("PUT", "/api/v1/sources/"+url.PathEscape("The Record"), upd, "If-Match", `"`+newVersion+`"`)
 	if code != http.StatusOK || body["name"] != "The Record (Recorded Future)" {
@@ -236,6 +257,12 @@ func TestSourcesAPI(t *testing.T) {
 	}
 	if hdr.Get("ETag") != `"`+sourcesfile.Hash([]byte(e.fileText()))+`"` {
 		t.Error("update answer does not carry the new version")
+	}
+	if st, _ := e.store.SourceState(context.Background(), "The Record (Recorded Future)"); st.ETag != `"abc"` {
+		t.Error("fetch state not carried over to the new name")
+	}
+	if st, _ := e.store.SourceState(context.Background(), "The Record"); !st.LastAttempt.IsZero() {
+		t.Error("fetch state left under the old name")
 	}
 	if src, ok := e.live.Current().Find("The Record (Recorded Future)"); !ok || len(src.Include) != 0 {
 		t.Error("update not in force (or include kept although the body dropped it)")

@@ -146,9 +146,8 @@ func (s *Server) renderSourceForm(c *gin.Context, status int, f *sourceForm, lis
 	})
 }
 
-// sourceNewPage shows an empty form, one filled from query parameters
-// (the "use this feed" links of discovery), or discovery results for a
-// pasted address (?discover=).
+// sourceNewPage shows an empty form, or one filled from query parameters
+// (the "use this feed" links of discovery).
 func (s *Server) sourceNewPage(c *gin.Context) {
 	file := s.sourcesFile(c)
 	if file == nil {
@@ -164,10 +163,29 @@ func (s *Server) sourceNewPage(c *gin.Context) {
 	if t := c.Query("type"); t != "" {
 		f.Type = t
 	}
-	if raw := strings.TrimSpace(c.Query("discover")); raw != "" {
-		s.discover(c.Request.Context(), f, raw)
-	}
 	s.renderSourceForm(c, http.StatusOK, f, s.snapshotList(snap))
+}
+
+// sourceDiscover answers "Add by URL": it looks for feeds at the pasted
+// address and shows the form filled with the best find. It is a POST (with
+// the CSRF check) because it makes the server fetch a URL.
+func (s *Server) sourceDiscover(c *gin.Context, file *sourcesfile.File) {
+	snap, err := file.Read()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	f := &sourceForm{New: true, Enabled: true, Version: snap.Hash, Type: config.TypeFeed}
+	if raw := strings.TrimSpace(c.PostForm("discover")); raw != "" {
+		s.discover(c.Request.Context(), f, raw)
+	} else {
+		f.DiscoverErr = "Enter a site address such as https://example.com/news."
+	}
+	status := http.StatusOK
+	if f.DiscoverErr != "" {
+		status = http.StatusUnprocessableEntity
+	}
+	s.renderSourceForm(c, status, f, s.snapshotList(snap))
 }
 
 // discover looks for feeds at the address and fills the form with the
@@ -218,6 +236,12 @@ func (s *Server) discover(ctx context.Context, f *sourceForm, raw string) {
 }
 
 func (s *Server) sourceNewPost(c *gin.Context) {
+	if c.PostForm("action") == "discover" {
+		if file := s.sourcesFile(c); file != nil {
+			s.sourceDiscover(c, file)
+		}
+		return
+	}
 	f := formFromRequest(c)
 	f.New, f.OldName = true, ""
 	s.handleSourceForm(c, &f)
@@ -298,6 +322,7 @@ func (s *Server) handleSourceForm(c *gin.Context, f *sourceForm) {
 	detail := src.URL
 	if !sameText(f.OldName, src.Name) {
 		detail = "renamed from " + quote(f.OldName) + "; " + detail
+		s.moveSourceState(c.Request.Context(), f.OldName, src.Name)
 	}
 	s.audit(c, model.AuditSourceChange, src.Name, detail)
 	c.Redirect(http.StatusSeeOther, doneURL("/admin/sources", "saved", src.Name))
