@@ -54,7 +54,8 @@ func (f *File) watchLoop(ctx context.Context, w *fsnotify.Watcher) {
 			if !ok {
 				return
 			}
-			if filepath.Base(ev.Name) == base && !ev.Has(fsnotify.Chmod) {
+			// A bare chmod (say, from a backup tool) changes no content.
+			if filepath.Base(ev.Name) == base && ev.Op != fsnotify.Chmod {
 				timer.Reset(settle)
 			}
 		case err, ok := <-w.Errors:

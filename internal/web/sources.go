@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -187,7 +188,9 @@ func doneMessage(c *gin.Context) string {
 	case "disabled":
 		return fmt.Sprintf("Disabled %q. It is no longer polled.", what)
 	case "imported":
-		return fmt.Sprintf("Imported %s source(s).", what)
+		if n, err := strconv.Atoi(what); err == nil {
+			return fmt.Sprintf("Imported %d source(s).", n)
+		}
 	case "sections":
 		return "Sections saved."
 	}

@@ -94,9 +94,12 @@ func (s *Server) apiSourceCreate(c *gin.Context) {
 	}
 	src = sourcesfile.CleanSource(src)
 	list := s.snapshotList(snap)
-	if _, exists := list.Find(src.Name); exists && src.Name != "" {
-		s.apiError(c, http.StatusConflict, "exists", "a source named "+quote(src.Name)+" exists already")
-		return
+	for _, other := range list.Sources {
+		// Names are compared as the validator does, regardless of case.
+		if src.Name != "" && strings.EqualFold(other.Name, src.Name) {
+			s.apiError(c, http.StatusConflict, "exists", "a source named "+quote(other.Name)+" exists already")
+			return
+		}
 	}
 	if ps := sourcesfile.CheckSource(list, "", src); len(ps) > 0 {
 		s.apiInvalid(c, ps)

@@ -229,7 +229,7 @@ func TestSourcesAPI(t *testing.T) {
 	if !fields["url"] || !fields["links"] || !fields["section"] {
 		t.Errorf("problems by field: %v", body)
 	}
-	if code, _, body := api.do("POST", "/api/v1/sources", good); code != http.StatusConflict || errCode(body) != "exists" {
+	if code, _, body := api.do("POST", "/api/v1/sources", strings.Replace(good, "The Record", "the record", 1)); code != http.StatusConflict || errCode(body) != "exists" {
 		t.Errorf("duplicate create: %d %v", code, body)
 	}
 	if code, _, body := api.do("POST", "/api/v1/sources", `{"name":`); code != http.StatusBadRequest || errCode(body) != "bad_request" {
