@@ -4,7 +4,7 @@ STATICCHECK_VERSION := v0.8.2
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PKGS := ./...
 
-.PHONY: build run demo test deps lint unit fuzz bench-extract bench-fetch clean
+.PHONY: build run demo test deps lint unit vuln fuzz bench-extract bench-fetch clean
 
 build:
 	$(GO) build -o bin/clipsheet ./cmd/clipsheet
@@ -33,8 +33,12 @@ lint:
 unit:
 	$(GO) test -race -timeout 15m $(PKGS)
 
+## vuln: govulncheck; fails on a finding that reaches our code, skips when its database is unreachable
+vuln:
+	sh scripts/govulncheck.sh
+
 ## test: install what the tests need, then lint and run every test with -race
-test: deps lint unit
+test: deps lint unit vuln
 
 ## bench-extract: Clipsheet vs go-trafilatura vs go-readability on the shared corpus
 bench-extract:
