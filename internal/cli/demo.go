@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -10,8 +12,40 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/clipsheet/clipsheet/internal/auth"
 	"github.com/clipsheet/clipsheet/internal/demo"
+	"github.com/clipsheet/clipsheet/internal/model"
+	"github.com/clipsheet/clipsheet/internal/store"
 )
+
+// demoAccount creates an admin named "demo" with a random password the
+// first time the demo database is used, so a newcomer can sign in at once.
+// It returns "demo / PASSWORD" when it created the account, "" otherwise.
+func demoAccount(ctx context.Context, dataDir string) (string, error) {
+	st, err := store.Open(filepath.Join(dataDir, "clipsheet.db"))
+	if err != nil {
+		return "", err
+	}
+	defer st.Close()
+	svc := auth.New(st, auth.Config{})
+	users, err := svc.Users(ctx)
+	if err != nil || len(users) > 0 {
+		return "", err
+	}
+	password := randomPassword()
+	if _, err := svc.AddUser(ctx, auth.Actor{Name: "demo"}, "demo", model.RoleAdmin, password); err != nil {
+		return "", fmt.Errorf("create demo account: %w", err)
+	}
+	return "demo / " + password + " (an admin; the password is random and shown only now)", nil
+}
+
+func randomPassword() string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
 
 // Demo serves the sample site from testdata/demo on loopback and runs the
 // service against it, so the queue fills without internet access.
@@ -42,7 +76,14 @@ func Demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := os.WriteFile(sources, []byte(demo.SourcesYAML(base)), 0o600); err != nil {
 		return fail(stderr, err)
 	}
+	login, err := demoAccount(ctx, *data)
+	if err != nil {
+		return fail(stderr, err)
+	}
 	fmt.Fprintf(stdout, "clipsheet demo: sample site on %s, sources in %s\n", base, sources)
+	if login != "" {
+		fmt.Fprintf(stdout, "clipsheet demo: sign in as %s\n", login)
+	}
 	fmt.Fprintf(stdout, "clipsheet demo: open http://%s/queue, approve an item, then see it on http://%s/\n", *addr, *addr)
 	return Serve(ctx, []string{"--config", sources, "--data", *data, "--addr", *addr, "--allow-private"}, stdout, stderr)
 }
