@@ -113,6 +113,10 @@ func (s *Server) render(c *gin.Context, status int, page string, data gin.H) {
 		data["Me"] = u
 		data["IsCurator"] = u.Role.AtLeast(model.RoleCurator)
 		data["IsAdmin"] = u.Role.AtLeast(model.RoleAdmin)
+		if u.Role.AtLeast(model.RoleAdmin) {
+			// Admins see on every page that a hand edit of sources.yaml was refused.
+			data["SourcesFileError"] = s.fileErrorText()
+		}
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {

@@ -97,9 +97,8 @@ func (s *Server) fileErrorText() string {
 	return ""
 }
 
-// renderSources renders one of the source pages with the common data.
+// renderSources renders one of the source pages (render adds the banner).
 func (s *Server) renderSources(c *gin.Context, status int, page string, data gin.H) {
-	data["SourcesFileError"] = s.fileErrorText()
 	s.render(c, status, page, data)
 }
 
@@ -132,7 +131,7 @@ func (s *Server) sourcesPage(c *gin.Context) {
 		}
 	}
 	sortRows(shown, f.Sort, list.Sections)
-	s.renderSources(c, http.StatusOK, "sources", gin.H{
+	s.render(c, http.StatusOK, "sources", gin.H{
 		"Title":    "Sources",
 		"Rows":     shown,
 		"Total":    len(rows),

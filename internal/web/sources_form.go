@@ -138,7 +138,7 @@ func (s *Server) renderSourceForm(c *gin.Context, status int, f *sourceForm, lis
 	if list.Defaults.Interval > 0 {
 		def = time.Duration(list.Defaults.Interval)
 	}
-	s.renderSources(c, status, "sources_form", gin.H{
+	s.render(c, status, "sources_form", gin.H{
 		"Title":           title,
 		"Form":            f,
 		"Sections":        list.Sections,

@@ -41,7 +41,7 @@ type importView struct {
 }
 
 func (s *Server) renderImport(c *gin.Context, status int, v *importView, list *config.SourcesFile) {
-	s.renderSources(c, status, "opml_import", gin.H{"Title": "Import OPML", "Import": v, "Sections": list.Sections})
+	s.render(c, status, "opml_import", gin.H{"Title": "Import OPML", "Import": v, "Sections": list.Sections})
 }
 
 func (s *Server) importPage(c *gin.Context) {

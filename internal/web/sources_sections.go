@@ -41,7 +41,7 @@ func (s *Server) renderSections(c *gin.Context, status int, problem string) {
 	for i, name := range list.Sections {
 		rows[i] = sectionRow{Name: name, Sources: used[name]}
 	}
-	s.renderSources(c, status, "sources_sections", gin.H{
+	s.render(c, status, "sources_sections", gin.H{
 		"Title":       "Sections",
 		"Rows":        rows,
 		"Unsectioned": used[""],
