@@ -438,6 +438,9 @@ func TestInvalidHandEditKeepsOldListAndShowsBanner(t *testing.T) {
 	if !strings.Contains(body, `id="sources-file-error"`) || !strings.Contains(body, `invalid duration &#34;2 hours&#34;`) || !strings.Contains(body, "line 82") {
 		t.Errorf("no banner with the error:\n%s", body)
 	}
+	if body, _, _ := e.page("/admin/users"); !strings.Contains(body, `id="sources-file-error"`) {
+		t.Error("no banner on the other admin pages")
+	}
 	if src, ok := e.live.Current().Find("Krebs on Security"); !ok || time.Duration(src.Interval) != 2*time.Hour {
 		t.Error("old list not kept")
 	}
