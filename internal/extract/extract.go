@@ -23,7 +23,9 @@ const DefaultMaxLeadChars = 600
 // Selectors are per-source CSS overrides from sources.yaml. Each non-empty
 // selector replaces the automatic choice for its field when it matches an
 // element with text; when it matches nothing the automatic choice is used.
-// Remove selectors are deleted from the page before anything else is read.
+// Remove selectors are deleted from the page before anything else is read;
+// the other selectors then match the page as parsed, before any boilerplate
+// stripping, so they may point inside an <aside>, <header> or <footer>.
 type Selectors struct {
 	Title, Byline, Body, Lead, Published string
 	Remove                               []string
@@ -181,11 +183,24 @@ func Extract(raw []byte, opts Options) (a *Article, err error) {
 		}
 	}
 
+	// Every override reads the page as parsed (only Remove applied): the
+	// body emission and the automatic extraction below both strip
+	// boilerplate in place, and a Lead selector may well point at an
+	// <aside> or a standfirst the cleaner drops.
+	leadText := selText(doc, sel.Lead)
+
 	var paras []para
 	if sel.Body != "" && doc != nil {
 		if m, err := cascadia.Compile(sel.Body); err == nil && doc.FindMatcher(m).Length() > 0 {
 			s := doc.FindMatcher(m)
 			paras = emitNodes(s.Nodes, flagWeightClasses, a.Title)
+			if len(paras) == 0 {
+				// emitNodes cleaned the matched nodes in place; the
+				// automatic extraction needs the page as parsed.
+				if r, err := parse(text, opts.Selectors); err == nil {
+					root = r
+				}
+			}
 		}
 	}
 	if len(paras) == 0 {
@@ -194,8 +209,8 @@ func Extract(raw []byte, opts Options) (a *Article, err error) {
 	paras = dropMetaParas(paras, a)
 	a.Body = joinParas(paras)
 
-	if t := selText(doc, sel.Lead); t != "" {
-		a.Lead = cutLead(t, opts.MaxLeadChars)
+	if leadText != "" {
+		a.Lead = cutLead(leadText, opts.MaxLeadChars)
 	} else {
 		a.Lead = leadFromParas(paras, opts.MaxLeadChars)
 	}

@@ -307,3 +307,39 @@ func TestFlattenDeep(t *testing.T) {
 		t.Errorf("deeply nested text lost: %q", a.Body)
 	}
 }
+
+// Selector overrides read the page as parsed (after Remove only), so they can
+// point at elements that the boilerplate cleaning would drop.
+func TestSelectorsSeeUncleanedPage(t *testing.T) {
+	story := strings.Repeat(`<p>Paragraph text that is long enough, with commas, to be picked as the story body by the scorer.</p>`, 8)
+	page := []byte(`<html><body><header><h1>Harbour plan</h1><div class="by">By Jo Bloggs</div></header>` +
+		`<article><aside class="standfirst"><p>The summary the editors wrote for this story.</p></aside>` + story +
+		`<footer class="meta"><time>March 3, 2021 4:15 PM EST</time></footer></article></body></html>`)
+	for _, tc := range []struct {
+		name string
+		sel  Selectors
+	}{
+		{"auto body", Selectors{Lead: "aside.standfirst p", Byline: "header .by", Published: "footer time"}},
+		{"body selector", Selectors{Body: "article", Lead: "aside.standfirst p", Byline: "header .by", Published: "footer time"}},
+		{"body selector without match", Selectors{Body: ".nothing", Lead: "aside.standfirst p", Byline: "header .by", Published: "footer time"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := Extract(page, Options{Selectors: &tc.sel})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Lead != "The summary the editors wrote for this story." {
+				t.Errorf("lead = %q", a.Lead)
+			}
+			if a.Byline != "Jo Bloggs" {
+				t.Errorf("byline = %q", a.Byline)
+			}
+			if got := a.Published.Format(time.RFC3339); got != "2021-03-03T16:15:00-05:00" {
+				t.Errorf("published = %s", got)
+			}
+			if !strings.HasPrefix(a.Body, "Paragraph text that is long enough") || strings.Contains(a.Body, "summary the editors") {
+				t.Errorf("body = %.80q", a.Body)
+			}
+		})
+	}
+}
