@@ -26,6 +26,8 @@ const SchemaVersion = 1
 var (
 	bucketMeta    = []byte("meta")
 	bucketItems   = []byte("items")
+	bucketBodyRef = []byte("item_body_refs")
+	bucketBodies  = []byte("item_bodies")
 	bucketTimeIdx = []byte("items_by_time")
 	bucketSources = []byte("sources")
 	keySchema     = []byte("schema_version")
@@ -40,7 +42,7 @@ type Bolt struct {
 
 // buckets lists every top-level bucket; Open creates the missing ones.
 func buckets() [][]byte {
-	return [][]byte{bucketMeta, bucketItems, bucketTimeIdx, bucketSources, bucketUsers, bucketSessions, bucketAPITokens, bucketAudit}
+	return [][]byte{bucketMeta, bucketItems, bucketBodyRef, bucketBodies, bucketTimeIdx, bucketSources, bucketUsers, bucketSessions, bucketAPITokens, bucketAudit}
 }
 
 // Open opens or creates the database file at path, creating its directory.
@@ -115,6 +117,14 @@ func deleteIndex(tx *bolt.Tx, it *model.Item) error {
 	return idx.Delete(timeKey(string(it.Status), t, it.ID))
 }
 
+// Article bodies are kept apart from the item records, under keys that only
+// grow. Items are keyed by a hash, so their inserts land all over the file;
+// bodies, most of the bytes, are appended at its end instead. That keeps
+// the pages a poll touches (and so the mapped memory of a busy fetcher) to
+// the small records, and list views never read text they do not show.
+// Curators cannot edit the body, so the original's body is the item's and
+// is not stored twice.
+
 func getItem(tx *bolt.Tx, id string) (*model.Item, error) {
 	v := tx.Bucket(bucketItems).Get([]byte(id))
 	if v == nil {
@@ -124,18 +134,60 @@ func getItem(tx *bolt.Tx, id string) (*model.Item, error) {
 	if err := json.Unmarshal(v, &it); err != nil {
 		return nil, fmt.Errorf("decode item %s: %w", id, err)
 	}
+	if ref := tx.Bucket(bucketBodyRef).Get([]byte(id)); ref != nil {
+		it.Body = string(tx.Bucket(bucketBodies).Get(ref))
+		it.Original.Body = it.Body
+	}
 	return &it, nil
 }
 
 func putItem(tx *bolt.Tx, it *model.Item) error {
-	data, err := json.Marshal(it)
+	record := *it
+	record.Body, record.Original.Body = "", ""
+	data, err := json.Marshal(&record)
 	if err != nil {
 		return fmt.Errorf("encode item %s: %w", it.ID, err)
 	}
 	if err := tx.Bucket(bucketItems).Put([]byte(it.ID), data); err != nil {
 		return err
 	}
+	if err := putBody(tx, it.ID, it.Body); err != nil {
+		return fmt.Errorf("store body of item %s: %w", it.ID, err)
+	}
 	return putIndex(tx, it)
+}
+
+func putBody(tx *bolt.Tx, id, body string) error {
+	refs, bodies := tx.Bucket(bucketBodyRef), tx.Bucket(bucketBodies)
+	ref := refs.Get([]byte(id))
+	if ref != nil {
+		if string(bodies.Get(ref)) == body {
+			return nil
+		}
+		return bodies.Put(ref, []byte(body))
+	}
+	if body == "" {
+		return nil
+	}
+	seq, err := bodies.NextSequence()
+	if err != nil {
+		return err
+	}
+	ref = binary.BigEndian.AppendUint64(nil, seq)
+	if err := refs.Put([]byte(id), ref); err != nil {
+		return err
+	}
+	return bodies.Put(ref, []byte(body))
+}
+
+func deleteBody(tx *bolt.Tx, id string) error {
+	refs := tx.Bucket(bucketBodyRef)
+	if ref := refs.Get([]byte(id)); ref != nil {
+		if err := tx.Bucket(bucketBodies).Delete(ref); err != nil {
+			return err
+		}
+	}
+	return refs.Delete([]byte(id))
 }
 
 // AddItem implements Store. Concurrent calls are batched into one
@@ -236,6 +288,9 @@ func (s *Bolt) DeleteItem(ctx context.Context, id string) error {
 			return err
 		}
 		if err := deleteIndex(tx, it); err != nil {
+			return err
+		}
+		if err := deleteBody(tx, id); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketItems).Delete([]byte(id))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -200,4 +201,45 @@ func TestRefusesNewerSchema(t *testing.T) {
 	if _, err := Open(path); err == nil {
 		t.Fatal("opened a file from the future")
 	}
+}
+
+func TestBodiesStoredOnceAndRestored(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	body := strings.Repeat("A long article body paragraph. ", 200)
+	it := model.NewItem(model.Extraction{URL: "https://example.com/body", Title: "T", Body: body}, "src", "", time.Now())
+	if _, err := s.AddItem(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	var raw []byte
+	s.DB().View(func(tx *bolt.Tx) error {
+		raw = append(raw, tx.Bucket(bucketItems).Get([]byte(it.ID))...)
+		return nil
+	})
+	if strings.Contains(string(raw), "A long article body") {
+		t.Errorf("item record carries the body (%d bytes)", len(raw))
+	}
+	got, err := s.GetItem(ctx, it.ID)
+	if err != nil || got.Body != body || got.Original.Body != body {
+		t.Fatalf("body not restored: %v", err)
+	}
+	if _, err := s.UpdateItem(ctx, it.ID, func(i *model.Item) error { i.Title = "edited"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	listed, _ := s.ListItems(ctx, ItemFilter{})
+	if len(listed) != 1 || listed[0].Body != body || listed[0].Title != "edited" {
+		t.Fatalf("after update: %+v", listed)
+	}
+	if err := s.DeleteItem(ctx, it.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.DB().View(func(tx *bolt.Tx) error {
+		if n := tx.Bucket(bucketBodies).Stats().KeyN; n != 0 {
+			t.Errorf("%d bodies left after delete", n)
+		}
+		if n := tx.Bucket(bucketBodyRef).Stats().KeyN; n != 0 {
+			t.Errorf("%d body refs left after delete", n)
+		}
+		return nil
+	})
 }
