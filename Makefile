@@ -44,6 +44,10 @@ test: deps lint unit vuln
 bench-extract:
 	cd bench && $(GO) run ./cmd/benchextract -rounds 3 -worst 20
 
+## bench-fetch: 5,000 feeds on 50 loopback hosts, first (all new) and second (all 304) cycle
+bench-fetch:
+	$(GO) test -run '^$$' -bench PollCycles -benchtime=1x -timeout 30m ./internal/fetch/
+
 ## fuzz: run the extractor's fuzz targets for a while (corpus kept in testdata/fuzz)
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzExtract -fuzztime 2m ./internal/extract/
