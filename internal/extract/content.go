@@ -475,6 +475,12 @@ func (s *scorer) pick(body *html.Node) []*html.Node {
 	bestScore = s.final(best)
 	thr := max(10, bestScore*0.2)
 	bestClass := attr(best, "class")
+	if twins := s.twins(best, thr); len(twins) > 0 {
+		// The story is chunked into same-class blocks under different
+		// parents (grid rows with ads between them): keep every chunk
+		// that scores, in document order, and nothing between them.
+		return twins
+	}
 	var out []*html.Node
 	for c := parent.FirstChild; c != nil; c = c.NextSibling {
 		if c.Type != html.ElementNode {
@@ -545,4 +551,54 @@ func findBody(root *html.Node) *html.Node {
 		return root
 	}
 	return found
+}
+
+// twins returns best and the scored elements elsewhere on the page that share
+// its tag and class and score at least thr, in document order, when there
+// are any; the story is then split into chunks that readability's sibling
+// pass cannot see because their parents differ. Only chunks within a few
+// levels of best count, so that a same-class block in another part of the
+// page (a second story teaser) is not pulled in.
+func (s *scorer) twins(best *html.Node, thr float64) []*html.Node {
+	const maxUp = 2
+	class := attr(best, "class")
+	if class == "" {
+		return nil
+	}
+	top := best
+	for i := 0; i < maxUp && top.DataAtom != atom.Article && top.Parent != nil && top.Parent.Type == html.ElementNode && top.Parent.DataAtom != atom.Body && top.Parent.DataAtom != atom.Html; i++ {
+		// Never leave the <article> holding best: a same-class block
+		// beyond it belongs to another story.
+		top = top.Parent
+	}
+	found := false
+	for _, n := range s.order {
+		if n == best || n.DataAtom != best.DataAtom || attr(n, "class") != class || n.Parent == best.Parent {
+			continue
+		}
+		if s.final(n) < thr || !isAncestor(top, n) || isAncestor(best, n) || isAncestor(n, best) {
+			continue
+		}
+		found = true
+		break
+	}
+	if !found {
+		return nil
+	}
+	var out []*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if c == best || (c.DataAtom == best.DataAtom && attr(c, "class") == class && s.final(c) >= thr) {
+				out = append(out, c)
+				continue
+			}
+			walk(c)
+		}
+	}
+	walk(top)
+	return out
 }

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -341,5 +342,38 @@ func TestSelectorsSeeUncleanedPage(t *testing.T) {
 				t.Errorf("body = %.80q", a.Body)
 			}
 		})
+	}
+}
+
+// A story chunked into same-class blocks under different grid rows, with
+// ads and a rail between them, is kept whole and in order.
+func TestSplitStoryChunks(t *testing.T) {
+	para := func(i int) string {
+		return fmt.Sprintf(`<p>Chunk paragraph %d has enough words, commas, and length to be scored as a real story paragraph here.</p>`, i)
+	}
+	chunk := func(from, to int) string {
+		var b strings.Builder
+		b.WriteString(`<div class="row"><div class="story-body chunk">`)
+		for i := from; i < to; i++ {
+			b.WriteString(para(i))
+		}
+		b.WriteString(`</div><div class="rail"><p>Rail teaser that is not part of the story at all.</p></div></div>`)
+		return b.String()
+	}
+	page := `<html><body><article><h1>Title</h1><div class="chunks">` + chunk(0, 8) +
+		`<div class="ad-slot">Advertisement</div>` + chunk(8, 12) + `<div class="ad-slot">Advertisement</div>` + chunk(12, 15) +
+		`</div></article><div class="more"><div class="row"><div class="story-body chunk">` + para(99) + para(98) + para(97) + `</div></div></div></body></html>`
+	a, err := Extract([]byte(page), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(a.Body, "\n\n")
+	if len(got) != 15 {
+		t.Fatalf("got %d paragraphs, want 15:\n%s", len(got), a.Body)
+	}
+	for i, p := range got {
+		if !strings.HasPrefix(p, fmt.Sprintf("Chunk paragraph %d ", i)) {
+			t.Errorf("paragraph %d = %q", i, p)
+		}
 	}
 }
