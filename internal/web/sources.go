@@ -86,6 +86,21 @@ func (s *Server) sourcesFile(c *gin.Context) *sourcesfile.File {
 	return f
 }
 
+// readSourcesFile returns the editable file and its current content, or
+// answers the request itself and reports false.
+func (s *Server) readSourcesFile(c *gin.Context) (*sourcesfile.File, *sourcesfile.Snapshot, bool) {
+	file := s.sourcesFile(c)
+	if file == nil {
+		return nil, nil, false
+	}
+	snap, err := file.Read()
+	if err != nil {
+		s.fail(c, err)
+		return nil, nil, false
+	}
+	return file, snap, true
+}
+
 // fileErrorText is the reason the last hand edit of sources.yaml was
 // refused, for the banner on admin pages; "" when all is well.
 func (s *Server) fileErrorText() string {
@@ -97,22 +112,12 @@ func (s *Server) fileErrorText() string {
 	return ""
 }
 
-// renderSources renders one of the source pages (render adds the banner).
-func (s *Server) renderSources(c *gin.Context, status int, page string, data gin.H) {
-	s.render(c, status, page, data)
-}
-
 // sourcesPage lists every source with its health.
 func (s *Server) sourcesPage(c *gin.Context) {
-	file := s.sourcesFile(c)
-	if file == nil {
-		return
-	}
 	// The table shows the list in force; the one-click buttons edit the
 	// file as it is now, so they carry its version.
-	snap, err := file.Read()
-	if err != nil {
-		s.fail(c, err)
+	_, snap, ok := s.readSourcesFile(c)
+	if !ok {
 		return
 	}
 	list := s.cfg.Sources()

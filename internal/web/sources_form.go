@@ -149,13 +149,8 @@ func (s *Server) renderSourceForm(c *gin.Context, status int, f *sourceForm, lis
 // sourceNewPage shows an empty form, or one filled from query parameters
 // (the "use this feed" links of discovery).
 func (s *Server) sourceNewPage(c *gin.Context) {
-	file := s.sourcesFile(c)
-	if file == nil {
-		return
-	}
-	snap, err := file.Read()
-	if err != nil {
-		s.fail(c, err)
+	_, snap, ok := s.readSourcesFile(c)
+	if !ok {
 		return
 	}
 	f := &sourceForm{New: true, Enabled: true, Version: snap.Hash, Type: config.TypeFeed,
@@ -248,13 +243,8 @@ func (s *Server) sourceNewPost(c *gin.Context) {
 }
 
 func (s *Server) sourceEditPage(c *gin.Context) {
-	file := s.sourcesFile(c)
-	if file == nil {
-		return
-	}
-	snap, err := file.Read()
-	if err != nil {
-		s.fail(c, err)
+	_, snap, ok := s.readSourcesFile(c)
+	if !ok {
 		return
 	}
 	list := s.snapshotList(snap)
@@ -278,13 +268,8 @@ func (s *Server) sourceEditPost(c *gin.Context) {
 
 // handleSourceForm runs Preview or Save for a posted form.
 func (s *Server) handleSourceForm(c *gin.Context, f *sourceForm) {
-	file := s.sourcesFile(c)
-	if file == nil {
-		return
-	}
-	snap, err := file.Read()
-	if err != nil {
-		s.fail(c, err)
+	file, snap, ok := s.readSourcesFile(c)
+	if !ok {
 		return
 	}
 	list := s.snapshotList(snap)

@@ -14,13 +14,8 @@ import (
 
 // sourcesOPML exports the feed sources for other readers.
 func (s *Server) sourcesOPML(c *gin.Context) {
-	file := s.sourcesFile(c)
-	if file == nil {
-		return
-	}
-	snap, err := file.Read()
-	if err != nil {
-		s.fail(c, err)
+	_, snap, ok := s.readSourcesFile(c)
+	if !ok {
 		return
 	}
 	out, err := sourcesfile.ExportOPML(s.snapshotList(snap), s.cfg.Settings.Briefing.Title+" sources", s.cfg.Now())
@@ -54,13 +49,8 @@ func (s *Server) importPage(c *gin.Context) {
 // importPreviewPost reads an uploaded OPML file and shows what importing
 // it would do; nothing is written yet.
 func (s *Server) importPreviewPost(c *gin.Context) {
-	file := s.sourcesFile(c)
-	if file == nil {
-		return
-	}
-	snap, err := file.Read()
-	if err != nil {
-		s.fail(c, err)
+	_, snap, ok := s.readSourcesFile(c)
+	if !ok {
 		return
 	}
 	list := s.snapshotList(snap)
@@ -98,13 +88,8 @@ func planView(list *config.SourcesFile, feeds []sourcesfile.OPMLFeed, version st
 // the file as it is now, so a duplicate added meanwhile is not added twice,
 // and the write is refused if the file changed since the preview.
 func (s *Server) importConfirmPost(c *gin.Context) {
-	file := s.sourcesFile(c)
-	if file == nil {
-		return
-	}
-	snap, err := file.Read()
-	if err != nil {
-		s.fail(c, err)
+	file, snap, ok := s.readSourcesFile(c)
+	if !ok {
 		return
 	}
 	list := s.snapshotList(snap)
@@ -132,7 +117,7 @@ func (s *Server) importConfirmPost(c *gin.Context) {
 		s.renderImport(c, http.StatusUnprocessableEntity, v, list)
 		return
 	}
-	_, err = file.Apply(snap.Hash, func(d *sourcesfile.Doc) error { return d.AddImported(v.Rows) })
+	_, err := file.Apply(snap.Hash, func(d *sourcesfile.Doc) error { return d.AddImported(v.Rows) })
 	var ce *sourcesfile.ConflictError
 	var ve *config.ValidationError
 	switch {

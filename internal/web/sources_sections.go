@@ -23,13 +23,8 @@ func (s *Server) sectionsPage(c *gin.Context) {
 }
 
 func (s *Server) renderSections(c *gin.Context, status int, problem string) {
-	file := s.sourcesFile(c)
-	if file == nil {
-		return
-	}
-	snap, err := file.Read()
-	if err != nil {
-		s.fail(c, err)
+	_, snap, ok := s.readSourcesFile(c)
+	if !ok {
 		return
 	}
 	list := s.snapshotList(snap)
