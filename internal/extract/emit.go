@@ -179,6 +179,9 @@ func (e *emitter) skip(n *html.Node) bool {
 var (
 	// Short lines that are page furniture wherever they appear.
 	reBoilerLine = regexp.MustCompile(`(?i)^(advertisement|advertising|sponsored( content)?|ad|ads|story continues below( advertisement)?|continue reading( below| the main story)?|read more|read more:?.*|more:|related:?.*|recommended:?.*|see also:?.*|also read:?.*|watch:.*|listen:.*|share( this( article| story)?)?( on .*)?|share via.*|tweet|email|print|comments?|\d+ comments?|(click|tap) here.*|sign up.*|subscribe.*|follow us.*|follow .* on (twitter|facebook|instagram).*|image( source)?:.*|photo:.*|photograph:.*|credit:.*|(image|photo|picture) (copyright|credit).*|getty images|copyright .*|© .*|all rights reserved.*|\(?ap photo.*|\(?reuters.*photo.*|skip (to|advertisement).*|back to top|loading\.*|previous|next|close|menu|search|log ?in|sign in|register|newsletter.*|get (our|the) .*newsletter.*|this (article|story) (was|has been) (updated|corrected).*|correction:.*|updated:.*|published:.*|posted:?.*|last updated.*|first published.*|(updated|published|posted|modified)( on| at)?\s.{0,50})$`)
+	// A link printed as its own address is a reference the author typed
+	// into the text, not navigation.
+	reBareURL    = regexp.MustCompile(`^https?://[^\s]+$`)
 	reBylineLine = regexp.MustCompile(`^(By|BY|by)\s+\p{Lu}[^.!?]{0,80}$`)
 	reDateLine   = regexp.MustCompile(`(?i)^(updated|published|posted|last (updated|modified)|modified|created|date)?:?\s*((mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?((jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d{1,2}(st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([,\s|•·-]+(at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?[\s|•·-]*(updated.*)?$`)
 	reCaptionish = regexp.MustCompile(`(?i)(\(|\[)?(photo|image|picture|illustration|graphic|video|file photo)s?( by| credit| courtesy)?\s*[:/]|(getty images|shutterstock|associated press|afp|reuters|ap photo|epa|istock)\s*\)?$`)
@@ -198,7 +201,7 @@ func keepPara(p para, title string) bool {
 		return false
 	}
 	ld := float64(p.links) / float64(l)
-	if ld > 0.5 && !(p.quote && l > 100) {
+	if ld > 0.5 && !(p.quote && l > 100) && !reBareURL.MatchString(p.text) {
 		return false
 	}
 	if l <= 120 {
@@ -208,7 +211,7 @@ func keepPara(p para, title string) bool {
 		if reCaptionish.MatchString(p.text) {
 			return false
 		}
-		if ld > 0.25 && !rePunctEnd.MatchString(p.text) {
+		if ld > 0.25 && !rePunctEnd.MatchString(p.text) && !reBareURL.MatchString(p.text) {
 			return false
 		}
 	}

@@ -377,3 +377,20 @@ func TestSplitStoryChunks(t *testing.T) {
 		}
 	}
 }
+
+func TestKeepParaBareURL(t *testing.T) {
+	tests := []struct {
+		p    para
+		want bool
+	}{
+		{para{text: "http://amzn.to/2iJFhRj", links: 22}, true},
+		{para{text: "https://example.org/report.pdf", links: 30}, true},
+		{para{text: "Home Sports Politics", links: 20}, false},
+		{para{text: "Read the report at example.org", links: 30}, false},
+	}
+	for _, tc := range tests {
+		if got := keepPara(tc.p, ""); got != tc.want {
+			t.Errorf("keepPara(%q) = %v, want %v", tc.p.text, got, tc.want)
+		}
+	}
+}
