@@ -26,8 +26,7 @@ const SchemaVersion = 1
 var (
 	bucketMeta    = []byte("meta")
 	bucketItems   = []byte("items")
-	bucketBodyRef = []byte("item_body_refs")
-	bucketBodies  = []byte("item_bodies")
+	bucketRecords = []byte("item_records")
 	bucketTimeIdx = []byte("items_by_time")
 	bucketSources = []byte("sources")
 	keySchema     = []byte("schema_version")
@@ -42,7 +41,7 @@ type Bolt struct {
 
 // buckets lists every top-level bucket; Open creates the missing ones.
 func buckets() [][]byte {
-	return [][]byte{bucketMeta, bucketItems, bucketBodyRef, bucketBodies, bucketTimeIdx, bucketSources, bucketUsers, bucketSessions, bucketAPITokens, bucketAudit}
+	return [][]byte{bucketMeta, bucketItems, bucketRecords, bucketTimeIdx, bucketSources, bucketUsers, bucketSessions, bucketAPITokens, bucketAudit}
 }
 
 // Open opens or creates the database file at path, creating its directory.
@@ -117,77 +116,77 @@ func deleteIndex(tx *bolt.Tx, it *model.Item) error {
 	return idx.Delete(timeKey(string(it.Status), t, it.ID))
 }
 
-// Article bodies are kept apart from the item records, under keys that only
-// grow. Items are keyed by a hash, so their inserts land all over the file;
-// bodies, most of the bytes, are appended at its end instead. That keeps
-// the pages a poll touches (and so the mapped memory of a busy fetcher) to
-// the small records, and list views never read text they do not show.
-// Curators cannot edit the body, so the original's body is the item's and
-// is not stored twice.
+// Items are found by ID in the items bucket, which maps the ID (a hash, so
+// inserts land all over the file) to the key of the item's record. Records,
+// nearly all of the bytes, are stored under keys that only grow, so a poll
+// appends them at the end of the file instead of rewriting pages
+// everywhere: the pages a busy fetcher touches, and so its mapped memory,
+// stay those of the small ID index. Curators cannot edit the body, so the
+// original's body is the item's and is not stored twice.
 
 func getItem(tx *bolt.Tx, id string) (*model.Item, error) {
-	v := tx.Bucket(bucketItems).Get([]byte(id))
-	if v == nil {
+	ref := tx.Bucket(bucketItems).Get([]byte(id))
+	if ref == nil {
 		return nil, fmt.Errorf("item %s: %w", id, ErrNotFound)
+	}
+	it, err := decodeRecord(tx.Bucket(bucketRecords).Get(ref))
+	if err != nil {
+		return nil, fmt.Errorf("decode item %s: %w", id, err)
+	}
+	return it, nil
+}
+
+func decodeRecord(v []byte) (*model.Item, error) {
+	if v == nil {
+		return nil, errors.New("record missing")
 	}
 	var it model.Item
 	if err := json.Unmarshal(v, &it); err != nil {
-		return nil, fmt.Errorf("decode item %s: %w", id, err)
+		return nil, err
 	}
-	if ref := tx.Bucket(bucketBodyRef).Get([]byte(id)); ref != nil {
-		it.Body = string(tx.Bucket(bucketBodies).Get(ref))
-		it.Original.Body = it.Body
-	}
+	it.Original.Body = it.Body
 	return &it, nil
 }
 
-func putItem(tx *bolt.Tx, it *model.Item) error {
+func encodeRecord(it *model.Item) ([]byte, error) {
 	record := *it
-	record.Body, record.Original.Body = "", ""
-	data, err := json.Marshal(&record)
+	record.Original.Body = ""
+	return json.Marshal(&record)
+}
+
+func putItem(tx *bolt.Tx, it *model.Item) error {
+	data, err := encodeRecord(it)
 	if err != nil {
 		return fmt.Errorf("encode item %s: %w", it.ID, err)
 	}
-	if err := tx.Bucket(bucketItems).Put([]byte(it.ID), data); err != nil {
-		return err
+	items, records := tx.Bucket(bucketItems), tx.Bucket(bucketRecords)
+	ref := items.Get([]byte(it.ID))
+	if ref == nil {
+		seq, err := records.NextSequence()
+		if err != nil {
+			return err
+		}
+		ref = binary.BigEndian.AppendUint64(nil, seq)
+		if err := items.Put([]byte(it.ID), ref); err != nil {
+			return err
+		}
+		// Appends only: fill pages rather than leaving half of each empty.
+		records.FillPercent = 0.95
 	}
-	if err := putBody(tx, it.ID, it.Body); err != nil {
-		return fmt.Errorf("store body of item %s: %w", it.ID, err)
+	if err := records.Put(ref, data); err != nil {
+		return err
 	}
 	return putIndex(tx, it)
 }
 
-func putBody(tx *bolt.Tx, id, body string) error {
-	refs, bodies := tx.Bucket(bucketBodyRef), tx.Bucket(bucketBodies)
-	ref := refs.Get([]byte(id))
-	if ref != nil {
-		if string(bodies.Get(ref)) == body {
-			return nil
-		}
-		return bodies.Put(ref, []byte(body))
-	}
-	if body == "" {
-		return nil
-	}
-	seq, err := bodies.NextSequence()
-	if err != nil {
-		return err
-	}
-	ref = binary.BigEndian.AppendUint64(nil, seq)
-	if err := refs.Put([]byte(id), ref); err != nil {
-		return err
-	}
-	return bodies.Put(ref, []byte(body))
-}
-
-func deleteBody(tx *bolt.Tx, id string) error {
-	refs := tx.Bucket(bucketBodyRef)
-	if ref := refs.Get([]byte(id)); ref != nil {
-		if err := tx.Bucket(bucketBodies).Delete(ref); err != nil {
+func deleteRecord(tx *bolt.Tx, id string) error {
+	items := tx.Bucket(bucketItems)
+	if ref := items.Get([]byte(id)); ref != nil {
+		if err := tx.Bucket(bucketRecords).Delete(ref); err != nil {
 			return err
 		}
 	}
-	return refs.Delete([]byte(id))
+	return items.Delete([]byte(id))
 }
 
 // AddItem implements Store. Concurrent calls are batched into one
@@ -290,10 +289,7 @@ func (s *Bolt) DeleteItem(ctx context.Context, id string) error {
 		if err := deleteIndex(tx, it); err != nil {
 			return err
 		}
-		if err := deleteBody(tx, id); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketItems).Delete([]byte(id))
+		return deleteRecord(tx, id)
 	})
 }
 

@@ -27,7 +27,7 @@ func (s *Bolt) RenameSection(ctx context.Context, old, name string) (int, error)
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		n = 0
-		b := tx.Bucket(bucketItems)
+		b := tx.Bucket(bucketRecords)
 		var moved []*model.Item
 		err := b.ForEach(func(k, v []byte) error {
 			var head struct {
@@ -39,12 +39,12 @@ func (s *Bolt) RenameSection(ctx context.Context, old, name string) (int, error)
 			if head.Section != old {
 				return nil
 			}
-			var it model.Item
-			if err := json.Unmarshal(v, &it); err != nil {
-				return fmt.Errorf("decode item %s: %w", k, err)
+			it, err := decodeRecord(v)
+			if err != nil {
+				return fmt.Errorf("decode item record %x: %w", k, err)
 			}
 			it.Section = name
-			moved = append(moved, &it)
+			moved = append(moved, it)
 			return nil
 		})
 		if err != nil {
@@ -53,11 +53,7 @@ func (s *Bolt) RenameSection(ctx context.Context, old, name string) (int, error)
 		// Written after the scan: bbolt forbids changing a bucket while
 		// iterating it. The time index does not depend on the section.
 		for _, it := range moved {
-			data, err := json.Marshal(it)
-			if err != nil {
-				return fmt.Errorf("encode item %s: %w", it.ID, err)
-			}
-			if err := b.Put([]byte(it.ID), data); err != nil {
+			if err := putItem(tx, it); err != nil {
 				return err
 			}
 		}
@@ -80,7 +76,7 @@ func (s *Bolt) ItemArrivals(ctx context.Context, since time.Time) (map[string][]
 	}
 	out := map[string][]time.Time{}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketItems).ForEach(func(k, v []byte) error {
+		return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
 			// Decode only the two fields needed; items carry full text.
 			var head struct {
 				Source    string    `json:"source"`
