@@ -71,6 +71,13 @@ func (e *emitter) walk(n *html.Node) {
 		}
 	}
 	block := n.Type == html.ElementNode && isBlock(n.DataAtom)
+	if (n.DataAtom == atom.Td || n.DataAtom == atom.Th) && !hasBlockChild(n) && e.st[n] != nil && e.st[n].text <= 100 {
+		// Short cells of a data table: one row is one line of text.
+		// (Long cells are layout tables holding the story itself.)
+		block = false
+		e.buf.WriteByte(' ')
+		defer e.buf.WriteByte(' ')
+	}
 	if block {
 		e.flush()
 	}
@@ -117,6 +124,16 @@ func (e *emitter) linkRun(n *html.Node) bool {
 	return true
 }
 
+// inTableBody reports table parts whose class names describe the data
+// ("player-17", "date", "time" columns), not page furniture.
+func inTableBody(a atom.Atom) bool {
+	switch a {
+	case atom.Tbody, atom.Thead, atom.Tfoot, atom.Tr, atom.Td, atom.Th:
+		return true
+	}
+	return false
+}
+
 // skip decides whether a sub-block of the story container is boilerplate.
 func (e *emitter) skip(n *html.Node) bool {
 	s := e.st[n]
@@ -138,7 +155,7 @@ func (e *emitter) skip(n *html.Node) bool {
 		// inline "related" widget, never prose.
 		return true
 	}
-	if ci := classID(n); ci != "" && reBoilerBlock.MatchString(ci) && !reMaybe.MatchString(ci) {
+	if ci := classID(n); ci != "" && !inTableBody(n.DataAtom) && reBoilerBlock.MatchString(ci) && !reMaybe.MatchString(ci) {
 		// Small next to the story: share bars, captions, bylines,
 		// related boxes. A large block with such a class is more likely
 		// a wrapper with an unlucky name.

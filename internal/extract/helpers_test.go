@@ -394,3 +394,25 @@ func TestKeepParaBareURL(t *testing.T) {
 		}
 	}
 }
+
+// A results table inside the story is kept one row per line, even when its
+// rows carry class names that look like page furniture elsewhere.
+func TestDataTableRows(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<html><body><article><h1>Standings</h1>`)
+	b.WriteString(strings.Repeat(`<p>The championship standings after the final race of the season, with points, wins, and poles for every driver.</p>`, 3))
+	b.WriteString(`<table class="standings"><tr class="colhead"><td>Pos.</td><td>Driver</td><td>Points</td></tr>`)
+	for i := 1; i <= 12; i++ {
+		fmt.Fprintf(&b, `<tr class="oddrow player-2020-%d"><td class="date">%d</td><td>Driver Number%d</td><td>%d</td></tr>`, i, i, i, 5000-i*10)
+	}
+	b.WriteString(`</table><p>Only the first twelve drivers contest the title in the final ten races of the season.</p></article></body></html>`)
+	a, err := Extract([]byte(b.String()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\n\nPos. Driver Points\n\n", "\n\n1 Driver Number1 4990\n\n", "\n\n12 Driver Number12 4880\n\n"} {
+		if !strings.Contains(a.Body, want) {
+			t.Errorf("body lacks %q:\n%s", want, a.Body)
+		}
+	}
+}
