@@ -493,6 +493,13 @@ func (s *scorer) pick(body *html.Node) []*html.Node {
 		bonus := 0.0
 		if bestClass != "" && attr(c, "class") == bestClass {
 			bonus = bestScore * 0.2
+			if cs := s.st[c]; cs != nil && cs.paras >= 3 && cs.text >= 300 && linkDensity(cs) < 0.2 {
+				// A same-class sibling whose paragraphs sit too deep
+				// to be credited to it (the first chunk of a story
+				// wrapped differently) is still part of the story.
+				out = append(out, c)
+				continue
+			}
 		}
 		if sc, ok := s.scores[c]; ok && sc*(1-linkDensity(s.st[c]))+bonus >= thr {
 			out = append(out, c)

@@ -13,6 +13,7 @@ import (
 type para struct {
 	text    string
 	links   int  // runes inside <a>
+	anchors int  // <a> elements
 	heading bool // h1–h6
 	item    bool // inside <li>
 	quote   bool // inside <blockquote>
@@ -25,6 +26,7 @@ type emitter struct {
 	paras   []para
 	buf     strings.Builder
 	links   int
+	anchors int
 	inLink  int
 	heading int
 	item    int
@@ -34,12 +36,12 @@ type emitter struct {
 func (e *emitter) flush() {
 	t := collapseSpace(e.buf.String())
 	e.buf.Reset()
-	links := e.links
-	e.links = 0
+	links, anchors := e.links, e.anchors
+	e.links, e.anchors = 0, 0
 	if t == "" {
 		return
 	}
-	e.paras = append(e.paras, para{text: t, links: links, heading: e.heading > 0, item: e.item > 0, quote: e.quote > 0})
+	e.paras = append(e.paras, para{text: t, links: links, anchors: anchors, heading: e.heading > 0, item: e.item > 0, quote: e.quote > 0})
 }
 
 func (e *emitter) walk(n *html.Node) {
@@ -84,6 +86,7 @@ func (e *emitter) walk(n *html.Node) {
 	switch {
 	case n.DataAtom == atom.A:
 		e.inLink++
+		e.anchors++
 		defer func() { e.inLink-- }()
 	case isHeading(n.DataAtom):
 		e.heading++
@@ -218,7 +221,7 @@ func keepPara(p para, title string) bool {
 		return false
 	}
 	ld := float64(p.links) / float64(l)
-	if ld > 0.5 && !(p.quote && l > 100) && !reBareURL.MatchString(p.text) {
+	if ld > 0.5 && !(p.quote && l > 100) && !reBareURL.MatchString(p.text) && !linkedItem(p, l) {
 		return false
 	}
 	if l <= 120 {
@@ -233,6 +236,13 @@ func keepPara(p para, title string) bool {
 		}
 	}
 	return true
+}
+
+// linkedItem reports a list item that is a linked headline followed by a
+// sentence or more of its own: a list-style post ("10 things you need to
+// know"), not a menu or a list of related links.
+func linkedItem(p para, l int) bool {
+	return p.item && p.anchors == 1 && l-p.links >= 60 && rePunctEnd.MatchString(p.text)
 }
 
 func hasWordChar(s string) bool {

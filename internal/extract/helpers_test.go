@@ -416,3 +416,49 @@ func TestDataTableRows(t *testing.T) {
 		}
 	}
 }
+
+// A list-style post: each item is a linked headline and a sentence of its
+// own. The items are story text; a menu in the same container is not.
+func TestLinkedListItems(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<html><body><article><h1>Ten things</h1><p>Here is the tech news you need to know this Tuesday, in brief, with links to the full stories.</p><ul>`)
+	for i := 1; i <= 6; i++ {
+		fmt.Fprintf(&b, `<li><strong><a href="/s%d">Item %d is a linked headline that runs long enough to outweigh the rest of the item text</a>.</strong> Item %d then has a sentence of its own, which explains, briefly, what happened and why.</li>`, i, i, i)
+	}
+	b.WriteString(`</ul><p>That is all for today, and we will be back tomorrow with more of the news you need.</p><p><a href="/a">Home</a> <a href="/b">World</a> <a href="/c">Business</a></p></article></body></html>`)
+	a, err := Extract([]byte(b.String()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 6; i++ {
+		if want := fmt.Sprintf("Item %d then has a sentence of its own", i); !strings.Contains(a.Body, want) {
+			t.Errorf("body lacks %q:\n%s", want, a.Body)
+		}
+	}
+	if strings.Contains(a.Body, "Business") {
+		t.Errorf("menu kept:\n%s", a.Body)
+	}
+}
+
+// The first chunk of a story whose paragraphs sit deeper than the others
+// (and so are not credited to its wrapper) is kept with its same-class
+// siblings.
+func TestDeepFirstChunk(t *testing.T) {
+	p := func(s string, n int) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, `<p>%s paragraph %d is long enough, with commas, to count as a paragraph of the story.</p>`, s, i)
+		}
+		return b.String()
+	}
+	page := `<html><body><div class="post"><div class="intro">Kicker and headline</div>` +
+		`<div class="content-chunk"><div class="a"><div class="b"><div class="c"><div class="d"><div class="e"><div class="f">` + p("First", 4) + `</div></div></div></div></div></div></div>` +
+		`<div class="content-chunk">` + p("Second", 8) + `</div><div class="content-chunk">` + p("Third", 6) + `</div></div></body></html>`
+	a, err := Extract([]byte(page), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(a.Body, "First paragraph 0 ") || !strings.HasSuffix(a.Body, "Third paragraph 5 is long enough, with commas, to count as a paragraph of the story.") {
+		t.Errorf("body = %q", a.Body)
+	}
+}
