@@ -124,12 +124,13 @@ func (f *Fetcher) get(ctx context.Context, req httpx.Request) (*httpx.Response, 
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("fetch %q: not an absolute http(s) URL", req.URL)
 	}
+	var crawlDelay time.Duration
 	if !f.cfg.IgnoreRobots {
-		if err := f.robotsAllow(ctx, u); err != nil {
+		if crawlDelay, err = f.robotsAllow(ctx, u); err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
 		}
 	}
-	resp, err := f.rawGet(ctx, u, req)
+	resp, err := f.rawGet(ctx, u, req, crawlDelay)
 	if err != nil {
 		return resp, fmt.Errorf("fetch %s: %w", req.URL, err)
 	}
@@ -137,9 +138,10 @@ func (f *Fetcher) get(ctx context.Context, req httpx.Request) (*httpx.Response, 
 }
 
 // rawGet is get without robots.txt (used to fetch robots.txt itself).
-func (f *Fetcher) rawGet(ctx context.Context, u *url.URL, req httpx.Request) (*httpx.Response, error) {
+// Requests to a host that set a Crawl-delay start at least that far apart.
+func (f *Fetcher) rawGet(ctx context.Context, u *url.URL, req httpx.Request, crawlDelay time.Duration) (*httpx.Response, error) {
 	host := hostKey(u)
-	release, err := f.hosts.acquire(ctx, host, f.now())
+	release, err := f.hosts.acquire(ctx, host, f.now(), crawlDelay)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +191,7 @@ type hostSlot struct {
 	sem   chan struct{}
 	refs  int // holders and waiters; the slot is dropped at zero
 	until time.Time
+	next  time.Time // earliest start of the next request (Crawl-delay)
 }
 
 func newHostLimiter(per int) *hostLimiter {
@@ -206,12 +209,12 @@ func (h *hostLimiter) slot(host string) *hostSlot {
 
 func (h *hostLimiter) unref(host string, s *hostSlot, now time.Time) {
 	s.refs--
-	if s.refs == 0 && !now.Before(s.until) {
+	if s.refs == 0 && !now.Before(s.until) && !now.Before(s.next) {
 		delete(h.hosts, host)
 	}
 }
 
-func (h *hostLimiter) acquire(ctx context.Context, host string, now time.Time) (func(), error) {
+func (h *hostLimiter) acquire(ctx context.Context, host string, now time.Time, spacing time.Duration) (func(), error) {
 	h.mu.Lock()
 	s := h.slot(host)
 	if now.Before(s.until) {
@@ -229,6 +232,29 @@ func (h *hostLimiter) acquire(ctx context.Context, host string, now time.Time) (
 		h.unref(host, s, time.Now())
 		h.mu.Unlock()
 		return nil, ctx.Err()
+	}
+	if spacing > 0 {
+		// Reserve a start time in turn, then wait for it holding the slot.
+		h.mu.Lock()
+		start := time.Now()
+		if s.next.After(start) {
+			start = s.next
+		}
+		s.next = start.Add(spacing)
+		h.mu.Unlock()
+		if wait := time.Until(start); wait > 0 {
+			timer := time.NewTimer(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				timer.Stop()
+				<-s.sem
+				h.mu.Lock()
+				h.unref(host, s, time.Now())
+				h.mu.Unlock()
+				return nil, ctx.Err()
+			}
+		}
 	}
 	var once sync.Once
 	return func() {

@@ -234,6 +234,22 @@ func TestRobots(t *testing.T) {
 	}
 }
 
+func TestRobotsCrawlDelaySpacesRequests(t *testing.T) {
+	site := newNewsSite(t, []testEntry{{Path: "/news/a", Title: "A"}, {Path: "/news/b", Title: "B"}, {Path: "/news/c", Title: "C"}})
+	site.robots = "User-agent: *\nCrawl-delay: 0.3\n"
+	f, st := newTestFetcher(t, testConfig())
+	start := time.Now()
+	r := f.PollOnce(context.Background(), sourcesFile(feedSource("slow", site.URL+"/feed.xml")))[0]
+	took := time.Since(start)
+	if r.Err != nil || len(listItems(t, st, "slow")) != 3 {
+		t.Fatalf("poll: %+v", r)
+	}
+	// The feed and three pages: four request starts, each 0.3 s after the last.
+	if took < 900*time.Millisecond {
+		t.Errorf("four requests took %v; Crawl-delay 0.3 s asks for at least 0.9 s", took)
+	}
+}
+
 func TestPageSource(t *testing.T) {
 	var front atomic.Value
 	front.Store(`<!doctype html><html><head><title>World | Test Gazette</title><base href="/world/"></head><body>

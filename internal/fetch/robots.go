@@ -59,11 +59,16 @@ func (f *Fetcher) robotsAgent() string {
 	return ua
 }
 
-// robotsAllow returns nil if robots.txt lets us fetch u. One fetch per host
-// is shared by all concurrent callers; answers are cached per host.
-func (f *Fetcher) robotsAllow(ctx context.Context, u *url.URL) error {
+// maxCrawlDelay bounds what a robots.txt Crawl-delay can impose: beyond it
+// a poll of one source would take longer than its interval.
+const maxCrawlDelay = 30 * time.Second
+
+// robotsAllow returns nil if robots.txt lets us fetch u, with the
+// Crawl-delay the host asks of us (0 if none). One fetch per host is shared
+// by all concurrent callers; answers are cached per host.
+func (f *Fetcher) robotsAllow(ctx context.Context, u *url.URL) (time.Duration, error) {
 	if u.Path == "/robots.txt" {
-		return nil
+		return 0, nil
 	}
 	key := u.Scheme + "://" + strings.ToLower(u.Host)
 	now := f.now()
@@ -97,15 +102,15 @@ func (f *Fetcher) robotsAllow(ctx context.Context, u *url.URL) error {
 		select {
 		case <-e.ready:
 		case <-ctx.Done():
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
 	}
 	agent := f.robotsAgent()
 	switch {
 	case e.err != nil:
-		return fmt.Errorf("robots.txt: %w", e.err)
+		return 0, fmt.Errorf("robots.txt: %w", e.err)
 	case e.data == nil:
-		return &RobotsError{URL: u.String(), Agent: agent, Reason: fmt.Sprintf("unavailable (HTTP %d); treating the site as disallowed for now", e.status)}
+		return 0, &RobotsError{URL: u.String(), Agent: agent, Reason: fmt.Sprintf("unavailable (HTTP %d); treating the site as disallowed for now", e.status)}
 	}
 	path := u.EscapedPath()
 	if path == "" {
@@ -114,15 +119,16 @@ func (f *Fetcher) robotsAllow(ctx context.Context, u *url.URL) error {
 	if u.RawQuery != "" {
 		path += "?" + u.RawQuery
 	}
-	if !e.data.TestAgent(path, agent) {
-		return &RobotsError{URL: u.String(), Agent: agent, Reason: "disallows " + path}
+	group := e.data.FindGroup(agent)
+	if !group.Test(path) {
+		return 0, &RobotsError{URL: u.String(), Agent: agent, Reason: "disallows " + path}
 	}
-	return nil
+	return min(max(group.CrawlDelay, 0), maxCrawlDelay), nil
 }
 
 func (f *Fetcher) loadRobots(ctx context.Context, key string, e *robotsEntry) {
 	ru, _ := url.Parse(key + "/robots.txt")
-	resp, err := f.rawGet(ctx, ru, httpx.Request{URL: ru.String(), Accept: "text/plain", MaxBytes: robotsMaxBytes})
+	resp, err := f.rawGet(ctx, ru, httpx.Request{URL: ru.String(), Accept: "text/plain", MaxBytes: robotsMaxBytes}, 0)
 	now := f.now()
 	var se *httpx.StatusError
 	switch {
