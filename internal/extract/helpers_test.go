@@ -462,3 +462,14 @@ func TestDeepFirstChunk(t *testing.T) {
 		t.Errorf("body = %q", a.Body)
 	}
 }
+
+func TestKeepParaAdvertLabel(t *testing.T) {
+	for _, s := range []string{"Advert", "ADVERT", "Advertisement"} {
+		if keepPara(para{text: s}, "") {
+			t.Errorf("keepPara(%q) = true, want false", s)
+		}
+	}
+	if !keepPara(para{text: "Advertisers left the platform in droves."}, "") {
+		t.Error("a sentence starting with Advert… was dropped")
+	}
+}
