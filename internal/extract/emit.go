@@ -127,6 +127,37 @@ func (e *emitter) linkRun(n *html.Node) bool {
 	return true
 }
 
+// holdsQuote reports a block (an embed or social-media wrapper) that is
+// little more than a quotation of real text, such as an embedded post the
+// story quotes.
+func (e *emitter) holdsQuote(n *html.Node) bool {
+	if n.DataAtom == atom.Blockquote {
+		return false
+	}
+	var q *html.Node
+	var find func(*html.Node)
+	find = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && q == nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if c.DataAtom == atom.Blockquote {
+				q = c
+				return
+			}
+			find(c)
+		}
+	}
+	find(n)
+	if q == nil {
+		return false
+	}
+	s, ns := e.st[q], e.st[n]
+	// The quotation must be the block: a comment or a teaser that quotes
+	// something is still a comment or a teaser.
+	return s != nil && ns != nil && s.text-s.link >= 60 && 10*s.text >= 8*ns.text
+}
+
 // inTableBody reports table parts whose class names describe the data
 // ("player-17", "date", "time" columns), not page furniture.
 func inTableBody(a atom.Atom) bool {
@@ -158,7 +189,7 @@ func (e *emitter) skip(n *html.Node) bool {
 		// inline "related" widget, never prose.
 		return true
 	}
-	if ci := classID(n); ci != "" && !inTableBody(n.DataAtom) && reBoilerBlock.MatchString(ci) && !reMaybe.MatchString(ci) {
+	if ci := classID(n); ci != "" && !inTableBody(n.DataAtom) && reBoilerBlock.MatchString(ci) && !reMaybe.MatchString(ci) && !e.holdsQuote(n) {
 		// Small next to the story: share bars, captions, bylines,
 		// related boxes. A large block with such a class is more likely
 		// a wrapper with an unlucky name.

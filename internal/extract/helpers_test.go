@@ -473,3 +473,22 @@ func TestKeepParaAdvertLabel(t *testing.T) {
 		t.Error("a sentence starting with Advert… was dropped")
 	}
 }
+
+// An embedded post the story quotes is kept even though its wrapper's class
+// looks like furniture; a comment that merely contains a quote is not.
+func TestEmbeddedQuoteKept(t *testing.T) {
+	story := strings.Repeat(`<p>Paragraph text that is long enough, with commas, to be picked as the story body by the scorer.</p>`, 6)
+	page := `<html><body><article><h1>T</h1>` + story +
+		`<div class="video-container"><blockquote class="twitter-tweet"><p>Interesting to see the capture running at an unstable frame rate tonight, while the other one holds steady. <a href="https://t.co/x">pic.twitter.com/x</a></p></blockquote></div>` +
+		story + `<div class="share-tools"><a href="/s">Share</a> <a href="/t">Tweet</a></div></article></body></html>`
+	a, err := Extract([]byte(page), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.Body, "Interesting to see the capture") {
+		t.Errorf("embedded quote dropped:\n%s", a.Body)
+	}
+	if strings.Contains(a.Body, "Tweet") {
+		t.Errorf("share bar kept:\n%s", a.Body)
+	}
+}
