@@ -65,6 +65,10 @@ func isHidden(n *html.Node) bool {
 	if hasAttr(n, "hidden") || attr(n, "aria-hidden") == "true" {
 		return true
 	}
+	if c := attr(n, "class"); strings.Contains(c, "collapse") && hasClass(c, "collapse") && !hasClass(c, "show") && !hasClass(c, "in") {
+		// Bootstrap's collapsed panel: hidden until a button opens it.
+		return true
+	}
 	if st := attr(n, "style"); st != "" {
 		st = strings.ToLower(strings.ReplaceAll(st, " ", ""))
 		if strings.Contains(st, "display:none") || strings.Contains(st, "visibility:hidden") {
@@ -608,4 +612,14 @@ func (s *scorer) twins(best *html.Node, thr float64) []*html.Node {
 	}
 	walk(top)
 	return out
+}
+
+// hasClass reports whether the class attribute value c has the token name.
+func hasClass(c, name string) bool {
+	for _, f := range strings.Fields(c) {
+		if f == name {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"fmt"
+	"golang.org/x/net/html"
 	"strings"
 	"testing"
 	"time"
@@ -490,5 +491,29 @@ func TestEmbeddedQuoteKept(t *testing.T) {
 	}
 	if strings.Contains(a.Body, "Tweet") {
 		t.Errorf("share bar kept:\n%s", a.Body)
+	}
+}
+
+func TestCollapsedPanelHidden(t *testing.T) {
+	story := strings.Repeat(`<p>Paragraph text that is long enough, with commas, to be picked as the story body by the scorer.</p>`, 6)
+	page := `<html><body><article><h1>T</h1>` + story +
+		`<div class="collapse" id="letter"><p>A fundraising letter that only shows after a click, long enough to count as a paragraph.</p></div>` +
+		`<div class="collapse show"><p>An open panel whose text is visible on the page, long enough to count as a paragraph.</p></div>` +
+		`</article></body></html>`
+	a, err := Extract([]byte(page), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(a.Body, "fundraising letter") || !strings.Contains(a.Body, "An open panel") {
+		t.Errorf("body = %s", a.Body)
+	}
+	for _, tc := range []struct {
+		class string
+		want  bool
+	}{{"collapse", true}, {"x collapse y", true}, {"collapse show", false}, {"collapse in", false}, {"collapsed", false}, {"navbar-collapse", false}} {
+		n := &html.Node{Type: html.ElementNode, Data: "div", Attr: []html.Attribute{{Key: "class", Val: tc.class}}}
+		if got := isHidden(n); got != tc.want {
+			t.Errorf("isHidden(class=%q) = %v, want %v", tc.class, got, tc.want)
+		}
 	}
 }
