@@ -2,11 +2,11 @@ package extract
 
 import (
 	"fmt"
-	"golang.org/x/net/html"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/net/html"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
@@ -465,7 +465,7 @@ func TestDeepFirstChunk(t *testing.T) {
 }
 
 func TestKeepParaAdvertLabel(t *testing.T) {
-	for _, s := range []string{"Advert", "ADVERT", "Advertisement"} {
+	for _, s := range []string{"Advert", "ADVERT", "Advertisement", "Image 1 of 5", "Photo 12/30", "Slide 3 of 9"} {
 		if keepPara(para{text: s}, "") {
 			t.Errorf("keepPara(%q) = true, want false", s)
 		}
