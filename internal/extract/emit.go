@@ -216,7 +216,9 @@ func (e *emitter) skip(n *html.Node) bool {
 		return false
 	}
 	ld := linkDensity(s)
-	if (w < 25 && ld > 0.2) || (w >= 25 && ld > 0.5) {
+	if ((w < 25 && ld > 0.2) || (w >= 25 && ld > 0.5)) && !(s.anchors == 1 && ld <= 0.5 && s.text-s.link >= 50) {
+		// One link inside a sentence or two is a citation, not a
+		// link list.
 		return true
 	}
 	if n.DataAtom != atom.Ul && n.DataAtom != atom.Ol {

@@ -517,3 +517,26 @@ func TestCollapsedPanelHidden(t *testing.T) {
 		}
 	}
 }
+
+// A story whose paragraphs each sit in their own card keeps a paragraph
+// with one citation link, but not a card of links.
+func TestCardWithCitationLink(t *testing.T) {
+	card := func(s string) string {
+		return `<div class="card collection-item"><div class="card-content">` + s + `</div></div>`
+	}
+	var b strings.Builder
+	b.WriteString(`<html><body><div class="collection">`)
+	for i := 0; i < 10; i++ {
+		b.WriteString(card(fmt.Sprintf(`<p>Card paragraph %d of the story is long enough, with commas, to count as story text.</p>`, i)))
+	}
+	b.WriteString(card(`<p>The discovery was announced in an article published Monday in the <a href="/n">journal Nature Astronomy</a>.</p>`))
+	b.WriteString(card(`<p><a href="/a">More news</a> and <a href="/b">more weather</a> for you.</p>`))
+	b.WriteString(`</div></body></html>`)
+	a, err := Extract([]byte(b.String()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.Body, "journal Nature Astronomy.") || strings.Contains(a.Body, "more weather") {
+		t.Errorf("body = %s", a.Body)
+	}
+}
