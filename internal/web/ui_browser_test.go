@@ -89,6 +89,11 @@ func TestBrowserKeyboardTriage(t *testing.T) {
 	if focused := browserRead(t, ctx, "focus", chromedp.Evaluate[string](`document.activeElement && document.activeElement.getAttribute("data-id") || ""`)); focused != picked {
 		t.Errorf("keyboard focus is on %q, want the selected item %q", focused, picked)
 	}
+	// The selected item must be visibly marked, not only focused: the
+	// stylesheet draws a ring around it (items have no outline of their own).
+	if ring := browserRead(t, ctx, "focus ring", chromedp.Evaluate[string](`getComputedStyle(document.querySelector(".item.current")).boxShadow`)); ring == "" || ring == "none" {
+		t.Errorf("the selected, focused item has no visible ring (box-shadow %q)", ring)
+	}
 
 	browserStep(t, ctx, "press a", 5*time.Second,
 		chromedp.KeyEvent("a"),

@@ -45,11 +45,14 @@
       announce(action === "approve" ? "Approved" : action === "reject" ? "Rejected" : "Moved back to queue");
     }).catch(function (err) {
       el.classList.remove("pending");
-      announce("Could not save: " + err.message);
+      announce("Could not save: " + err.message, true);
     });
   }
 
-  function announce(text) {
+  var hideTimer = null;
+  // announce shows a short status line; confirmations fade after a few
+  // seconds, failures stay until the next announcement.
+  function announce(text, failed) {
     var live = document.getElementById("live");
     if (!live) {
       live = document.createElement("p");
@@ -59,6 +62,12 @@
       document.body.appendChild(live);
     }
     live.textContent = text;
+    live.classList.toggle("bad", !!failed);
+    live.hidden = false;
+    clearTimeout(hideTimer);
+    if (!failed) {
+      hideTimer = setTimeout(function () { live.hidden = true; }, 4000);
+    }
   }
 
   items().forEach(function (el) {
