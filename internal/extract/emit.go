@@ -158,6 +158,24 @@ func (e *emitter) holdsQuote(n *html.Node) bool {
 	return s != nil && ns != nil && s.text-s.link >= 60 && 10*s.text >= 8*ns.text
 }
 
+// dropModifiers removes class tokens that describe what a block contains
+// ("has-image", "card-has-image", "with-video"), not what it is:
+// a story card with an image is not an image.
+func dropModifiers(ci string) string {
+	if !strings.Contains(ci, "has-") && !strings.Contains(ci, "with-") {
+		return ci
+	}
+	f := strings.Fields(ci)
+	out := f[:0]
+	for _, t := range f {
+		if strings.HasPrefix(t, "has-") || strings.Contains(t, "-has-") || strings.HasPrefix(t, "with-") || strings.Contains(t, "-with-") {
+			continue
+		}
+		out = append(out, t)
+	}
+	return strings.Join(out, " ")
+}
+
 // inTableBody reports table parts whose class names describe the data
 // ("player-17", "date", "time" columns), not page furniture.
 func inTableBody(a atom.Atom) bool {
@@ -189,7 +207,7 @@ func (e *emitter) skip(n *html.Node) bool {
 		// inline "related" widget, never prose.
 		return true
 	}
-	if ci := classID(n); ci != "" && !inTableBody(n.DataAtom) && reBoilerBlock.MatchString(ci) && !reMaybe.MatchString(ci) && !e.holdsQuote(n) {
+	if ci := classID(n); ci != "" && !inTableBody(n.DataAtom) && reBoilerBlock.MatchString(ci) && !reMaybe.MatchString(ci) && reBoilerBlock.MatchString(dropModifiers(ci)) && !e.holdsQuote(n) {
 		// Small next to the story: share bars, captions, bylines,
 		// related boxes. A large block with such a class is more likely
 		// a wrapper with an unlucky name.

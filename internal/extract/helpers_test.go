@@ -540,3 +540,32 @@ func TestCardWithCitationLink(t *testing.T) {
 		t.Errorf("body = %s", a.Body)
 	}
 }
+
+func TestDropModifiers(t *testing.T) {
+	for in, want := range map[string]string{
+		"mv-create-card mv-recipe-card mv-create-has-image": "mv-create-card mv-recipe-card",
+		"card has-video with-caption":                       "card",
+		"no-comments":                                       "no-comments",
+		"image-credit":                                      "image-credit",
+	} {
+		if got := dropModifiers(in); got != want {
+			t.Errorf("dropModifiers(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A recipe card inside a post is kept although one of its classes says it
+// has an image.
+func TestCardWithImageModifierKept(t *testing.T) {
+	story := strings.Repeat(`<p>Paragraph text that is long enough, with commas, to be picked as the story body by the scorer.</p>`, 12)
+	page := `<html><body><article><h1>T</h1>` + story +
+		`<section class="recipe-card recipe-card-has-image"><h3>Ingredients</h3><ul><li>8-9 ripe pears, cored and peeled</li><li>1 lemon, or about 1/4 cup lemon juice</li></ul></section>` +
+		`<div class="image-credit">Photo by Someone</div></article></body></html>`
+	a, err := Extract([]byte(page), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.Body, "8-9 ripe pears") || strings.Contains(a.Body, "Photo by") {
+		t.Errorf("body = %s", a.Body)
+	}
+}
