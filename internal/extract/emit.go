@@ -282,7 +282,9 @@ func keepPara(p para, title string) bool {
 		if reCaptionish.MatchString(p.text) {
 			return false
 		}
-		if ld > 0.25 && !rePunctEnd.MatchString(p.text) && !reBareURL.MatchString(p.text) {
+		if ld > 0.25 && !rePunctEnd.MatchString(p.text) && !reBareURL.MatchString(p.text) && !p.quote {
+			// (In a quotation such a line is its attribution:
+			// "— Name (@handle) November 4, 2019".)
 			return false
 		}
 	}

@@ -388,6 +388,8 @@ func TestKeepParaBareURL(t *testing.T) {
 		{para{text: "https://example.org/report.pdf", links: 30}, true},
 		{para{text: "Home Sports Politics", links: 20}, false},
 		{para{text: "Read the report at example.org", links: 30}, false},
+		{para{text: "— The Senate (@Senate) October 9, 2018", links: 16, quote: true}, true},
+		{para{text: "— The Senate (@Senate) October 9, 2018", links: 16}, false},
 	}
 	for _, tc := range tests {
 		if got := keepPara(tc.p, ""); got != tc.want {
