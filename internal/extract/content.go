@@ -121,7 +121,7 @@ func dropElement(n *html.Node, f flags) bool {
 		return true
 	}
 	if f&flagStripUnlikely != 0 && n.DataAtom != atom.Article && n.DataAtom != atom.Main && n.DataAtom != atom.A {
-		if ci := classID(n); ci != "" && reUnlikely.MatchString(ci) && !reMaybe.MatchString(ci) && !hasAncestor(n, atom.Table) {
+		if ci := classID(n); ci != "" && reUnlikely.MatchString(ci) && !reMaybe.MatchString(ci) && !hasAncestor(n, atom.Table) && !quoteWrapper(n) {
 			return true
 		}
 	}
@@ -622,4 +622,30 @@ func hasClass(c, name string) bool {
 		}
 	}
 	return false
+}
+
+// quoteWrapper reports an element (a "social-embed" box) that is little
+// more than a blockquote of real text: an embedded post the story quotes.
+func quoteWrapper(n *html.Node) bool {
+	var q *html.Node
+	var find func(*html.Node)
+	find = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && q == nil; c = c.NextSibling {
+			if c.Type == html.ElementNode {
+				if c.DataAtom == atom.Blockquote {
+					q = c
+					return
+				}
+				find(c)
+			}
+		}
+	}
+	if n.DataAtom != atom.Blockquote {
+		find(n)
+	}
+	if q == nil {
+		return false
+	}
+	ql := runeLen(nodeText(q))
+	return ql >= 60 && 10*ql >= 8*runeLen(nodeText(n))
 }

@@ -207,7 +207,12 @@ func (e *emitter) skip(n *html.Node) bool {
 		// inline "related" widget, never prose.
 		return true
 	}
-	if ci := classID(n); ci != "" && !inTableBody(n.DataAtom) && reBoilerBlock.MatchString(ci) && !reMaybe.MatchString(ci) && reBoilerBlock.MatchString(dropModifiers(ci)) && !e.holdsQuote(n) {
+	if e.holdsQuote(n) {
+		// An embedded post the story quotes, whatever its wrapper is
+		// called.
+		return false
+	}
+	if ci := classID(n); ci != "" && !inTableBody(n.DataAtom) && reBoilerBlock.MatchString(ci) && !reMaybe.MatchString(ci) && reBoilerBlock.MatchString(dropModifiers(ci)) {
 		// Small next to the story: share bars, captions, bylines,
 		// related boxes. A large block with such a class is more likely
 		// a wrapper with an unlucky name.

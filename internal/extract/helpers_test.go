@@ -483,12 +483,13 @@ func TestEmbeddedQuoteKept(t *testing.T) {
 	story := strings.Repeat(`<p>Paragraph text that is long enough, with commas, to be picked as the story body by the scorer.</p>`, 6)
 	page := `<html><body><article><h1>T</h1>` + story +
 		`<div class="video-container"><blockquote class="twitter-tweet"><p>Interesting to see the capture running at an unstable frame rate tonight, while the other one holds steady. <a href="https://t.co/x">pic.twitter.com/x</a></p></blockquote></div>` +
+		story + `<div class="social-media-embed"><blockquote class="twitter-tweet"><p>Yes this is real and yes the state spent nearly half a million dollars on it: <a href="https://t.co/y">https://t.co/y</a></p>— Someone (@someone) <a href="https://twitter.com/someone/status/1">November 18, 2019</a></blockquote></div>` +
 		story + `<div class="share-tools"><a href="/s">Share</a> <a href="/t">Tweet</a></div></article></body></html>`
 	a, err := Extract([]byte(page), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(a.Body, "Interesting to see the capture") {
+	if !strings.Contains(a.Body, "Interesting to see the capture") || !strings.Contains(a.Body, "Yes this is real") || !strings.Contains(a.Body, "— Someone (@someone) November 18, 2019") {
 		t.Errorf("embedded quote dropped:\n%s", a.Body)
 	}
 	if strings.Contains(a.Body, "Tweet") {
