@@ -32,7 +32,7 @@ const (
 
 var (
 	// Class/id hints that a block is page furniture, not the story.
-	reUnlikely = regexp.MustCompile(`-ad-|ai2html|banner|breadcrumb|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote|cookie|consent|newsletter|outbrain|taboola|recirc|promo|paywall|subscribe`)
+	reUnlikely = regexp.MustCompile(`-ad-|ai2html|banner|breadcrumb|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote|cookie|consent|newsletter|outbrain|taboola|recirc|promo|subscribe`)
 	// Class/id hints that override reUnlikely: the block may hold the story.
 	reMaybe    = regexp.MustCompile(`and|article|body|column|content|main|shadow|story|entry|post-`)
 	rePositive = regexp.MustCompile(`article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story|paragraph|prose`)

@@ -572,3 +572,24 @@ func TestCardWithImageModifierKept(t *testing.T) {
 		t.Errorf("body = %s", a.Body)
 	}
 }
+
+// Story text that the page wraps in a "paywall" block (visible in the
+// markup, gated by script) is story text; a small paywall prompt is not.
+func TestPaywalledTextKept(t *testing.T) {
+	p := func(s string, n int) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, `<p>%s paragraph %d is long enough, with commas, to count as a paragraph of the story.</p>`, s, i)
+		}
+		return b.String()
+	}
+	page := `<html><body><article><h1>T</h1><div class="article-body">` + p("Free", 2) + `<div class="paywall">` + p("Gated", 8) + `</div>` +
+		`<div class="paywall-prompt"><p>Subscribe now to keep reading.</p></div></div></article></body></html>`
+	a, err := Extract([]byte(page), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.Body, "Gated paragraph 7") || strings.Contains(a.Body, "Subscribe now") {
+		t.Errorf("body = %s", a.Body)
+	}
+}
