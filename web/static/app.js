@@ -5,6 +5,9 @@
   var desk = document.querySelector(".desk");
   if (!desk) { return; }
   var csrf = desk.getAttribute("data-csrf");
+  // With the script on, unselected items show a two-line excerpt and the
+  // selected one opens in full (see .desk.js in style.css).
+  desk.classList.add("js");
 
   function items() { return Array.prototype.slice.call(document.querySelectorAll(".items > .item")); }
   function current() { return document.querySelector(".item.current") || null; }
