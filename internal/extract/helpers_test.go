@@ -583,7 +583,7 @@ func TestPaywalledTextKept(t *testing.T) {
 		}
 		return b.String()
 	}
-	page := `<html><body><article><h1>T</h1><div class="article-body">` + p("Free", 2) + `<div class="paywall">` + p("Gated", 8) + `</div>` +
+	page := `<html><body><article><h1>T</h1><div class="article-body">` + p("Free", 7) + `<div class="paywall">` + p("Gated", 8) + `</div>` +
 		`<div class="paywall-prompt"><p>Subscribe now to keep reading.</p></div></div></article></body></html>`
 	a, err := Extract([]byte(page), Options{})
 	if err != nil {
