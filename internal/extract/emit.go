@@ -277,7 +277,7 @@ func keepPara(p para, title string) bool {
 		return false
 	}
 	ld := float64(p.links) / float64(l)
-	if ld > 0.5 && !(p.quote && l > 100) && !reBareURL.MatchString(p.text) && !linkedItem(p, l) {
+	if ld > 0.5 && !(p.quote && l > 100) && !reBareURL.MatchString(p.text) && !linkedSentence(p, l) {
 		return false
 	}
 	if l <= 120 {
@@ -296,11 +296,12 @@ func keepPara(p para, title string) bool {
 	return true
 }
 
-// linkedItem reports a list item that is a linked headline followed by a
-// sentence or more of its own: a list-style post ("10 things you need to
-// know"), not a menu or a list of related links.
-func linkedItem(p para, l int) bool {
-	return p.item && p.anchors == 1 && l-p.links >= 60 && rePunctEnd.MatchString(p.text)
+// linkedSentence reports a paragraph or list item that is a sentence with
+// one long link in it ("… was re-opened <a>earlier this year following his
+// eviction</a>.") or a linked headline followed by a sentence of its own (a
+// list-style post): prose, not a menu or a list of related links.
+func linkedSentence(p para, l int) bool {
+	return p.anchors == 1 && l-p.links >= 50 && rePunctEnd.MatchString(p.text)
 }
 
 func hasWordChar(s string) bool {

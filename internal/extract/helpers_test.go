@@ -388,6 +388,8 @@ func TestKeepParaBareURL(t *testing.T) {
 		{para{text: "https://example.org/report.pdf", links: 30}, true},
 		{para{text: "Home Sports Politics", links: 20}, false},
 		{para{text: "Read the report at example.org", links: 30}, false},
+		{para{text: "The Swedish investigation had been shelved in 2017 but was re-opened earlier this year following his eviction from the embassy.", links: 68, anchors: 1}, true},
+		{para{text: "The Swedish investigation had been shelved in 2017 but was re-opened earlier this year following his eviction from the embassy.", links: 68, anchors: 2}, false},
 		{para{text: "— The Senate (@Senate) October 9, 2018", links: 16, quote: true}, true},
 		{para{text: "— The Senate (@Senate) October 9, 2018", links: 16}, false},
 	}
