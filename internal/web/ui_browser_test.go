@@ -95,6 +95,21 @@ func TestBrowserKeyboardTriage(t *testing.T) {
 		t.Errorf("the selected, focused item has no visible ring (box-shadow %q)", ring)
 	}
 
+	// Editing with the mouse: clicking into a field of an item keeps the
+	// focus in that field (the item's click handler must not steal it).
+	browserStep(t, ctx, "click into edit form", 5*time.Second,
+		chromedp.Click(`#item-`+other.ID+` details.edit summary`),
+		chromedp.WaitVisible(`#item-`+other.ID+` input[name="byline"]`),
+		chromedp.Click(`#item-`+other.ID+` input[name="byline"]`),
+	)
+	if name := browserRead(t, ctx, "focused field", chromedp.Evaluate[string](`document.activeElement.name || document.activeElement.tagName`)); name != "byline" {
+		t.Errorf("after clicking the byline field, focus is on %q", name)
+	}
+	browserStep(t, ctx, "back to the picked item", 5*time.Second,
+		chromedp.KeyEvent("\x1b"),
+		chromedp.Click(`#item-`+picked+` .meta`),
+	)
+
 	browserStep(t, ctx, "press a", 5*time.Second,
 		chromedp.KeyEvent("a"),
 		chromedp.Query(`#item-`+approved.ID, chromedp.NodeNotPresent),

@@ -12,11 +12,14 @@
   function items() { return Array.prototype.slice.call(document.querySelectorAll(".items > .item")); }
   function current() { return document.querySelector(".item.current") || null; }
 
-  function select(el) {
+  // select marks el as the current item; unless keepFocus is set it also
+  // moves the keyboard focus to it and scrolls it into view.
+  function select(el, keepFocus) {
     var cur = current();
-    if (cur) { cur.classList.remove("current"); }
+    if (cur && cur !== el) { cur.classList.remove("current"); }
     if (!el) { return; }
     el.classList.add("current");
+    if (keepFocus) { return; }
     el.focus({ preventScroll: true });
     el.scrollIntoView({ block: "nearest" });
   }
@@ -74,7 +77,11 @@
   }
 
   items().forEach(function (el) {
-    el.addEventListener("click", function () { select(el); });
+    el.addEventListener("click", function (ev) {
+      // A click on a field, button or link keeps its focus there.
+      var control = ev.target.closest("a, button, input, textarea, select, summary, label");
+      select(el, !!control || el === current());
+    });
   });
 
   document.addEventListener("keydown", function (ev) {
