@@ -469,13 +469,16 @@ func TestDeepFirstChunk(t *testing.T) {
 }
 
 func TestKeepParaAdvertLabel(t *testing.T) {
-	for _, s := range []string{"Advert", "ADVERT", "Advertisement", "Image 1 of 5", "Photo 12/30", "Slide 3 of 9"} {
+	for _, s := range []string{"Advert", "ADVERT", "Advertisement", "Image 1 of 5", "Photo 12/30", "Slide 3 of 9",
+		"Iklan", "Anzeige", "Publicité", "Like Loading...", "You may also like...", "DON'T MISS", "This slideshow requires JavaScript."} {
 		if keepPara(para{text: s}, "") {
 			t.Errorf("keepPara(%q) = true, want false", s)
 		}
 	}
-	if !keepPara(para{text: "Advertisers left the platform in droves."}, "") {
-		t.Error("a sentence starting with Advert… was dropped")
+	for _, s := range []string{"Advertisers left the platform in droves.", "Loading the trucks took all night.", "Don't miss the point: prices rose."} {
+		if !keepPara(para{text: s}, "") {
+			t.Errorf("sentence %q was dropped", s)
+		}
 	}
 }
 
