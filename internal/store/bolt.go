@@ -20,8 +20,12 @@ import (
 )
 
 // SchemaVersion is the layout version written to the meta bucket. Open
-// refuses files written by a newer version rather than misreading them.
-const SchemaVersion = 1
+// upgrades older files in place and refuses files written by a newer
+// version rather than misreading them.
+//
+//	1: items bucket maps ID → item JSON
+//	2: items bucket maps ID → record key; records hold the JSON (see putItem)
+const SchemaVersion = 2
 
 var (
 	bucketMeta    = []byte("meta")
@@ -77,7 +81,12 @@ func (s *Bolt) init() error {
 			if n > SchemaVersion {
 				return fmt.Errorf("store: file has schema version %d, this program knows up to %d", n, SchemaVersion)
 			}
-			return nil
+			if n < 2 {
+				if err := migrateInlineItems(tx); err != nil {
+					return fmt.Errorf("store: upgrade schema %d to 2: %w", n, err)
+				}
+			}
+			return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
 		}
 		return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
 	})
@@ -177,6 +186,50 @@ func putItem(tx *bolt.Tx, it *model.Item) error {
 		return err
 	}
 	return putIndex(tx, it)
+}
+
+// migrateInlineItems moves version-1 items (JSON stored under the ID, the
+// body possibly in a side bucket of an early build) into records. It runs in
+// the same transaction as the version bump, so a crash leaves the old file.
+func migrateInlineItems(tx *bolt.Tx) error {
+	items := tx.Bucket(bucketItems)
+	type old struct{ id, data []byte }
+	var olds []old
+	err := items.ForEach(func(k, v []byte) error {
+		if len(v) > 0 && v[0] == '{' {
+			olds = append(olds, old{append([]byte(nil), k...), append([]byte(nil), v...)})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	refs, bodies := tx.Bucket([]byte("item_body_refs")), tx.Bucket([]byte("item_bodies"))
+	for _, o := range olds {
+		var it model.Item
+		if err := json.Unmarshal(o.data, &it); err != nil {
+			return fmt.Errorf("decode item %s: %w", o.id, err)
+		}
+		if refs != nil && bodies != nil && it.Body == "" {
+			if ref := refs.Get(o.id); ref != nil {
+				it.Body = string(bodies.Get(ref))
+			}
+		}
+		if err := items.Delete(o.id); err != nil {
+			return err
+		}
+		if err := putItem(tx, &it); err != nil {
+			return err
+		}
+	}
+	for _, name := range []string{"item_body_refs", "item_bodies"} {
+		if tx.Bucket([]byte(name)) != nil {
+			if err := tx.DeleteBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func deleteRecord(tx *bolt.Tx, id string) error {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -248,6 +249,50 @@ func TestRecordsAppendedAndBodyStoredOnce(t *testing.T) {
 	s.DB().View(func(tx *bolt.Tx) error {
 		if n := tx.Bucket(bucketRecords).Stats().KeyN; n != 2 {
 			t.Errorf("%d records after deleting one of three", n)
+		}
+		return nil
+	})
+}
+
+func TestUpgradesVersion1File(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approved := model.NewItem(model.Extraction{URL: "https://example.com/old", Title: "Old", Body: "Old body."}, "src", "Cyber", time.Now().UTC())
+	approved.Status = model.StatusApproved
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, _ := tx.CreateBucket(bucketMeta)
+		meta.Put(keySchema, []byte("1"))
+		items, _ := tx.CreateBucket(bucketItems)
+		data, _ := json.Marshal(approved)
+		items.Put([]byte(approved.ID), data)
+		idx, _ := tx.CreateBucket(bucketTimeIdx)
+		idx.Put(timeKey(allStatuses, approved.SortTime(), approved.ID), nil)
+		return idx.Put(timeKey(string(approved.Status), approved.SortTime(), approved.ID), nil)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	got, err := s.GetItem(ctx, approved.ID)
+	if err != nil || got.Title != "Old" || got.Body != "Old body." || got.Status != model.StatusApproved {
+		t.Fatalf("upgraded item: %+v %v", got, err)
+	}
+	list, err := s.ListItems(ctx, ItemFilter{Status: model.StatusApproved})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("approved list after upgrade: %d %v", len(list), err)
+	}
+	s.DB().View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keySchema); string(v) != fmt.Sprint(SchemaVersion) {
+			t.Errorf("schema version %s", v)
 		}
 		return nil
 	})
