@@ -54,15 +54,19 @@ func Demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	site := fs.String("site", "testdata/demo/site", "folder with the sample publisher site")
 	data := fs.String("data", filepath.Join("data", "demo"), "data directory for the demo database")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the web interface")
+	siteAddr := fs.String("site-addr", "127.0.0.1:8079", "listen address of the sample site (a fixed port keeps story URLs, and so item IDs, stable across restarts)")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
 	if _, err := os.Stat(*site); err != nil {
 		return fail(stderr, fmt.Errorf("demo site: %w (run from the repository root)", err))
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", *siteAddr)
 	if err != nil {
-		return fail(stderr, err)
+		fmt.Fprintf(stderr, "clipsheet demo: %v; using a free port (stories will be new to the queue)\n", err)
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return fail(stderr, err)
+		}
 	}
 	siteSrv := &http.Server{Handler: demo.NewSite(os.DirFS(*site)), ReadHeaderTimeout: 5 * time.Second}
 	go siteSrv.Serve(ln)
@@ -83,6 +87,8 @@ func Demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "clipsheet demo: sample site on %s, sources in %s\n", base, sources)
 	if login != "" {
 		fmt.Fprintf(stdout, "clipsheet demo: sign in as %s\n", login)
+	} else {
+		fmt.Fprintf(stdout, "clipsheet demo: sign in with the account made on the first run (new password: clipsheet user passwd demo --data %s)\n", *data)
 	}
 	fmt.Fprintf(stdout, "clipsheet demo: open http://%s/queue, approve an item, then see it on http://%s/\n", *addr, *addr)
 	return Serve(ctx, []string{"--config", sources, "--data", *data, "--addr", *addr, "--allow-private"}, stdout, stderr)
