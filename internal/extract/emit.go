@@ -258,6 +258,7 @@ var (
 	// A link printed as its own address is a reference the author typed
 	// into the text, not navigation.
 	reBareURL    = regexp.MustCompile(`^https?://[^\s]+$`)
+	reBracketed  = regexp.MustCompile(`^(\[[^\[\]]{1,80}\]|\([^()]{1,80}\))$`)
 	reBylineLine = regexp.MustCompile(`^(By|BY|by)\s+\p{Lu}[^.!?]{0,80}$`)
 	reDateLine   = regexp.MustCompile(`(?i)^(updated|published|posted|last (updated|modified)|modified|created|date)?:?\s*((mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?((jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d{1,2}(st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([,\s|•·-]+(at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?[\s|•·-]*(updated.*)?$`)
 	reCaptionish = regexp.MustCompile(`(?i)(\(|\[)?(photo|image|picture|illustration|graphic|video|file photo)s?( by| credit| courtesy)?\s*[:/]|(getty images|shutterstock|associated press|afp|reuters|ap photo|epa|istock)\s*\)?$`)
@@ -287,7 +288,7 @@ func keepPara(p para, title string) bool {
 		if reCaptionish.MatchString(p.text) {
 			return false
 		}
-		if ld > 0.25 && !rePunctEnd.MatchString(p.text) && !reBareURL.MatchString(p.text) && !p.quote {
+		if ld > 0.25 && !rePunctEnd.MatchString(p.text) && !reBareURL.MatchString(p.text) && !p.quote && !linkedSentence(p, l) {
 			// (In a quotation such a line is its attribution:
 			// "— Name (@handle) November 4, 2019".)
 			return false
@@ -301,6 +302,11 @@ func keepPara(p para, title string) bool {
 // eviction</a>.") or a linked headline followed by a sentence of its own (a
 // list-style post): prose, not a menu or a list of related links.
 func linkedSentence(p para, l int) bool {
+	if p.anchors == 1 && !p.item && reBracketed.MatchString(p.text) {
+		// A bracketed source or pointer after a paragraph:
+		// "[The Verge]", "(Graphic: Global assets - here)".
+		return true
+	}
 	return p.anchors == 1 && l-p.links >= 50 && rePunctEnd.MatchString(p.text)
 }
 
