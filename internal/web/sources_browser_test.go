@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -41,9 +40,7 @@ func browserRead(t *testing.T, ctx context.Context, what string, a chromedp.Acti
 // would store, save, and watch the running fetcher poll the new source
 // until its stories are in the queue.
 func TestBrowserAddsSourceWithPreviewAndSeesItPolled(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("headless Chromium not found at %s (`make deps` installs Debian's chromium); skipping the browser test", chromiumPath)
-	}
+	ctx := startBrowser(t)
 	// No sources yet, so the fetcher polls nothing but what the test adds.
 	e := newSourcesEnvWith(t, []byte("# Test newsroom\nsections:\n  - Local news\nsources: []\n"))
 	site := newTestSite(t, true)
@@ -51,35 +48,6 @@ func TestBrowserAddsSourceWithPreviewAndSeesItPolled(t *testing.T) {
 	ran := make(chan error, 1)
 	go func() { ran <- e.fetcher.Run(runCtx, e.live.Current) }()
 	defer func() { stopRun(); <-ran }()
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	defer cancelAlloc()
-	ctx, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	// The first action starts the browser and ties it to the context it
-	// runs with, so it gets the browser context itself, bounded here.
-	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(ctx) }()
-	select {
-	case err := <-started:
-		if err != nil {
-			t.Fatalf("browser: start %s: %v", chromiumPath, err)
-		}
-	case <-time.After(20 * time.Second):
-		cancelBrowser()
-		t.Fatal("browser: did not start within 20s")
-	}
 
 	base := e.srv.URL
 	browserStep(t, ctx, "sign in", 10*time.Second,

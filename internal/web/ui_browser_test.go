@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,42 +10,6 @@ import (
 
 	"github.com/clipsheet/clipsheet/internal/model"
 )
-
-// startUIBrowser starts headless Chromium for one test, bounded in time,
-// or skips the test when Chromium is not installed.
-func startUIBrowser(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("headless Chromium not found at %s (`make deps` installs Debian's chromium); skipping the browser test", chromiumPath)
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(cancelBrowser)
-	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(ctx) }()
-	select {
-	case err := <-started:
-		if err != nil {
-			t.Fatalf("browser: start %s: %v", chromiumPath, err)
-		}
-	case <-time.After(10 * time.Second):
-		cancelBrowser()
-		t.Fatal("browser: did not start within 10s")
-	}
-	return ctx
-}
 
 // selectedItem reads the data-id of the queue item the script selected.
 var selectedItem = chromedp.Evaluate[string](`(document.querySelector(".item.current") || {getAttribute: function () { return ""; }}).getAttribute("data-id")`)
@@ -61,7 +24,7 @@ func TestBrowserKeyboardTriage(t *testing.T) {
 	first := h.add("https://example.com/first", "Bridge inspection closes two lanes", "Crews will inspect the bridge overnight.", "Top stories")
 	h.clock.Add(time.Minute)
 	second := h.add("https://example.com/second", "Phishing wave targets county payroll", "Staff received fake payslip emails.", "Cyber")
-	ctx := startUIBrowser(t)
+	ctx := startBrowser(t)
 	base := h.srv.URL
 
 	browserStep(t, ctx, "sign in", 5*time.Second,
