@@ -307,7 +307,7 @@ func linkedSentence(p para, l int) bool {
 		// "[The Verge]", "(Graphic: Global assets - here)".
 		return true
 	}
-	return p.anchors == 1 && l-p.links >= 50 && rePunctEnd.MatchString(p.text)
+	return p.anchors == 1 && l-p.links >= 25 && rePunctEnd.MatchString(p.text)
 }
 
 func hasWordChar(s string) bool {

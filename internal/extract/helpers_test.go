@@ -389,6 +389,8 @@ func TestKeepParaBareURL(t *testing.T) {
 		{para{text: "Home Sports Politics", links: 20}, false},
 		{para{text: "Read the report at example.org", links: 30}, false},
 		{para{text: "[Engadget]", links: 8, anchors: 1}, true},
+		{para{text: "Australian-born Assange faces a charge of conspiracy to commit computer intrusion in the US.", links: 62, anchors: 1}, true},
+		{para{text: "Subscribe to our newsletter for more.", links: 30, anchors: 1}, false},
 		{para{text: "[Engadget]", links: 8, anchors: 1, item: true}, false},
 		{para{text: "[Home] [World]", links: 9, anchors: 2}, false},
 		{para{text: "(full results here)", links: 4, anchors: 1}, true},
