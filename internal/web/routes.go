@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -90,11 +91,11 @@ func (s *Server) routes() *gin.Engine {
 	s.sourceRoutes(adminPages, adminAPI)
 
 	r.NoRoute(func(c *gin.Context) {
-		if len(c.Request.URL.Path) >= 8 && c.Request.URL.Path[:8] == "/api/v1/" {
+		if strings.HasPrefix(c.Request.URL.Path, "/api/v1/") {
 			s.apiError(c, http.StatusNotFound, "not_found", "no such endpoint")
 			return
 		}
-		c.String(http.StatusNotFound, "Not found")
+		s.errorPage(c, http.StatusNotFound, "Page not found", "There is no page at this address. The briefing is at the top of the site.")
 	})
 	r.NoMethod(func(c *gin.Context) {
 		c.String(http.StatusMethodNotAllowed, "Method not allowed")

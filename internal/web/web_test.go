@@ -347,6 +347,21 @@ func TestSecurityHeadersAndHealth(t *testing.T) {
 	}
 }
 
+func TestNotFoundPage(t *testing.T) {
+	h := newHarness(t)
+	code, body, hdr := h.get("/no/such/page")
+	if code != http.StatusNotFound || !strings.Contains(body, "Page not found") || !strings.Contains(body, `href="/static/style.css"`) {
+		t.Errorf("404 page: %d %s", code, body)
+	}
+	if hdr.Get("Content-Security-Policy") == "" {
+		t.Error("404 page lacks the security headers")
+	}
+	code, body, _ = h.get("/api/v1/nope")
+	if code != http.StatusNotFound || !strings.Contains(body, `"code":"not_found"`) {
+		t.Errorf("API 404: %d %s", code, body)
+	}
+}
+
 func TestSafeReturn(t *testing.T) {
 	for in, want := range map[string]string{
 		"/queue?status=approved": "/queue?status=approved",
