@@ -31,6 +31,7 @@ type emitter struct {
 	heading int
 	item    int
 	quote   int
+	story   bool // a paragraph of story length has been emitted
 }
 
 func (e *emitter) flush() {
@@ -40,6 +41,9 @@ func (e *emitter) flush() {
 	e.links, e.anchors = 0, 0
 	if t == "" {
 		return
+	}
+	if !e.story && links == 0 && len(t) >= 150 {
+		e.story = true
 	}
 	e.paras = append(e.paras, para{text: t, links: links, anchors: anchors, heading: e.heading > 0, item: e.item > 0, quote: e.quote > 0})
 }
@@ -198,9 +202,10 @@ func (e *emitter) skip(n *html.Node) bool {
 		// quote or embedded text worth keeping.
 		return s.paras < 2
 	case atom.H1:
-		// The headline is metadata; a second h1 inside the body is
-		// almost always a repeated title.
-		return true
+		// The headline is metadata, and an h1 inside the body is
+		// usually a repeated title; but a container whose h1s follow
+		// story text uses them as section headings.
+		return !e.story
 	}
 	if e.linkRun(n) {
 		// A run of links inside running text is a hover card or an

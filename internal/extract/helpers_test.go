@@ -604,3 +604,18 @@ func TestPaywalledTextKept(t *testing.T) {
 		t.Errorf("body = %s", a.Body)
 	}
 }
+
+// An h1 before the story text is the repeated headline; h1s after story
+// text are the section headings of a CMS that misuses them.
+func TestSectionH1(t *testing.T) {
+	story := strings.Repeat(`<p>Paragraph text that is long enough, with commas, to be picked as the story body by the scorer, and then some more words for length, because a real paragraph of a story runs on for a while.</p>`, 4)
+	page := `<html><head><title>Site</title></head><body><div class="post"><h1>The Diet Explained</h1>` + story +
+		`<h1>The second phase</h1>` + story + `</div></body></html>`
+	a, err := Extract([]byte(page), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(a.Body, "The Diet Explained") || !strings.Contains(a.Body, "\n\nThe second phase\n\n") {
+		t.Errorf("body = %s", a.Body)
+	}
+}
