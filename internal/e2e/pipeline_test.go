@@ -139,6 +139,11 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if station == nil || station.Byline != "Priya Natarajan" || !strings.HasPrefix(station.Lead, "Central Station was evacuated") {
 		t.Errorf("central-station story (no metadata on page, byline from page or feed) wrong: %+v", station)
 	}
+	// That page is dated only by its URL and names no publisher: the feed's
+	// timestamp and title are the better facts.
+	if station != nil && (!station.Published.Equal(time.Date(2026, 11, 25, 0, 12, 0, 0, time.UTC)) || station.SiteName != "Metro Transit Police — Bulletins") {
+		t.Errorf("central-station published %v site %q, want the feed's", station.Published, station.SiteName)
+	}
 	// The third RSS entry's page is missing: the item comes from the feed.
 	feedOnly := byTitle["Feed-only advisory: road closures for wildfire crews"]
 	if feedOnly == nil || feedOnly.Byline != "Dan Okafor" || !strings.HasPrefix(feedOnly.Lead, "Highway 9 is closed") || feedOnly.FetchError == "" {

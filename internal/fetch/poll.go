@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/clipsheet/clipsheet/internal/config"
@@ -234,6 +236,30 @@ func (f *Fetcher) knownIDs(ctx context.Context, ids []string) ([]bool, error) {
 	return out, nil
 }
 
+// dateOnly reports a time that carries no time of day (midnight UTC), as
+// dates taken from URLs or date-only metadata do.
+func dateOnly(t time.Time) bool {
+	return !t.IsZero() && t.Location() == time.UTC && t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0
+}
+
+// sameStory reports whether a feed timestamp can refine a page date: it is
+// known and within a day and a half of it (time zones shift the date).
+func sameStory(pageDate, feedTime time.Time) bool {
+	if feedTime.IsZero() {
+		return false
+	}
+	d := feedTime.Sub(pageDate)
+	return d > -36*time.Hour && d < 36*time.Hour
+}
+
+func bareHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(u.Hostname(), "www.")
+}
+
 // buildItem fetches and extracts the story page and fills the item from it,
 // falling back to the feed's fields wherever the page has none. A page that
 // cannot be fetched still yields an item from the feed, with FetchError set.
@@ -255,13 +281,17 @@ func (f *Fetcher) buildItem(ctx context.Context, src config.Source, e feedEntry,
 	if ext.Byline == "" {
 		ext.Byline = e.Byline
 	}
-	if ext.Published.IsZero() {
+	if ext.Published.IsZero() || (dateOnly(ext.Published) && sameStory(ext.Published, e.Published)) {
+		// A page dated only by its URL or a bare date says less than the
+		// feed's timestamp for the same day.
 		ext.Published = e.Published
 	}
 	if ext.Lead == "" && e.Summary != "" {
 		ext.Lead = extract.LeadFromHTML(e.Summary, f.maxLead)
 	}
-	if ext.SiteName == "" {
+	if siteName != "" && (ext.SiteName == "" || ext.SiteName == bareHost(ext.URL)) {
+		// The extractor's last resort is the host name; the feed's own
+		// title names the publisher better.
 		ext.SiteName = siteName
 	}
 	if ext.Image == "" {
