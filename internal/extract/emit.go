@@ -264,6 +264,8 @@ var (
 	// into the text, not navigation.
 	reBareURL    = regexp.MustCompile(`^https?://[^\s]+$`)
 	reBracketed  = regexp.MustCompile(`^(\[[^\[\]]{1,80}\]|\([^()]{1,80}\))$`)
+	reYear       = regexp.MustCompile(`(^|\D)(19|20)\d\d(\D|$)`)
+	reClock      = regexp.MustCompile(`(^|\D)\d{1,2}[:h]\d\d(\D|$)`)
 	reBylineLine = regexp.MustCompile(`^(By|BY|by)\s+\p{Lu}[^.!?]{0,80}$`)
 	reDateLine   = regexp.MustCompile(`(?i)^(updated|published|posted|last (updated|modified)|modified|created|date)?:?\s*((mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?((jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d{1,2}(st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([,\s|•·-]+(at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?[\s|•·-]*(updated.*)?$`)
 	reCaptionish = regexp.MustCompile(`(?i)(\(|\[)?(photo|image|picture|illustration|graphic|video|file photo)s?( by| credit| courtesy)?\s*[:/]|(getty images|shutterstock|associated press|afp|reuters|ap photo|epa|istock)\s*\)?$`)
@@ -287,7 +289,7 @@ func keepPara(p para, title string) bool {
 		return false
 	}
 	if l <= 120 {
-		if reBoilerLine.MatchString(p.text) || reDateLine.MatchString(p.text) || reBylineLine.MatchString(p.text) {
+		if reBoilerLine.MatchString(p.text) || reDateLine.MatchString(p.text) || reBylineLine.MatchString(p.text) || timestampLine(p.text, l) {
 			return false
 		}
 		if reCaptionish.MatchString(p.text) {
@@ -313,6 +315,16 @@ func linkedSentence(p para, l int) bool {
 		return true
 	}
 	return p.anchors == 1 && l-p.links >= 25 && rePunctEnd.MatchString(p.text)
+}
+
+// timestampLine reports a short line that is a date with a time of day in
+// any language ("segunda-feira, 22 de janeiro de 2018 às 0:13",
+// "Mittwoch, 20.11.2019, 14:05 Uhr"): a publication stamp, not prose.
+func timestampLine(s string, l int) bool {
+	if l > 60 || strings.Count(s, " ") > 8 || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+		return false
+	}
+	return reYear.MatchString(s) && reClock.MatchString(s)
 }
 
 func hasWordChar(s string) bool {

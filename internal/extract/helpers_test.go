@@ -619,3 +619,17 @@ func TestSectionH1(t *testing.T) {
 		t.Errorf("body = %s", a.Body)
 	}
 }
+
+func TestTimestampLine(t *testing.T) {
+	for s, want := range map[string]bool{
+		"segunda-feira, 22 de janeiro de 2018 às 0:13": true,
+		"Mittwoch, 20.11.2019, 14:05 Uhr":              true,
+		"22/04/2018 Interlagos":                        false,
+		"The vote is set for 10:30 on May 3, 2020.":    false,
+		"1 Kyle Busch 5040 5 1 17 27":                  false,
+	} {
+		if got := timestampLine(s, runeLen(s)); got != want {
+			t.Errorf("timestampLine(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
