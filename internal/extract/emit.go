@@ -17,6 +17,7 @@ type para struct {
 	heading bool // h1–h6
 	item    bool // inside <li>
 	quote   bool // inside <blockquote>
+	table   bool // inside <table>
 }
 
 type emitter struct {
@@ -31,6 +32,7 @@ type emitter struct {
 	heading int
 	item    int
 	quote   int
+	table   int
 	story   bool // a paragraph of story length has been emitted
 }
 
@@ -45,7 +47,7 @@ func (e *emitter) flush() {
 	if !e.story && links == 0 && len(t) >= 150 {
 		e.story = true
 	}
-	e.paras = append(e.paras, para{text: t, links: links, anchors: anchors, heading: e.heading > 0, item: e.item > 0, quote: e.quote > 0})
+	e.paras = append(e.paras, para{text: t, links: links, anchors: anchors, heading: e.heading > 0, item: e.item > 0, quote: e.quote > 0, table: e.table > 0})
 }
 
 func (e *emitter) walk(n *html.Node) {
@@ -101,6 +103,9 @@ func (e *emitter) walk(n *html.Node) {
 	case n.DataAtom == atom.Blockquote:
 		e.quote++
 		defer func() { e.quote-- }()
+	case n.DataAtom == atom.Table:
+		e.table++
+		defer func() { e.table-- }()
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		e.walk(c)
@@ -289,7 +294,7 @@ func keepPara(p para, title string) bool {
 		return false
 	}
 	if l <= 120 {
-		if reBoilerLine.MatchString(p.text) || reDateLine.MatchString(p.text) || reBylineLine.MatchString(p.text) || timestampLine(p.text, l) {
+		if reBoilerLine.MatchString(p.text) || reDateLine.MatchString(p.text) || reBylineLine.MatchString(p.text) || (!p.table && timestampLine(p.text, l)) {
 			return false
 		}
 		if reCaptionish.MatchString(p.text) {

@@ -632,4 +632,8 @@ func TestTimestampLine(t *testing.T) {
 			t.Errorf("timestampLine(%q) = %v, want %v", s, got, want)
 		}
 	}
+	// A schedule table keeps its rows.
+	if !keepPara(para{text: "17/02/2019 Daytona 14:30", table: true}, "") {
+		t.Error("schedule row dropped")
+	}
 }
