@@ -273,7 +273,7 @@ var (
 	reClock      = regexp.MustCompile(`(^|\D)\d{1,2}[:h]\d\d(\D|$)`)
 	reBylineLine = regexp.MustCompile(`^(By|BY|by)\s+\p{Lu}[^.!?]{0,80}$`)
 	reDateLine   = regexp.MustCompile(`(?i)^(updated|published|posted|last (updated|modified)|modified|created|date)?:?\s*((mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?((jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d{1,2}(st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([,\s|•·-]+(at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?[\s|•·-]*(updated.*)?$`)
-	reCaptionish = regexp.MustCompile(`(?i)(\(|\[)?(photo|image|picture|illustration|graphic|video|file photo)s?( by| credit| courtesy)?\s*[:/]|(getty images|shutterstock|associated press|afp|reuters|ap photo|epa|istock)\s*\)?$`)
+	reCaptionish = regexp.MustCompile(`(?i)(\(|\[)?(photo|image|picture|illustration|graphic|video|file photo)s?( by| credit| courtesy)?\s*[:/]|[(\[](photo |image )?(credit|courtesy)s?:?\s[^)\]]{1,60}[)\]]$|(getty images|shutterstock|associated press|afp|reuters|ap photo|epa|istock)\s*\)?$`)
 )
 
 // keepPara decides whether an emitted paragraph is story text.

@@ -637,3 +637,15 @@ func TestTimestampLine(t *testing.T) {
 		t.Error("schedule row dropped")
 	}
 }
+
+func TestCreditCaptionNotLead(t *testing.T) {
+	story := strings.Repeat(`<p>Paragraph text that is long enough, with commas, to be picked as the story body by the scorer.</p>`, 8)
+	page := `<html><body><article><p>The core stage of the first rocket at the assembly facility after the installation in early November of its four engines. (credit: NASA/Jude Guidry)</p>` + story + `</article></body></html>`
+	a, err := Extract([]byte(page), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(a.Lead, "Paragraph text") {
+		t.Errorf("lead = %q", a.Lead)
+	}
+}
