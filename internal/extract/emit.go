@@ -271,10 +271,14 @@ var (
 	reBracketed  = regexp.MustCompile(`^(\[[^\[\]]{1,80}\]|\([^()]{1,80}\))$`)
 	reYear       = regexp.MustCompile(`(^|\D)(19|20)\d\d(\D|$)`)
 	reClock      = regexp.MustCompile(`(^|\D)\d{1,2}[:h]\d\d(\D|$)`)
+	reCreditTail = regexp.MustCompile(`(?i)` + reCreditEnd)
 	reBylineLine = regexp.MustCompile(`^(By|BY|by)\s+\p{Lu}[^.!?]{0,80}$`)
 	reDateLine   = regexp.MustCompile(`(?i)^(updated|published|posted|last (updated|modified)|modified|created|date)?:?\s*((mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?((jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d{1,2}(st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([,\s|•·-]+(at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?[\s|•·-]*(updated.*)?$`)
-	reCaptionish = regexp.MustCompile(`(?i)(\(|\[)?(photo|image|picture|illustration|graphic|video|file photo)s?( by| credit| courtesy)?\s*[:/]|[(\[](photo |image )?(credit|courtesy)s?:?\s[^)\]]{1,60}[)\]]$|(getty images|shutterstock|associated press|afp|reuters|ap photo|epa|istock)\s*\)?$`)
+	reCaptionish = regexp.MustCompile(`(?i)(\(|\[)?(photo|image|picture|illustration|graphic|video|file photo)s?( by| credit| courtesy)?\s*[:/]|` + reCreditEnd + `|(getty images|shutterstock|associated press|afp|reuters|ap photo|epa|istock)\s*\)?$`)
 )
+
+// reCreditEnd is a photo credit closing a caption: "… (credit: NASA)".
+const reCreditEnd = `[(\[](photo |image )?(credit|courtesy)s?:?\s[^)\]]{1,60}[)\]]$`
 
 // keepPara decides whether an emitted paragraph is story text.
 func keepPara(p para, title string) bool {
@@ -291,6 +295,10 @@ func keepPara(p para, title string) bool {
 	}
 	ld := float64(p.links) / float64(l)
 	if ld > 0.5 && !(p.quote && l > 100) && !reBareURL.MatchString(p.text) && !linkedSentence(p, l) {
+		return false
+	}
+	if reCreditTail.MatchString(p.text) {
+		// A caption of any length.
 		return false
 	}
 	if l <= 120 {

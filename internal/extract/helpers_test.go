@@ -648,4 +648,7 @@ func TestCreditCaptionNotLead(t *testing.T) {
 	if !strings.HasPrefix(a.Lead, "Paragraph text") {
 		t.Errorf("lead = %q", a.Lead)
 	}
+	if strings.Contains(a.Body, "credit: NASA") {
+		t.Errorf("caption kept in body: %q", a.Body)
+	}
 }
