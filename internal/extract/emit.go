@@ -297,7 +297,7 @@ func keepPara(p para, title string) bool {
 	if ld > 0.5 && !(p.quote && l > 100) && !reBareURL.MatchString(p.text) && !linkedSentence(p, l) {
 		return false
 	}
-	if reCreditTail.MatchString(p.text) {
+	if last := p.text[len(p.text)-1]; (last == ')' || last == ']') && reCreditTail.MatchString(p.text) {
 		// A caption of any length.
 		return false
 	}
