@@ -272,6 +272,8 @@ var (
 	reYear       = regexp.MustCompile(`(^|\D)(19|20)\d\d(\D|$)`)
 	reClock      = regexp.MustCompile(`(^|\D)\d{1,2}[:h]\d\d(\D|$)`)
 	reCreditTail = regexp.MustCompile(`(?i)` + reCreditEnd)
+	rePromoAsk   = regexp.MustCompile(`(?i)\b(sign up|subscribe)\b`)
+	rePromoWhat  = regexp.MustCompile(`(?i)\b(newsletters?|inbox)\b`)
 	reBylineLine = regexp.MustCompile(`^(By|BY|by)\s+\p{Lu}[^.!?]{0,80}$`)
 	reDateLine   = regexp.MustCompile(`(?i)^(updated|published|posted|last (updated|modified)|modified|created|date)?:?\s*((mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?((jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d{1,2}(st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([,\s|•·-]+(at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[A-Z]{2,4})?)?[\s|•·-]*(updated.*)?$`)
 	reCaptionish = regexp.MustCompile(`(?i)(\(|\[)?(photo|image|picture|illustration|graphic|video|file photo)s?( by| credit| courtesy)?\s*[:/]|` + reCreditEnd + `|(getty images|shutterstock|associated press|afp|reuters|ap photo|epa|istock)\s*\)?$`)
@@ -299,6 +301,11 @@ func keepPara(p para, title string) bool {
 	}
 	if last := p.text[len(p.text)-1]; (last == ')' || last == ']') && reCreditTail.MatchString(p.text) {
 		// A caption of any length.
+		return false
+	}
+	if l <= 300 && rePromoAsk.MatchString(p.text) && rePromoWhat.MatchString(p.text) {
+		// "Sign up for X today to get the free daily newsletter
+		// delivered to your inbox."
 		return false
 	}
 	if l <= 120 {

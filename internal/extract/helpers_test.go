@@ -481,7 +481,16 @@ func TestKeepParaAdvertLabel(t *testing.T) {
 			t.Errorf("keepPara(%q) = true, want false", s)
 		}
 	}
-	for _, s := range []string{"Advertisers left the platform in droves.", "Loading the trucks took all night.", "Don't miss the point: prices rose."} {
+	for _, s := range []string{
+		"There's plenty more where that came from. Sign up for The Water Coolest today to get the free daily newsletter delivered to your inbox daily.",
+		"Start your day with the Opening Bell. Subscribe to the newsletter here.",
+	} {
+		if keepPara(para{text: s}, "") {
+			t.Errorf("promo %q kept", s)
+		}
+	}
+	for _, s := range []string{"The paper's newsletter team grew to 40 people last year, the company said.", "If you just want Disney+, you can sign up for a free 7-day trial.",
+		"Advertisers left the platform in droves.", "Loading the trucks took all night.", "Don't miss the point: prices rose."} {
 		if !keepPara(para{text: s}, "") {
 			t.Errorf("sentence %q was dropped", s)
 		}
