@@ -130,6 +130,12 @@ func TestCleanByline(t *testing.T) {
 		{[]string{"https://www.facebook.com/janedoe"}, ""},
 		{[]string{"Ludwig van Beethoven"}, "Ludwig van Beethoven"},
 		{[]string{"Николай Петров"}, "Николай Петров"},
+		{[]string{"Гость"}, ""},
+		{[]string{"Текст: Венера Ерофеева"}, "Венера Ерофеева"},
+		{[]string{"Text: Jane Doe"}, "Jane Doe"},
+		{[]string{"Редакция"}, ""},
+		{[]string{"Redacción"}, ""},
+		{[]string{"Jane Gastón"}, "Jane Gastón"},
 	}
 	for _, tc := range tests {
 		if got := cleanByline(tc.in); got != tc.want {

@@ -130,9 +130,11 @@ func collectMeta(root *html.Node) *pageMeta {
 			}
 			if inBody && len(m.bylineEls) < 8 {
 				if ci := classID(c); ci != "" && reBylineClass.MatchString(ci) {
+					// The children are still walked: a byline block often
+					// wraps the rel=author link or itemprop=author that
+					// names the person better than the block's whole text.
 					if t := nodeText(c); t != "" && runeLen(t) < 200 {
 						m.bylineEls = append(m.bylineEls, t)
-						continue
 					}
 				}
 			}
@@ -500,11 +502,16 @@ func siteLike(part, site, host string) bool {
 // ---- byline ----
 
 var (
-	reByPrefix  = regexp.MustCompile(`(?i)^\s*((written|analysis|opinion|commentary|review|story|text|words|report|reporting|reported|photos?|compiled|edited)\s+)?(by|from|von|par|por|di|door|av)\s*:?\s+`)
-	reAgency    = regexp.MustCompile(`(?i)^(reuters|afp|ap|upi|dpa|ians|pti|ani|efe|ansa|xinhua|bloomberg|tass|kyodo|yonhap|bernama|aap|cp|sapa|apa)$`)
-	reSentEnd   = regexp.MustCompile(`(\p{Ll}{2})\.\s+`)
-	reNotName   = regexp.MustCompile(`(?i)\b(staff|updated|published|posted|editor|editors|editorial|team|desk|news|service|reporter|reporters|correspondent|contributor|contributing|writer|writers|associated press|press|wire|agency|agencies|newsroom|admin|administrator|guest|opinion|columnist|photographer|photos?|video|min(ute)?s?|read|ago|am|pm|gmt|utc|est|edt|pst|pdt|cet|bst|today|yesterday|follow|twitter|email|facebook|more|view|all|posts|articles|share|comments?|image|credit|copyright|http|www|about|the|гость|media|network|online|magazine|newspaper|blog|international|business|digital|group)\b|\d|@|https?:|\.[a-z]{2,}\b|[|/\\<>{}\[\]#=+*()]`)
-	reNameSplit = regexp.MustCompile(`\s*(,|;|\b(?i:and)\b|&|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\bog\b|\boch\b| \| |·|•)\s*`)
+	reByPrefix = regexp.MustCompile(`(?i)^\s*((written|analysis|opinion|commentary|review|story|text|words|report|reporting|reported|photos?|compiled|edited)\s+)?(by|from|von|par|por|di|door|av)\s*:?\s+`)
+	// "Text: Jane Doe" / "Автор: …": a label with a colon before the names.
+	reByLabel = regexp.MustCompile(`(?i)^\s*(text|words|author|authors|autor|autores|auteur|auteurs|autore|autori|auteur|texto|testo|tekst|текст|автор|авторы)\s*:\s*`)
+	reAgency  = regexp.MustCompile(`(?i)^(reuters|afp|ap|upi|dpa|ians|pti|ani|efe|ansa|xinhua|bloomberg|tass|kyodo|yonhap|bernama|aap|cp|sapa|apa)$`)
+	reSentEnd = regexp.MustCompile(`(\p{Ll}{2})\.\s+`)
+	reNotName = regexp.MustCompile(`(?i)\b(staff|updated|published|posted|editor|editors|editorial|team|desk|news|service|reporter|reporters|correspondent|contributor|contributing|writer|writers|associated press|press|wire|agency|agencies|newsroom|admin|administrator|guest|opinion|columnist|photographer|photos?|video|min(ute)?s?|read|ago|am|pm|gmt|utc|est|edt|pst|pdt|cet|bst|today|yesterday|follow|twitter|email|facebook|more|view|all|posts|articles|share|comments?|image|credit|copyright|http|www|about|the|media|network|online|magazine|newspaper|blog|international|business|digital|group)\b|\d|@|https?:|\.[a-z]{2,}\b|[|/\\<>{}\[\]#=+*()]`)
+	// \b is ASCII-only in RE2, so role words in other scripts need
+	// letter boundaries of their own ("Гость" is a guest commenter).
+	reNotNameIntl = regexp.MustCompile(`(?i)(^|\P{L})(гость|редакция|редакции|корреспондент|автор|администратор|invitado|redacción|redaktion|rédaction|redazione|redactie|gast|invité|ospite)(\P{L}|$)`)
+	reNameSplit   = regexp.MustCompile(`\s*(,|;|\b(?i:and)\b|&|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\bog\b|\boch\b| \| |·|•)\s*`)
 )
 
 // cleanByline reduces a raw byline to people's names joined as "A, B and C".
@@ -516,7 +523,7 @@ func cleanByline(raw []string) string {
 		if r == "" || strings.HasPrefix(strings.ToLower(r), "http") {
 			continue
 		}
-		r = reByPrefix.ReplaceAllString(r, "")
+		r = reByPrefix.ReplaceAllString(reByLabel.ReplaceAllString(r, ""), "")
 		// "Jane Doe. Agency Name": a full stop after a lower-case
 		// word (not an initial) separates names too.
 		r = reSentEnd.ReplaceAllString(r, "$1, ")
@@ -563,7 +570,7 @@ func cleanByline(raw []string) string {
 }
 
 func isPersonName(s string) bool {
-	if s == "" || runeLen(s) > 50 || reNotName.MatchString(s) {
+	if s == "" || runeLen(s) > 50 || reNotName.MatchString(s) || reNotNameIntl.MatchString(s) {
 		return false
 	}
 	words := strings.Fields(s)
