@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,71 @@ func TestSourcesValidateCommand(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, validate, "--help"); code != 0 {
 		t.Errorf("--help exit %d", code)
+	}
+}
+
+// Each kind of mistake in sources.yaml gets its own message with the line
+// it is on, and a non-zero exit.
+func TestSourcesValidateReportsEveryKindWithItsLine(t *testing.T) {
+	head := "defaults: {interval: 30m}\nsections: [Top stories, Cyber]\nsources:\n"
+	tests := []struct {
+		name, body string
+		want       []string // "LINE: message" fragments
+	}{
+		{"unknown key", "  - name: A\n    url: https://a.example/feed\n    colour: red\n",
+			[]string{`:6: source "A": unknown key "colour"`}},
+		{"unknown top-level key", "  - name: A\n    url: https://a.example/feed\nfetch: {allow_private: true}\n",
+			[]string{`:6: top level: unknown key "fetch"`}},
+		{"bad urls", "  - name: A\n    url: ftp://a.example/feed\n  - name: B\n    url: a.example/feed\n  - name: C\n    url: https://\n",
+			[]string{`:5: source "A": url "ftp://a.example/feed" must be an absolute http or https URL`, `:7: source "B": url`, `:9: source "C": url`}},
+		{"duplicate names and urls", "  - name: A\n    url: https://a.example/feed\n  - name: a\n    url: https://b.example/feed\n  - name: C\n    url: http://A.example/feed/\n",
+			[]string{`:6: source "a": duplicate name (first used on line 4)`, `:9: source "C": duplicate url http://A.example/feed/ (first used on line 5)`}},
+		{"bad durations", "  - name: A\n    url: https://a.example/feed\n    interval: 15 minutes\n  - name: B\n    url: https://b.example/feed\n    interval: 10s\n  - name: C\n    url: https://c.example/feed\n    interval: 0s\n",
+			[]string{`:6: source "A": interval: invalid duration "15 minutes"`, `:9: source "B": interval 10s is below the minimum of 1m`, `:12: source "C": interval 0s is below the minimum`}},
+		{"unknown section", "  - name: A\n    url: https://a.example/feed\n    section: Sport\n",
+			[]string{`:6: source "A": unknown section "Sport" (known: Cyber, Top stories)`}},
+		{"invalid YAML", "  - name: A\n    url: [https://a.example/feed\n",
+			[]string{`:5: invalid YAML`}},
+		{"wrong type", "  - name: A\n    url: https://a.example/feed\n    enabled: sometimes\n",
+			[]string{`:6: source "A": enabled: must be true or false, not "sometimes"`}},
+	}
+	dir := t.TempDir()
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, fmt.Sprintf("bad%d.yaml", i))
+			if err := os.WriteFile(path, []byte(head+tt.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := runCmd(t, validate, "--config", path)
+			if code != 1 || out != "" {
+				t.Errorf("exit %d, stdout %q; want 1 and nothing", code, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errOut, path+w) {
+					t.Errorf("stderr lacks %q:\n%s", path+w, errOut)
+				}
+			}
+			if want := fmt.Sprintf("%d problem(s) in %s", len(tt.want), path); !strings.Contains(errOut, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, errOut)
+			}
+		})
+	}
+}
+
+// Without --config, validate checks the file the service would use: the
+// "sources" setting from the environment (or clipsheet.yaml).
+func TestSourcesValidateFollowsTheSourcesSetting(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "elsewhere.yaml")
+	os.WriteFile(bad, []byte("sources:\n  - name: X\n"), 0o600)
+	t.Setenv("CLIPSHEET_SOURCES", bad)
+	code, _, errOut := runCmd(t, validate)
+	if code != 1 || !strings.Contains(errOut, bad+`:2: source "X": url is required`) {
+		t.Errorf("exit %d, stderr %s", code, errOut)
+	}
+	// A positional file wins over the setting.
+	if code, out, _ := runCmd(t, validate, "../../sources.yaml"); code != 0 || !strings.Contains(out, "OK") {
+		t.Errorf("positional file: exit %d, %s", code, out)
 	}
 }
 

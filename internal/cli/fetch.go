@@ -46,7 +46,7 @@ func Fetch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !*once {
 		live, err := config.NewLive(e.Settings.Sources)
 		if err != nil {
-			return fail(stderr, err)
+			return failSources(stderr, e.Settings.Sources, err)
 		}
 		st, err := e.OpenStore()
 		if err != nil {
@@ -63,7 +63,7 @@ func Fetch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	sources, err := e.LoadSources()
 	if err != nil {
-		return fail(stderr, err)
+		return failSources(stderr, e.Settings.Sources, err)
 	}
 	if len(only) > 0 {
 		picked := *sources

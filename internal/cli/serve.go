@@ -30,7 +30,7 @@ func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	live, err := config.NewLive(e.Settings.Sources)
 	if err != nil {
-		return fail(stderr, err)
+		return failSources(stderr, e.Settings.Sources, err)
 	}
 	st, err := e.OpenStore()
 	if err != nil {

@@ -40,24 +40,29 @@ commands:
 	return 2
 }
 
-// SourcesValidate checks a sources file.
+// SourcesValidate checks a sources file: the one named by --config, else the
+// "sources" setting (clipsheet.yaml, CLIPSHEET_SOURCES), else sources.yaml.
 func SourcesValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("sources validate", "sources validate [--config sources.yaml]", stderr)
-	path := fs.String("config", "sources.yaml", "sources file to check")
+	fs := newFlagSet("sources validate", "sources validate [--config sources.yaml | FILE]", stderr)
+	env := addEnvFlags(fs)
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
-	f, err := config.LoadSources(*path)
+	if fs.NArg() > 1 {
+		fmt.Fprintf(stderr, "clipsheet sources validate: one file at a time, got %d\n", fs.NArg())
+		return 2
+	}
+	e, err := env.load(stderr)
 	if err != nil {
-		var ve *config.ValidationError
-		if errors.As(err, &ve) {
-			for _, p := range ve.Problems {
-				fmt.Fprintf(stderr, "%s:%s\n", *path, lineSuffix(p))
-			}
-			fmt.Fprintf(stderr, "%d problem(s) in %s\n", len(ve.Problems), *path)
-			return 1
-		}
 		return fail(stderr, err)
+	}
+	path := e.Settings.Sources
+	if fs.NArg() == 1 {
+		path = fs.Arg(0)
+	}
+	f, err := config.LoadSources(path)
+	if err != nil {
+		return failSources(stderr, path, err)
 	}
 	enabled := 0
 	for _, s := range f.Sources {
@@ -65,8 +70,22 @@ func SourcesValidate(_ context.Context, args []string, stdout, stderr io.Writer)
 			enabled++
 		}
 	}
-	fmt.Fprintf(stdout, "%s: OK, %d sources (%d enabled) in %d sections\n", *path, len(f.Sources), enabled, len(f.Sections))
+	fmt.Fprintf(stdout, "%s: OK, %d sources (%d enabled) in %d sections\n", path, len(f.Sources), enabled, len(f.Sections))
 	return 0
+}
+
+// failSources reports an unusable sources file, one "FILE:LINE: problem"
+// line per problem as compilers do, and returns exit code 1.
+func failSources(stderr io.Writer, path string, err error) int {
+	var ve *config.ValidationError
+	if !errors.As(err, &ve) {
+		return fail(stderr, err)
+	}
+	for _, p := range ve.Problems {
+		fmt.Fprintf(stderr, "%s:%s\n", path, lineSuffix(p))
+	}
+	fmt.Fprintf(stderr, "%d problem(s) in %s\n", len(ve.Problems), path)
+	return 1
 }
 
 func lineSuffix(p config.Problem) string {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -209,26 +210,162 @@ func ParseSources(data []byte) (*SourcesFile, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &ValidationError{Problems: []Problem{{Message: "file is empty"}}}
 		}
-		return nil, &ValidationError{Problems: []Problem{{Line: yamlErrLine(err), Message: "invalid YAML: " + err.Error()}}}
+		return nil, &ValidationError{Problems: []Problem{syntaxProblem(data, err)}}
+	}
+	if top := mapping(&root); top == nil || (top.Kind == yaml.ScalarNode && top.Tag == "!!null") {
+		return nil, &ValidationError{Problems: []Problem{{Message: "file is empty"}}}
 	}
 	v := &validator{}
-	v.checkKeys(&root)
-	var f SourcesFile
-	if err := root.Decode(&f); err != nil {
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			v.add(0, "", "%s", err.Error())
-			return nil, v.err()
-		}
-		for _, m := range te.Errors {
-			v.add(yamlErrLine(errors.New(m)), "", "%s", linePrefixRe.ReplaceAllString(m, ""))
-		}
+	// A second document would be silently ignored, and with it whatever
+	// the author meant to add there.
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		sp := syntaxProblem(data, err)
+		v.add(sp.Line, "", "%s", sp.Message)
+	default:
+		v.add(next.Line, "", "a second YAML document starts here; sources.yaml holds exactly one")
 	}
-	v.checkSemantics(&root, &f)
+	v.checkKeys(&root)
+	f := v.decode(&root)
+	v.checkSemantics(&root, f)
 	if len(v.problems) > 0 {
 		return nil, v.err()
 	}
-	return &f, nil
+	return f, nil
+}
+
+// decode fills the file key by key rather than with one Decode call, so a
+// value of the wrong type is reported with the source and key it belongs
+// to, every such value is reported, and f.Sources stays aligned with the
+// YAML sequence (a failed entry leaves a zero Source in its place).
+func (v *validator) decode(root *yaml.Node) *SourcesFile {
+	f := &SourcesFile{}
+	top := mapping(root)
+	if top == nil || top.Kind != yaml.MappingNode {
+		return f
+	}
+	if d := lookup(top, "defaults"); d != nil && d.Kind == yaml.MappingNode {
+		v.decodeMapping(d, reflect.ValueOf(&f.Defaults).Elem(), "defaults")
+	}
+	if secs := lookup(top, "sections"); secs != nil && !isNull(secs) {
+		if secs.Kind != yaml.SequenceNode {
+			v.add(secs.Line, "sections", "sections must be a list of section names, e.g. [Top stories, Cyber]")
+		} else {
+			for i, n := range secs.Content {
+				if n.Kind != yaml.ScalarNode {
+					v.add(n.Line, "sections", "sections: entry %d must be a section name, not %s", i+1, kindName(n))
+					continue
+				}
+				f.Sections = append(f.Sections, n.Value)
+			}
+		}
+	}
+	if srcs := lookup(top, "sources"); srcs != nil && !isNull(srcs) {
+		if srcs.Kind != yaml.SequenceNode {
+			v.add(srcs.Line, "sources", "sources must be a list, each entry starting with \"- name:\"")
+			return f
+		}
+		f.Sources = make([]Source, len(srcs.Content))
+		for i, n := range srcs.Content {
+			if n.Kind == yaml.MappingNode { // anything else was reported by checkKeys
+				v.decodeMapping(n, reflect.ValueOf(&f.Sources[i]).Elem(), sourceWhere(n, i))
+			}
+		}
+	}
+	return f
+}
+
+// decodeMapping decodes each known key of m into the field of dst (a
+// struct) with that yaml name; unknown keys were reported by checkKeys.
+func (v *validator) decodeMapping(m *yaml.Node, dst reflect.Value, where string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		key, val := m.Content[i], m.Content[i+1]
+		field, ok := fieldByYAMLName(dst, key.Value)
+		if !ok || isNull(val) {
+			continue
+		}
+		at := where + ": " + key.Value
+		if t := field.Type(); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
+			if val.Kind != yaml.MappingNode {
+				continue // reported by checkKeys
+			}
+			field.Set(reflect.New(t.Elem()))
+			v.decodeMapping(val, field.Elem(), where+" extract")
+			continue
+		}
+		if err := val.Decode(field.Addr().Interface()); err != nil {
+			v.add(val.Line, key.Value, "%s: %s", at, typeMessage(field.Type(), val, err))
+			if v.undecoded == nil {
+				v.undecoded = map[string]bool{}
+			}
+			v.undecoded[undecodedKey(val.Line, key.Value)] = true
+			continue
+		}
+		// Zero means "not set" in the struct, so an explicit 0s would
+		// silently fall back to the default instead of being refused.
+		if d, isDur := field.Interface().(Duration); isDur && d == 0 {
+			v.add(val.Line, key.Value, "%s %s is below the minimum of %s", at, val.Value, Duration(MinInterval))
+		}
+	}
+}
+
+func fieldByYAMLName(st reflect.Value, name string) (reflect.Value, bool) {
+	t := st.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); tag == name {
+			return st.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}
+
+// typeMessage says what a key wants instead of yaml's "cannot unmarshal
+// !!seq into string".
+func typeMessage(t reflect.Type, n *yaml.Node, err error) string {
+	if t == reflect.TypeOf(Duration(0)) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			return linePrefixRe.ReplaceAllString(te.Errors[0], "")
+		}
+		return err.Error()
+	}
+	got := kindName(n)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "must be a single text value, not " + got
+	case reflect.Bool:
+		return "must be true or false, not " + got
+	case reflect.Slice:
+		return "must be a list of text values, e.g. [\"a\", \"b\"], not " + got
+	}
+	return linePrefixRe.ReplaceAllString(err.Error(), "")
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+// sourceWhere names a source entry in messages: by name when it has one.
+func sourceWhere(n *yaml.Node, i int) string {
+	if name := lookup(n, "name"); name != nil && name.Kind == yaml.ScalarNode && name.Value != "" {
+		return fmt.Sprintf("source %q", name.Value)
+	}
+	return fmt.Sprintf("source %d", i+1)
 }
 
 // Validate checks an in-memory file (as built by the admin UI or API) with
@@ -247,6 +384,33 @@ var (
 	linePrefixRe = regexp.MustCompile(`^line \d+: `)
 )
 
+var yamlPrefixRe = regexp.MustCompile(`^yaml: (line \d+: )?`)
+
+// syntaxProblem reports a YAML syntax error at the line where it is. yaml.v3
+// numbers some parser errors from 0 and others by where the enclosing
+// collection began, so the line is found by parsing ever longer prefixes of
+// the file: the first prefix that fails with the same complaint ends on the
+// offending line. yaml's own line is the fallback.
+func syntaxProblem(data []byte, err error) Problem {
+	msg := yamlPrefixRe.ReplaceAllString(err.Error(), "")
+	p := Problem{Line: yamlErrLine(err), Message: "invalid YAML: " + msg}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > 5000 {
+		return p
+	}
+	end := 0
+	for i, l := range lines {
+		end += len(l)
+		var n yaml.Node
+		perr := yaml.NewDecoder(bytes.NewReader(data[:end])).Decode(&n)
+		if perr != nil && !errors.Is(perr, io.EOF) && yamlPrefixRe.ReplaceAllString(perr.Error(), "") == msg {
+			p.Line = i + 1
+			break
+		}
+	}
+	return p
+}
+
 func yamlErrLine(err error) int {
 	m := lineRe.FindStringSubmatch(err.Error())
 	if m == nil {
@@ -259,7 +423,12 @@ func yamlErrLine(err error) int {
 
 type validator struct {
 	problems []Problem
+	// undecoded holds "line/field" of values that had the wrong type, so
+	// the semantic checks do not add "name is required" on top.
+	undecoded map[string]bool
 }
+
+func undecodedKey(line int, field string) string { return fmt.Sprintf("%d/%s", line, field) }
 
 func (v *validator) add(line int, field, format string, args ...any) {
 	v.problems = append(v.problems, Problem{Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
@@ -332,10 +501,7 @@ func (v *validator) checkKeys(root *yaml.Node) {
 	v.checkMapKeys(lookup(top, "defaults"), "defaults", defaultsKeys)
 	if srcs := lookup(top, "sources"); srcs != nil && srcs.Kind == yaml.SequenceNode {
 		for i, s := range srcs.Content {
-			where := fmt.Sprintf("source %d", i+1)
-			if n := lookup(s, "name"); n != nil && n.Value != "" {
-				where = fmt.Sprintf("source %q", n.Value)
-			}
+			where := sourceWhere(s, i)
 			v.checkMapKeys(s, where, sourceKeys)
 			v.checkMapKeys(lookup(s, "extract"), where+" extract", selectorsKeys)
 		}
@@ -354,7 +520,7 @@ func (v *validator) checkSemantics(root *yaml.Node, f *SourcesFile) {
 		return n.Line
 	}
 	if d := f.Defaults.Interval; d != 0 && time.Duration(d) < MinInterval {
-		v.add(line(lookup(lookup(top, "defaults"), "interval")), "interval", "defaults: interval %s is below the minimum of %s", d, MinInterval)
+		v.add(line(lookup(lookup(top, "defaults"), "interval")), "interval", "defaults: interval %s is below the minimum of %s", d, Duration(MinInterval))
 	}
 	sections := map[string]bool{}
 	if secNode := lookup(top, "sections"); secNode != nil {
@@ -380,6 +546,9 @@ func (v *validator) checkSemantics(root *yaml.Node, f *SourcesFile) {
 		if srcNodes != nil && i < len(srcNodes.Content) {
 			sn = srcNodes.Content[i]
 		}
+		if sn == nil || sn.Kind != yaml.MappingNode {
+			continue // reported by checkKeys
+		}
 		at := func(key string) int {
 			if n := lookup(sn, key); n != nil {
 				return n.Line
@@ -391,6 +560,9 @@ func (v *validator) checkSemantics(root *yaml.Node, f *SourcesFile) {
 			where = fmt.Sprintf("source %q", s.Name)
 		}
 		for _, p := range CheckSource(s, sections) {
+			if v.undecoded[undecodedKey(at(p.Field), p.Field)] {
+				continue
+			}
 			v.add(at(p.Field), p.Field, "%s: %s", where, p.Message)
 		}
 		if s.Name != "" {
@@ -449,7 +621,7 @@ func CheckSource(s Source, sections map[string]bool) []Problem {
 		add("section", "unknown section %q (known: %s)", s.Section, strings.Join(known, ", "))
 	}
 	if s.Interval != 0 && time.Duration(s.Interval) < MinInterval {
-		add("interval", "interval %s is below the minimum of %s", s.Interval, MinInterval)
+		add("interval", "interval %s is below the minimum of %s", s.Interval, Duration(MinInterval))
 	}
 	if s.Links != "" {
 		if err := checkSelector(s.Links); err != nil {

@@ -29,6 +29,7 @@ func TestParseSourcesProblems(t *testing.T) {
 		name string
 		yaml string
 		want []string // substrings, each with its line prefix
+		not  []string // substrings that must not appear
 	}{
 		{
 			name: "unknown keys at every level",
@@ -93,6 +94,60 @@ sources:
 			want: []string{"invalid YAML"},
 		},
 		{
+			name: "values of the wrong type, and later sources keep their lines",
+			yaml: `sections: [A]
+sources:
+  - name: [X, Y]
+    url: https://example.com/x
+    enabled: maybe
+  - https://example.com/plain-string
+  - name: Z
+    url: https://example.com/z
+    type: rss
+    include: notalist
+`,
+			want: []string{`line 3: source 1: name: must be a single text value, not a list`, `line 5: source 1: enabled: must be true or false, not "maybe"`,
+				`line 6: source 2 must be a mapping`, `line 9: source "Z": unknown type "rss"`, `line 10: source "Z": include: must be a list`},
+			not: []string{"name is required", "cannot unmarshal"},
+		},
+		{
+			name: "sections and sources of the wrong shape",
+			yaml: "sections: Top stories\nsources:\n  name: A\n",
+			want: []string{`line 1: sections must be a list`, `line 3: sources must be a list`},
+		},
+		{
+			name: "explicit zero intervals are refused, not taken as unset",
+			yaml: "defaults: {interval: 0s}\nsources:\n  - name: A\n    url: https://example.com/a\n    interval: 0m\n",
+			want: []string{`line 1: defaults: interval 0s is below the minimum of 1m`, `line 5: source "A": interval 0m is below the minimum of 1m`},
+		},
+		{
+			name: "a second document is not silently ignored",
+			yaml: "sources:\n  - name: A\n    url: https://example.com/a\n---\nsources: []\n",
+			want: []string{`a second YAML document starts here`},
+		},
+		{
+			// yaml.v3 itself says line 1 for both of these.
+			name: "unclosed list: the line it opens on",
+			yaml: "sections: [A]\nsources: [x\n",
+			want: []string{"line 2: invalid YAML: did not find expected ',' or ']'"},
+			not:  []string{"line 1:"},
+		},
+		{
+			name: "list item inside a mapping: its own line",
+			yaml: "sections: [A]\n- name: A\n",
+			want: []string{"line 2: invalid YAML: did not find expected key"},
+		},
+		{
+			name: "comments only",
+			yaml: "# nothing yet\n",
+			want: []string{"file is empty"},
+		},
+		{
+			name: "syntax error has its line",
+			yaml: "sections: [A]\nsources:\n  - name: A\n     url: https://example.com/a\n",
+			want: []string{"line 4: invalid YAML"},
+		},
+		{
 			name: "missing name and url",
 			yaml: "sources:\n  - type: feed\n",
 			want: []string{`line 2: source 1: name is required`, `url is required`},
@@ -109,6 +164,16 @@ sources:
 			for _, w := range tt.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("error %q\nlacks %q", msg, w)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(msg, w) {
+					t.Errorf("error %q\nshould not say %q", msg, w)
+				}
+			}
+			for _, p := range ve.Problems {
+				if p.Line == 0 && p.Message != "file is empty" {
+					t.Errorf("problem without a line: %q", p.Message)
 				}
 			}
 		})
