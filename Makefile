@@ -50,8 +50,8 @@ bench-fetch:
 
 ## fuzz: run the extractor's fuzz targets for a while (corpus kept in testdata/fuzz)
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzExtract -fuzztime 2m ./internal/extract/
-	$(GO) test -run XXX -fuzz FuzzLeadFromHTML -fuzztime 1m ./internal/extract/
+	$(GO) test -run XXX -fuzz FuzzExtract -fuzztime 2m -fuzzminimizetime 3s ./internal/extract/
+	$(GO) test -run XXX -fuzz FuzzLeadFromHTML -fuzztime 1m -fuzzminimizetime 3s ./internal/extract/
 
 clean:
 	rm -rf bin

@@ -266,9 +266,7 @@ func TestExtractLargePage(t *testing.T) {
 	b.WriteString(`</div></body></html>`)
 	page := []byte(b.String())
 
-	start := time.Now()
 	a, err := Extract(page, Options{})
-	elapsed := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,10 +276,4 @@ func TestExtractLargePage(t *testing.T) {
 	if n := strings.Count(a.Body, "\n\n") + 1; n != 301 {
 		t.Errorf("body has %d paragraphs, want 301", n)
 	}
-	// Generous enough for -race on a slow CI core; a quadratic pass
-	// would take minutes.
-	if elapsed > 20*time.Second {
-		t.Errorf("5 MB page took %s", elapsed)
-	}
-	t.Logf("%d bytes in %s", len(page), elapsed)
 }
