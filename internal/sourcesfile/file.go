@@ -23,8 +23,13 @@ type File struct {
 	live *config.Live // nil when nothing runs from the file (CLI, tests)
 	log  *slog.Logger
 
-	mu      sync.Mutex
-	applied string // hash of the content last put in force or rejected
+	mu         sync.Mutex
+	applied    string // hash of the content last put in force or rejected
+	onHandEdit func(HandEdit)
+
+	// beforeReplace, if set, runs between the last check of the file and
+	// its replacement; tests use it to land a hand edit in that window.
+	beforeReplace func()
 }
 
 // Open prepares path for editing. live, if not nil, is the list loaded
@@ -111,6 +116,24 @@ func (e *ConflictError) Error() string {
 	return "sources file changed on disk since it was loaded; review the current version and apply your change again"
 }
 
+// HandEdit is a change of the file made outside File (by hand, by a
+// deploy) that Watch picked up. Err is why it was refused, nil when it
+// went in force; Before and After are the lists in force before and
+// after (the same list when it was refused).
+type HandEdit struct {
+	Err           error
+	Before, After *config.SourcesFile
+}
+
+// OnHandEdit makes Watch call fn after each hand edit it put in force or
+// refused, so the service can record it (the audit log). Edits made
+// through Apply are not reported: their callers record them.
+func (f *File) OnHandEdit(fn func(HandEdit)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.onHandEdit = fn
+}
+
 // Hook runs inside Apply after the edited file validated and before it is
 // written: Before can refuse the change (its error is returned), and Undo,
 // if set, is called when the write fails after Before succeeded. Section
@@ -160,7 +183,7 @@ func (f *File) ApplyWith(expectHash string, edit func(*Doc) error, hook Hook) (*
 			return nil, err
 		}
 	}
-	if err := writeAtomic(f.path, out, cur.Hash); err != nil {
+	if err := f.writeAtomic(out, cur.Hash); err != nil {
 		if hook.Undo != nil {
 			hook.Undo()
 		}
@@ -175,10 +198,21 @@ func (f *File) ApplyWith(expectHash string, edit func(*Doc) error, hook Hook) (*
 
 // writeAtomic replaces path with data so that readers (and a crash) see
 // either the old or the new file, never half of one: write a temp file in
-// the same directory, fsync it, rename it over path, fsync the directory.
-// Just before the rename the file is read again; if a hand edit landed
-// since base was read, the write is abandoned with a ConflictError.
-func writeAtomic(path string, data []byte, base string) error {
+// the same directory, fsync it, put it in place of path, fsync the
+// directory. base is the hash of the content the edit was made on; if
+// path holds anything else when it is replaced (a hand edit landed since
+// it was read), the write is undone and a ConflictError returned, so the
+// hand edit is neither overwritten nor lost.
+//
+// Where the system can swap two files in one step (Linux renameat2), the
+// check is exact for every writer that replaces the file (as editors,
+// sed -i and deploy tools do): the new file is swapped in, the file it
+// displaced is compared with base, and swapped back if it differs. A
+// writer that rewrites the old file in place in the microseconds between
+// the swap and the comparison can still lose its write; elsewhere the
+// check runs just before a plain rename.
+func (f *File) writeAtomic(data []byte, base string) error {
+	path := f.path
 	dir := filepath.Dir(path)
 	perm := fs.FileMode(0o644)
 	if st, err := os.Stat(path); err == nil {
@@ -188,37 +222,95 @@ func writeAtomic(path string, data []byte, base string) error {
 	if err != nil {
 		return fmt.Errorf("write sources file: %w", err)
 	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	tmpName := tmp.Name()
+	// Whatever ends up under the temp name (our file, or after a swap the
+	// old one) goes once the write is over.
+	defer os.Remove(tmpName)
 	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
 		return fmt.Errorf("write sources file: %w", err)
 	}
 	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
 		return fmt.Errorf("write sources file: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
+		tmp.Close()
 		return fmt.Errorf("write sources file: fsync: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write sources file: %w", err)
 	}
+	// A cheap early look: most conflicts are hand edits made while a form
+	// was open, long before this moment.
 	now, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	missing := errors.Is(err, fs.ErrNotExist)
+	if err != nil && !missing {
 		return fmt.Errorf("write sources file: %w", err)
 	}
 	if Hash(now) != base {
 		return &ConflictError{Current: snapshot(now)}
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if f.beforeReplace != nil {
+		f.beforeReplace()
+	}
+	if err := replaceIfUnchanged(tmpName, path, data, base, missing); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// errTargetExists: a file appeared where none was expected.
+var errTargetExists = errors.New("target exists")
+
+// replaceIfUnchanged puts tmp (holding data) in place of path if path
+// still holds the content hashed as base (missing: path did not exist).
+func replaceIfUnchanged(tmp, path string, data []byte, base string, missing bool) error {
+	if missing {
+		err := renameNoReplace(tmp, path)
+		if errors.Is(err, errTargetExists) {
+			now, _ := os.ReadFile(path)
+			return &ConflictError{Current: snapshot(now)}
+		}
+		if err != nil {
+			return fmt.Errorf("write sources file: %w", err)
+		}
+		return nil
+	}
+	swapped, err := exchange(tmp, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Deleted since the check: that is a change too.
+		return &ConflictError{Current: snapshot(nil)}
+	}
+	if err != nil {
 		return fmt.Errorf("write sources file: %w", err)
 	}
-	done = true
-	return syncDir(dir)
+	if !swapped {
+		return renameFallback(tmp, path)
+	}
+	prev, err := os.ReadFile(tmp)
+	if err != nil {
+		return fmt.Errorf("write sources file: read replaced version: %w", err)
+	}
+	if Hash(prev) == base {
+		return nil
+	}
+	// A hand edit landed between the check and the swap: swap it back
+	// unless yet another write has replaced ours meanwhile (that one is
+	// newer than both and stays).
+	if cur, err := os.ReadFile(path); err == nil && bytes.Equal(cur, data) {
+		if _, err := exchange(tmp, path); err != nil {
+			return fmt.Errorf("write sources file: restore hand edit: %w", err)
+		}
+	}
+	return &ConflictError{Current: snapshot(prev)}
+}
+
+func renameFallback(a, b string) error {
+	if err := os.Rename(a, b); err != nil {
+		return fmt.Errorf("write sources file: %w", err)
+	}
+	return nil
 }
 
 // syncDir makes the rename itself durable.

@@ -71,23 +71,34 @@ func (f *File) watchLoop(ctx context.Context, w *fsnotify.Watcher) {
 
 // reload puts a hand-edited file in force if it validates.
 func (f *File) reload() {
+	if ev, notify := f.reloadLocked(); notify != nil {
+		notify(ev)
+	}
+}
+
+// reloadLocked does the reload under the lock and returns the report to
+// send after it is released (nil func when there is none), so a slow
+// listener never holds up Apply.
+func (f *File) reloadLocked() (HandEdit, func(HandEdit)) {
 	data, readErr := os.ReadFile(f.path)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if readErr == nil && Hash(data) == f.applied {
 		// Our own write, or a touch that changed nothing.
-		return
+		return HandEdit{}, nil
 	}
 	if readErr == nil {
 		f.applied = Hash(data)
 	}
 	if f.live == nil {
-		return
+		return HandEdit{}, nil
 	}
+	before := f.live.Current()
 	if err := f.live.Reload(); err != nil {
 		f.log.Error("sources file changed on disk but is invalid; the previous list stays in force", "path", f.path, "err", err)
-		return
+		return HandEdit{Err: err, Before: before, After: before}, f.onHandEdit
 	}
 	cur := f.live.Current()
 	f.log.Info("sources file reloaded", "path", f.path, "sources", len(cur.Sources), "sections", len(cur.Sections))
+	return HandEdit{Before: before, After: cur}, f.onHandEdit
 }
