@@ -148,9 +148,14 @@ func (f *Fetcher) rawGet(ctx context.Context, u *url.URL, req httpx.Request, cra
 	resp, err := f.client.Get(ctx, req)
 	release()
 	var se *httpx.StatusError
-	if errors.As(err, &se) && se.RetryAfter > 0 && (se.Code == 429 || se.Code == 503) {
-		// The whole host asked us to slow down, not just this URL.
-		f.hosts.coolDown(host, f.now().Add(min(se.RetryAfter, maxHostCooldown)))
+	if errors.As(err, &se) && (se.Code == 429 || se.Code == 503) {
+		// The whole host asked us to slow down, not just this URL; without
+		// a Retry-After we still pause it briefly rather than keep asking.
+		wait := se.RetryAfter
+		if wait <= 0 {
+			wait = defaultHostCooldown
+		}
+		f.hosts.coolDown(host, f.now().Add(min(wait, maxHostCooldown)))
 	}
 	return resp, err
 }
@@ -167,17 +172,22 @@ func hostKey(u *url.URL) string {
 
 // maxHostCooldown bounds how long one Retry-After can block a whole host in
 // memory; the source itself still waits the full Retry-After.
-const maxHostCooldown = time.Hour
+// defaultHostCooldown is the pause after a 429 or 503 that names no
+// Retry-After.
+const (
+	maxHostCooldown     = time.Hour
+	defaultHostCooldown = time.Minute
+)
 
 // HostCooldownError is returned for requests to a host that asked us (429
-// or 503 with Retry-After) to wait.
+// or 503, with or without Retry-After) to wait.
 type HostCooldownError struct {
 	Host  string
 	Until time.Time
 }
 
 func (e *HostCooldownError) Error() string {
-	return fmt.Sprintf("host %s asked to wait (Retry-After) until %s", e.Host, e.Until.UTC().Format(time.RFC3339))
+	return fmt.Sprintf("host %s asked to wait (HTTP 429/503) until %s; not contacted before", e.Host, e.Until.UTC().Format(time.RFC3339))
 }
 
 // hostLimiter caps concurrent requests per host and remembers cool-downs.

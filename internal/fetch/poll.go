@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net/http"
 	"net/url"
 	"runtime/debug"
 	"strings"
@@ -95,7 +96,14 @@ func (f *Fetcher) safePollInto(ctx context.Context, o *outcome) (err error) {
 
 func (f *Fetcher) pollInto(ctx context.Context, o *outcome) error {
 	st := o.state
-	doc, resp, err := f.listEntries(ctx, o.src, st.ETag, st.LastModified, o.res)
+	// A source that moved permanently is polled at its new address (one
+	// request instead of a redirect chain each time, and validators that
+	// belong to it), and reported on every poll until sources.yaml says so.
+	docURL := o.src.URL
+	if st.MovedTo != "" {
+		docURL = st.MovedTo
+	}
+	doc, resp, err := f.listEntries(ctx, o.src, docURL, st.ETag, st.LastModified, o.res)
 	if resp != nil {
 		st.HTTPStatus = resp.Status
 		st.FinalURL = ""
@@ -104,9 +112,14 @@ func (f *Fetcher) pollInto(ctx context.Context, o *outcome) error {
 		}
 		if resp.MovedTo != "" {
 			st.MovedTo = resp.MovedTo
-			o.res.MovedTo = resp.MovedTo
 		}
 	}
+	var se *httpx.StatusError
+	if docURL != o.src.URL && errors.As(err, &se) && (se.Code == http.StatusNotFound || se.Code == http.StatusGone) {
+		// The new address is gone again: go back to the configured one.
+		st.MovedTo, st.ETag, st.LastModified = "", "", ""
+	}
+	o.res.MovedTo = st.MovedTo
 	if err != nil {
 		return err
 	}
@@ -150,15 +163,16 @@ type listing struct {
 	siteName string // fallback site name for items (feeds only)
 }
 
-// listEntries fetches the source document (conditionally when validators
-// are given) and returns its entries. res gets Status, Entries and
+// listEntries fetches the source document from docURL (the source's URL,
+// or where it moved) conditionally when validators are given, and returns
+// its entries. res gets Status, Entries and
 // NotModified.
-func (f *Fetcher) listEntries(ctx context.Context, src config.Source, etag, lastMod string, res *Result) (*listing, *httpx.Response, error) {
+func (f *Fetcher) listEntries(ctx context.Context, src config.Source, docURL, etag, lastMod string, res *Result) (*listing, *httpx.Response, error) {
 	accept := httpx.AcceptFeed
 	if src.KindOrDefault() == config.TypePage {
 		accept = httpx.AcceptHTML
 	}
-	resp, err := f.get(ctx, httpx.Request{URL: src.URL, Accept: accept, ETag: etag, LastModified: lastMod})
+	resp, err := f.get(ctx, httpx.Request{URL: docURL, Accept: accept, ETag: etag, LastModified: lastMod})
 	if resp != nil {
 		res.Status = resp.Status
 	}
@@ -173,12 +187,12 @@ func (f *Fetcher) listEntries(ctx context.Context, src config.Source, etag, last
 	if src.KindOrDefault() == config.TypePage {
 		doc.entries, doc.title, err = pageLinks(resp.Body, resp.ContentType(), resp.URL, src)
 		if err != nil {
-			return nil, resp, fmt.Errorf("page %s: %w", src.URL, err)
+			return nil, resp, fmt.Errorf("page %s: %w", docURL, err)
 		}
 	} else {
 		feed, err := parseFeed(resp.Body, resp.ContentType(), resp.URL)
 		if err != nil {
-			return nil, resp, fmt.Errorf("feed %s: %w", src.URL, err)
+			return nil, resp, fmt.Errorf("feed %s: %w", docURL, err)
 		}
 		doc.entries, doc.title, doc.siteName = feed.Entries, feed.Title, feed.Title
 	}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/model"
@@ -179,22 +182,67 @@ func TestArticleCapLeavesRestForNextPoll(t *testing.T) {
 	}
 }
 
+// TestMovedPermanently: a 301/308 chain records the new address, later
+// polls go straight there (with its validators) and keep reporting the move,
+// and a new address that disappears sends the source back to its
+// configured URL.
 func TestMovedPermanently(t *testing.T) {
 	site := newNewsSite(t, []testEntry{{Path: "/news/a", Title: "A"}})
+	var oldHits atomic.Int32
 	mux := http.NewServeMux()
 	mux.HandleFunc("/old-feed", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, site.URL+"/feed.xml", http.StatusMovedPermanently)
+		oldHits.Add(1)
+		http.Redirect(w, r, "/newer-feed", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/newer-feed", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, site.URL+"/feed.xml", http.StatusPermanentRedirect)
 	})
 	mux.HandleFunc("/robots.txt", http.NotFound)
 	old := httptest.NewServer(mux)
 	defer old.Close()
 	f, st := newTestFetcher(t, testConfig())
-	r := f.PollOnce(context.Background(), sourcesFile(feedSource("moved", old.URL+"/old-feed")))[0]
+	file := sourcesFile(feedSource("moved", old.URL+"/old-feed"))
+	r := f.PollOnce(context.Background(), file)[0]
 	if r.Err != nil || r.MovedTo != site.URL+"/feed.xml" || r.NewItems != 1 {
 		t.Fatalf("%+v", r)
 	}
-	if s := sourceState(t, st, "moved"); s.MovedTo != site.URL+"/feed.xml" || s.FinalURL != site.URL+"/feed.xml" {
-		t.Errorf("state.MovedTo %q FinalURL %q", s.MovedTo, s.FinalURL)
+	s := sourceState(t, st, "moved")
+	if s.MovedTo != site.URL+"/feed.xml" || s.FinalURL != site.URL+"/feed.xml" || s.URL != old.URL+"/old-feed" {
+		t.Errorf("state URL %q MovedTo %q FinalURL %q", s.URL, s.MovedTo, s.FinalURL)
+	}
+	// Second poll: straight to the new address, conditionally, still reported.
+	r = f.PollOnce(context.Background(), file)[0]
+	if r.Err != nil || !r.NotModified || r.MovedTo != site.URL+"/feed.xml" {
+		t.Fatalf("second poll %+v", r)
+	}
+	if n := oldHits.Load(); n != 1 {
+		t.Errorf("old URL requested %d times, want 1 (the stored new URL is polled)", n)
+	}
+	if site.lastIfNM.Load().(string) == "" {
+		t.Error("validators of the new address not sent")
+	}
+	// The new address goes away: the next poll fails with the 404 and the
+	// one after uses the configured URL again.
+	site.Close()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	defer gone.Close()
+	f.configureHTTP(nil)
+	st.PutSourceState(context.Background(), func() *model.SourceState {
+		s := sourceState(t, st, "moved")
+		s.MovedTo = gone.URL + "/feed.xml"
+		return s
+	}())
+	r = f.PollOnce(context.Background(), file)[0]
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "HTTP 404") || r.MovedTo != "" {
+		t.Fatalf("gone: %+v", r)
+	}
+	if s := sourceState(t, st, "moved"); s.MovedTo != "" || s.ETag != "" {
+		t.Errorf("after 404 at the new address: MovedTo %q ETag %q", s.MovedTo, s.ETag)
+	}
+	before := oldHits.Load()
+	f.PollOnce(context.Background(), file)
+	if oldHits.Load() != before+1 {
+		t.Error("configured URL not polled again after the new address vanished")
 	}
 }
 
@@ -353,5 +401,65 @@ func TestSourceURLChangeResetsValidators(t *testing.T) {
 	}
 	if s := sourceState(t, st, "g"); s.URL != site.URL+"/feed.xml?v=2" {
 		t.Errorf("state URL %q", s.URL)
+	}
+}
+
+// TestPageSourceConditionalGetAndCharset: a section front is polled with
+// If-None-Match/If-Modified-Since like a feed (a 304 fetches nothing else),
+// and a front in a legacy charset (declared only in <meta>) is decoded.
+func TestPageSourceConditionalGetAndCharset(t *testing.T) {
+	front, err := charmap.Windows1251.NewEncoder().String(`<html><head><meta charset="windows-1251"><title>Новости</title></head><body>
+<ul class="news"><li><a href="/n/1">Пожар на складе</a></li><li><a href="/n/2">Наводнение в городе</a></li></ul></body></html>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hits hitCounter
+	var ifNoneMatch, ifModSince atomic.Value
+	mux := http.NewServeMux()
+	mux.HandleFunc("/robots.txt", http.NotFound)
+	mux.HandleFunc("/front", func(w http.ResponseWriter, r *http.Request) {
+		hits.add(r.URL.Path)
+		ifNoneMatch.Store(r.Header.Get("If-None-Match"))
+		ifModSince.Store(r.Header.Get("If-Modified-Since"))
+		if r.Header.Get("If-None-Match") == `"front-v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", `"front-v1"`)
+		w.Header().Set("Last-Modified", "Tue, 10 Mar 2026 10:00:00 GMT")
+		w.Header().Set("Content-Type", "text/html") // no charset: the <meta> says it
+		io.WriteString(w, front)
+	})
+	mux.HandleFunc("/n/", func(w http.ResponseWriter, r *http.Request) {
+		hits.add(r.URL.Path)
+		http.NotFound(w, r) // items then carry the link text as headline
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	f, st := newTestFetcher(t, testConfig())
+	file := sourcesFile(config.Source{Name: "front", URL: srv.URL + "/front", Type: config.TypePage, Section: "Top", Links: "ul.news a"})
+	r := f.PollOnce(context.Background(), file)[0]
+	if r.Err != nil || r.NewItems != 2 {
+		t.Fatalf("first poll %+v", r)
+	}
+	titles := map[string]bool{}
+	for _, it := range listItems(t, st, "front") {
+		titles[it.Title] = true
+	}
+	if !titles["Пожар на складе"] || !titles["Наводнение в городе"] {
+		t.Errorf("link texts not decoded from windows-1251: %v", titles)
+	}
+	if s := sourceState(t, st, "front"); s.FeedTitle != "Новости" || s.ETag != `"front-v1"` || s.LastModified == "" {
+		t.Errorf("state %+v", s)
+	}
+	r = f.PollOnce(context.Background(), file)[0]
+	if r.Err != nil || !r.NotModified || r.Status != 304 {
+		t.Fatalf("second poll %+v", r)
+	}
+	if ifNoneMatch.Load() != `"front-v1"` || ifModSince.Load() != "Tue, 10 Mar 2026 10:00:00 GMT" {
+		t.Errorf("validators sent: %q / %q", ifNoneMatch.Load(), ifModSince.Load())
+	}
+	if hits.total("/n/") != 2 {
+		t.Errorf("%d article requests, want 2 (none after the 304)", hits.total("/n/"))
 	}
 }

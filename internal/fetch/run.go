@@ -317,7 +317,7 @@ func (f *Fetcher) Preview(ctx context.Context, src config.Source, n int) ([]*mod
 		n = 5
 	}
 	var res Result
-	doc, _, err := f.listEntries(ctx, src, "", "", &res)
+	doc, _, err := f.listEntries(ctx, src, src.URL, "", "", &res)
 	if err != nil {
 		return nil, err
 	}
