@@ -7,14 +7,17 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/fetch/httpx"
 )
 
 // faultServer misbehaves in every way a publisher can, one path each.
@@ -78,11 +81,24 @@ func faultServer(t *testing.T) *httptest.Server {
 		w.Header().Set("Content-Type", "text/html")
 		fmt.Fprint(w, rssFeed("Mislabelled", "http://"+r.Host, []testEntry{{Path: "/article/m1", Title: "M1"}}))
 	})
-	mux.HandleFunc("/reset", func(w http.ResponseWriter, r *http.Request) {
+	// A real reset (RST, not FIN): SO_LINGER 0 makes Close abort the
+	// connection. Once before any answer, once in the middle of the body.
+	reset := func(w http.ResponseWriter, partial string) {
 		conn, _, err := w.(http.Hijacker).Hijack()
-		if err == nil {
-			conn.Close()
+		if err != nil {
+			return
 		}
+		if partial != "" {
+			io.WriteString(conn, partial)
+			time.Sleep(50 * time.Millisecond) // let the client start reading the body
+		}
+		conn.(*net.TCPConn).SetLinger(0)
+		conn.Close()
+	}
+	mux.HandleFunc("/reset", func(w http.ResponseWriter, r *http.Request) { reset(w, "") })
+	mux.HandleFunc("/reset-midbody", func(w http.ResponseWriter, r *http.Request) {
+		reset(w, "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: 50000\r\n\r\n"+
+			`<?xml version="1.0"?><rss version="2.0"><channel><title>Cut off</title><item><title>`)
 	})
 	mux.HandleFunc("/badutf8", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
@@ -116,6 +132,16 @@ func TestFaultsAreBoundedAndHealthySourcesStillPolled(t *testing.T) {
 		http.Error(w, "slow down", http.StatusTooManyRequests)
 	}))
 	defer busy.Close()
+	// 503 with Retry-After as an HTTP date, on its own host too.
+	maint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Retry-After", time.Now().Add(2*time.Hour).UTC().Format(http.TimeFormat))
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+	}))
+	defer maint.Close()
 	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, rssFeed("TLS", "https://"+r.Host, nil))
 	}))
@@ -137,7 +163,10 @@ func TestFaultsAreBoundedAndHealthySourcesStillPolled(t *testing.T) {
 		"429":         "HTTP 429 Too Many Requests (retry after 1h0m0s)",
 		"png":         "not a feed: unrecognised document (image/png",
 		"tls":         "certificate",
-		"reset":       "closed the connection|connection reset by server", // EOF or RST, depending on timing
+		"503":         "HTTP 503 Service Unavailable (retry after 1h59m|HTTP 503 Service Unavailable (retry after 2h0m",
+		"tlsplain":    "TLS handshake failed (server does not speak TLS?)",
+		"reset":       "connection reset by server",
+		"reset-mid":   "connection reset by server",
 		"html":        "not a feed: got an HTML page; try `clipsheet sources discover URL`",
 		"badutf8":     "",
 		"mislabelled": "",
@@ -149,16 +178,23 @@ func TestFaultsAreBoundedAndHealthySourcesStillPolled(t *testing.T) {
 	for _, p := range []string{"drip", "endless", "huge", "gzbomb", "loop", "500", "png", "reset", "html", "badutf8", "mislabelled"} {
 		srcs = append(srcs, feedSource(p, fs.URL+"/"+p))
 	}
-	srcs = append(srcs, feedSource("429", busy.URL+"/feed"), feedSource("tls", tlsSrv.URL+"/feed"))
+	srcs = append(srcs, feedSource("429", busy.URL+"/feed"), feedSource("tls", tlsSrv.URL+"/feed"),
+		feedSource("503", maint.URL+"/feed"), feedSource("tlsplain", strings.Replace(fs.URL, "http://", "https://", 1)+"/html"),
+		feedSource("reset-mid", fs.URL+"/reset-midbody"))
 	for i, h := range healthy {
 		srcs = append(srcs, feedSource(fmt.Sprint("healthy", i), h.URL+"/feed.xml"))
 	}
-	f, st := newTestFetcher(t, testConfig())
+	// Limits short enough to keep the test quick, long enough that a busy
+	// machine does not turn a fast stream into a silence: 1.5 s without
+	// data, 3 s in all.
+	cfg := testConfig()
+	cfg.Timeout, cfg.ConnectTimeout = 3*time.Second, 1500*time.Millisecond
+	f, st := newTestFetcher(t, cfg)
 	start := time.Now()
 	rs := f.PollOnce(context.Background(), sourcesFile(srcs...))
 	elapsed := time.Since(start)
-	if elapsed > 8*time.Second {
-		t.Errorf("PollOnce took %s; every fault must be cut off by the 2 s limits", elapsed)
+	if elapsed > 10*time.Second {
+		t.Errorf("PollOnce took %s; every fault must be cut off by the 3 s limits", elapsed)
 	}
 	if len(rs) != len(want) {
 		t.Fatalf("%d results for %d sources", len(rs), len(want))
@@ -170,7 +206,7 @@ func TestFaultsAreBoundedAndHealthySourcesStillPolled(t *testing.T) {
 			continue
 		}
 		state := sourceState(t, st, r.Source)
-		if r.Duration > 5*time.Second {
+		if r.Duration > 6*time.Second {
 			t.Errorf("%s: took %s", r.Source, r.Duration)
 		}
 		if sub == "" {
@@ -192,6 +228,9 @@ func TestFaultsAreBoundedAndHealthySourcesStillPolled(t *testing.T) {
 	}
 	if s := sourceState(t, st, "500"); s.HTTPStatus != 500 {
 		t.Errorf("500: stored status %d", s.HTTPStatus)
+	}
+	if s := sourceState(t, st, "503"); s.HTTPStatus != 503 || s.NextPoll.Before(start.Add(119*time.Minute)) {
+		t.Errorf("503: state %+v", s)
 	}
 	s429 := sourceState(t, st, "429")
 	if s429.HTTPStatus != 429 || s429.RetryAfter.Before(start.Add(time.Hour)) || s429.NextPoll.Before(start.Add(time.Hour)) {
@@ -224,7 +263,7 @@ func TestSSRFGuard(t *testing.T) {
 	cfg.AllowPrivate = false
 	f, st := newTestFetcher(t, cfg)
 	r := f.PollOnce(context.Background(), sourcesFile(feedSource("local", u)))[0]
-	if r.Err == nil || !strings.Contains(r.Err.Error(), "refusing to fetch private address") || !strings.Contains(r.Err.Error(), "(set fetch.allow_private to allow)") {
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "refusing to fetch private address") || !strings.Contains(r.Err.Error(), "(loopback; set fetch.allow_private to allow)") {
 		t.Fatalf("want SSRF refusal, got %v", r.Err)
 	}
 	if n := site.hits.total("/"); n != 0 {
@@ -232,6 +271,23 @@ func TestSSRFGuard(t *testing.T) {
 	}
 	if s := sourceState(t, st, "local"); !strings.Contains(s.LastError, "refusing to fetch private address") {
 		t.Errorf("stored error %q", s.LastError)
+	}
+	// A public-looking name whose DNS answer is loopback (rebinding), and a
+	// metadata-address literal: refused in the dialer the same way.
+	f.configureHTTP(func(c *httpx.Config) {
+		c.LookupHost = func(_ context.Context, host string) ([]netip.Addr, error) {
+			return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+		}
+	})
+	rebound := strings.Replace(site.URL, "127.0.0.1", "feeds.example.com", 1) + "/feed.xml"
+	rs := f.PollOnce(context.Background(), sourcesFile(feedSource("rebound", rebound), feedSource("metadata", "http://169.254.169.254/latest/meta-data/")))
+	for i, want := range []string{"refusing to fetch private address 127.0.0.1 (loopback;", "refusing to fetch private address 169.254.169.254 (cloud metadata;"} {
+		if r := rs[i]; r.Err == nil || !strings.Contains(r.Err.Error(), want) {
+			t.Errorf("%s: want %q, got %v", r.Source, want, r.Err)
+		}
+	}
+	if n := site.hits.total("/"); n != 0 {
+		t.Errorf("server got %d requests despite the guard", n)
 	}
 	cfg.AllowPrivate = true
 	f2, _ := newTestFetcher(t, cfg)

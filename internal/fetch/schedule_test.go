@@ -2,9 +2,11 @@ package fetch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -165,5 +167,56 @@ func TestRun(t *testing.T) {
 	}
 	if err := f.Run(context.Background(), nil); err == nil {
 		t.Error("nil provider accepted")
+	}
+}
+
+// TestTooManyRequestsWithoutRetryAfter: a 429 that names no Retry-After
+// still pauses the whole host for a while (other sources on it are not
+// asked), the source backs off like any failure, and the host is asked
+// again once the pause is over.
+func TestTooManyRequestsWithoutRetryAfter(t *testing.T) {
+	var hits hitCounter
+	var busy atomic.Bool
+	busy.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.add(r.URL.Path)
+		switch {
+		case r.URL.Path == "/robots.txt":
+			http.NotFound(w, r)
+		case busy.Load():
+			http.Error(w, "too many requests", http.StatusTooManyRequests)
+		default:
+			fmt.Fprint(w, rssFeed("OK", "http://"+r.Host, nil))
+		}
+	}))
+	defer srv.Close()
+	f, st := newTestFetcher(t, testConfig())
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f.now = func() time.Time { return now }
+	f.jitter = func() float64 { return 0.5 }
+	iv := config.Duration(10 * time.Minute)
+	a := sourcesFile(config.Source{Name: "a", URL: srv.URL + "/a", Interval: iv})
+	b := sourcesFile(config.Source{Name: "b", URL: srv.URL + "/b", Interval: iv})
+	if r := f.PollOnce(context.Background(), a)[0]; r.Err == nil || !strings.Contains(r.Err.Error(), "HTTP 429") {
+		t.Fatalf("a: %+v", r)
+	}
+	if s := sourceState(t, st, "a"); s.HTTPStatus != 429 || s.ConsecutiveFailures != 1 || !s.NextPoll.Equal(now.Add(10*time.Minute)) {
+		t.Errorf("a state %+v", s)
+	}
+	busy.Store(false)
+	r := f.PollOnce(context.Background(), b)[0]
+	var hc *HostCooldownError
+	if !errors.As(r.Err, &hc) || hits.get("/b") != 0 {
+		t.Fatalf("b during the pause: %v, %d requests", r.Err, hits.get("/b"))
+	}
+	if !hc.Until.Equal(now.Add(defaultHostCooldown)) {
+		t.Errorf("host paused until %s, want %s", hc.Until, now.Add(defaultHostCooldown))
+	}
+	if s := sourceState(t, st, "b"); s.NextPoll.Before(hc.Until) {
+		t.Errorf("b next poll %s is before the end of the pause %s", s.NextPoll, hc.Until)
+	}
+	now = now.Add(defaultHostCooldown + time.Second)
+	if r := f.PollOnce(context.Background(), b)[0]; r.Err != nil || hits.get("/b") != 1 {
+		t.Errorf("b after the pause: %+v", r)
 	}
 }

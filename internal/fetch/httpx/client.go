@@ -376,7 +376,7 @@ func (c *Client) explain(ctx context.Context, err error) error {
 		return tooLarge
 	case errors.As(err, &certErr):
 		return fmt.Errorf("TLS certificate not accepted: %w", certErr.Err)
-	case errors.As(err, &recordErr):
+	case errors.As(err, &recordErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return fmt.Errorf("TLS handshake failed (server does not speak TLS?): %w", err)
 	case errors.As(err, &dnsErr):
 		return fmt.Errorf("cannot resolve host %s: %w", dnsErr.Name, err)
@@ -389,6 +389,17 @@ func (c *Client) explain(ctx context.Context, err error) error {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
+		// Name the limit that was hit, so the stored error says which
+		// setting to look at.
+		var op *net.OpError
+		switch {
+		case errors.As(err, &op) && op.Op == "dial":
+			return fmt.Errorf("timed out connecting: no answer within %s (fetch.connect_timeout): %w", c.cfg.ConnectTimeout, err)
+		case strings.Contains(err.Error(), "TLS handshake timeout"):
+			return fmt.Errorf("timed out in the TLS handshake after %s (fetch.connect_timeout): %w", c.cfg.ConnectTimeout, err)
+		case strings.Contains(err.Error(), "awaiting response headers"):
+			return fmt.Errorf("timed out: no response headers within %s: %w", c.cfg.ReadTimeout, err)
+		}
 		return fmt.Errorf("timed out: %w", err)
 	}
 	return err

@@ -6,10 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -302,5 +305,117 @@ func TestConditionalHeaders(t *testing.T) {
 	resp, err = c.Get(context.Background(), Request{URL: srv.URL, ETag: resp.Header.Get("ETag"), LastModified: "Mon, 02 Jan 2006 15:04:05 GMT"})
 	if err != nil || !resp.NotModified {
 		t.Fatalf("want 304: %v %+v", err, resp)
+	}
+}
+
+// fullListener returns the address of a loopback listener created with a
+// backlog of 0 whose accept queue is already filled, so further SYNs are
+// dropped and connecting hangs until the dialer gives up.
+func fullListener(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	// Fill the queue; stop once a dial no longer completes promptly.
+	for i := 0; i < 8; i++ {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return addr
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	t.Skip("kernel accepted every connection; cannot provoke a connect timeout here")
+	return ""
+}
+
+// TestConnectAndHandshakeTimeouts: a host that never completes the TCP
+// handshake, one that accepts but never speaks TLS, and one that never sends
+// response headers are each cut off by their own limit, named in the error.
+func TestConnectAndHandshakeTimeouts(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // read nothing, write nothing
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	c := New(Config{AllowPrivate: true, Timeout: 10 * time.Second, ConnectTimeout: 500 * time.Millisecond, ReadTimeout: 700 * time.Millisecond})
+	cases := []struct{ name, url, want string }{
+		{"connect", "http://" + fullListener(t) + "/feed", "timed out connecting: no answer within 500ms (fetch.connect_timeout)"},
+		{"tls handshake", "https://" + silent.Addr().String() + "/feed", "timed out in the TLS handshake after 500ms (fetch.connect_timeout)"},
+		{"headers", "http://" + silent.Addr().String() + "/feed", "timed out: no response headers within 700ms"},
+	}
+	for _, tc := range cases {
+		start := time.Now()
+		_, err := c.Get(context.Background(), Request{URL: tc.url})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: want %q, got %v", tc.name, tc.want, err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%s: took %s despite the limits", tc.name, d)
+		}
+	}
+}
+
+func TestBrotliAndGzipBodies(t *testing.T) {
+	text := strings.Repeat("Brotli-compressed feed text. ", 200)
+	var br, gz bytes.Buffer
+	bw := brotli.NewWriter(&br)
+	bw.Write([]byte(text))
+	bw.Close()
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(text))
+	zw.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ae := r.Header.Get("Accept-Encoding")
+		switch {
+		case r.URL.Path == "/br" && strings.Contains(ae, "br"):
+			w.Header().Set("Content-Encoding", "br")
+			w.Write(br.Bytes())
+		case r.URL.Path == "/gz" && strings.Contains(ae, "gzip"):
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write(gz.Bytes())
+		default:
+			http.Error(w, "encoding not offered: "+ae, http.StatusBadRequest)
+		}
+	}))
+	defer srv.Close()
+	c := testClient(true)
+	for _, p := range []string{"/br", "/gz"} {
+		resp, err := c.Get(context.Background(), Request{URL: srv.URL + p})
+		if err != nil || string(resp.Body) != text {
+			t.Errorf("%s: %v, %d bytes", p, err, len(resp.Body))
+		}
 	}
 }

@@ -14,7 +14,7 @@ type BlockedAddressError struct {
 }
 
 func (e *BlockedAddressError) Error() string {
-	return fmt.Sprintf("refusing to fetch private address %s (set fetch.allow_private to allow)", e.Addr)
+	return fmt.Sprintf("refusing to fetch private address %s (%s; set fetch.allow_private to allow)", e.Addr, e.Kind)
 }
 
 // Special-purpose ranges that netip's predicates do not cover.
