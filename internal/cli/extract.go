@@ -28,11 +28,14 @@ const (
 // others; the exit code is 1 if any failed and 2 on a usage error.
 func Extract(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("extract", "extract [flags] FILE|URL...", stderr)
-	jsonOut := fs.Bool("json", false, "print one JSON object per input (JSON lines)")
+	jsonOut := fs.Bool("json", false, "print one JSON object per input (JSON lines) with the keys url, canonical_url, title, byline, published, site_name, lead, body")
 	baseURL := fs.String("base-url", "", "page URL for file inputs: base for relative links, date in URL, site name")
-	maxChars := fs.Int("max-chars", extract.DefaultMaxLeadChars, "maximum lead length in characters")
+	maxChars := fs.Int("max-chars", 0, "maximum lead length in characters (default: the setting excerpt.max_chars, 600)")
 	source := fs.String("source", "", "apply this source's extract selectors from the sources file")
-	sourcesPath := fs.String("config", "", "sources file for --source (default sources.yaml)")
+	settingsPath := fs.String("settings", "", "settings file (default clipsheet.yaml if present; env CLIPSHEET_SETTINGS)")
+	var set multiFlag
+	fs.Var(&set, "set", "override a setting, e.g. --set excerpt.max_chars=900 (repeatable)")
+	sourcesPath := fs.String("config", "", "sources file for --source (default: the setting sources, sources.yaml)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `usage: clipsheet extract [flags] FILE|URL...
 
@@ -53,9 +56,21 @@ flags:
 		fs.Usage()
 		return 2
 	}
-	if *maxChars <= 0 {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["max-chars"] && *maxChars <= 0 {
 		fmt.Fprintln(stderr, "clipsheet extract: --max-chars must be positive")
 		return 2
+	}
+	// The lead is cut as the service would cut it: excerpt.max_chars from
+	// clipsheet.yaml or CLIPSHEET_EXCERPT_MAX_CHARS unless --max-chars says.
+	settings, err := (&envFlags{settingsPath: *settingsPath, sources: *sourcesPath, set: set, fs: fs}).load(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "clipsheet extract:", err)
+		return 2
+	}
+	if !given["max-chars"] {
+		*maxChars = settings.Settings.Excerpt.MaxChars
 	}
 	if *baseURL != "" && !isHTTPURL(*baseURL) {
 		fmt.Fprintf(stderr, "clipsheet extract: --base-url %q: want an absolute http(s) URL\n", *baseURL)
@@ -63,13 +78,13 @@ flags:
 	}
 	var sel *extract.Selectors
 	if *source != "" {
-		s, err := sourceSelectors(*sourcesPath, *source)
+		s, err := sourceSelectors(settings.Settings.Sources, *source)
 		if err != nil {
 			fmt.Fprintln(stderr, "clipsheet extract:", err)
 			return 2
 		}
 		sel = s
-	} else if *sourcesPath != "" {
+	} else if given["config"] {
 		fmt.Fprintln(stderr, "clipsheet extract: --config needs --source")
 		return 2
 	}
@@ -98,7 +113,7 @@ flags:
 			continue
 		}
 		if *jsonOut {
-			if err := writeArticleJSON(enc, in, a); err != nil {
+			if err := writeArticleJSON(enc, a); err != nil {
 				fmt.Fprintf(stderr, "clipsheet extract: %s: %v\n", in, err)
 				return 1
 			}
@@ -143,9 +158,6 @@ func isHTTPURL(s string) bool {
 }
 
 func sourceSelectors(path, name string) (*extract.Selectors, error) {
-	if path == "" {
-		path = "sources.yaml"
-	}
 	f, err := config.LoadSources(path)
 	if err != nil {
 		return nil, fmt.Errorf("--source %s: %w", name, err)
@@ -217,20 +229,29 @@ func fetchPage(ctx context.Context, client *http.Client, u string) ([]byte, extr
 	return raw, extract.Options{URL: resp.Request.URL.String(), ContentType: resp.Header.Get("Content-Type")}, nil
 }
 
-// writeArticleJSON prints the article with an "input" key first, so lines
-// from file inputs (which may have no URL) can be told apart.
-func writeArticleJSON(enc *json.Encoder, in string, a *extract.Article) error {
-	body, err := json.Marshal(a)
-	if err != nil {
+// articleLine is one line of `extract --json`: exactly the documented keys,
+// in this order, so scripts can rely on the shape.
+type articleLine struct {
+	URL          string `json:"url"`
+	CanonicalURL string `json:"canonical_url"`
+	Title        string `json:"title"`
+	Byline       string `json:"byline"`
+	Published    string `json:"published"` // RFC 3339, "" when unknown
+	SiteName     string `json:"site_name"`
+	Lead         string `json:"lead"`
+	Body         string `json:"body"`
+}
+
+func writeArticleJSON(enc *json.Encoder, a *extract.Article) error {
+	line := articleLine{URL: a.URL, CanonicalURL: a.CanonicalURL, Title: a.Title, Byline: a.Byline,
+		SiteName: a.SiteName, Lead: a.Lead, Body: a.Body}
+	if !a.Published.IsZero() {
+		line.Published = a.Published.Format(time.RFC3339)
+	}
+	if err := enc.Encode(line); err != nil {
 		return fmt.Errorf("encode: %w", err)
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return fmt.Errorf("encode: %w", err)
-	}
-	inJSON, _ := json.Marshal(in)
-	fields["input"] = inJSON
-	return enc.Encode(fields)
+	return nil
 }
 
 func writeSummary(w io.Writer, in string, a *extract.Article) {

@@ -82,7 +82,6 @@ func TestExtractCommandJSON(t *testing.T) {
 			"byline":        "Priya Shah",
 			"published":     "2024-05-02T09:30:00+01:00",
 			"site_name":     "Northport Herald",
-			"language":      "en",
 			// --max-chars 80 cuts the first paragraph at a word.
 			"lead": "NORTHPORT — The harbour bridge reopened on Thursday morning after eight months…",
 		}
@@ -94,12 +93,77 @@ func TestExtractCommandJSON(t *testing.T) {
 		if !strings.HasPrefix(got["body"], "NORTHPORT — The harbour bridge") || strings.Count(got["body"], "\n\n") != 2 || strings.Contains(got["body"], "Sponsored") {
 			t.Errorf("line %d: body = %q", lines, got["body"])
 		}
-		if got["input"] == "" {
-			t.Errorf("line %d: no input key", lines)
+		if keys := jsonKeys(t, sc.Bytes()); keys != "url canonical_url title byline published site_name lead body" {
+			t.Errorf("line %d: keys %q, want exactly url canonical_url title byline published site_name lead body in that order", lines, keys)
 		}
 	}
 	if lines != 2 {
 		t.Errorf("got %d JSON lines, want 2", lines)
+	}
+}
+
+// jsonKeys lists the keys of a JSON object in the order they are written.
+func jsonKeys(t *testing.T, line []byte) string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("not a JSON object: %s", line)
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return strings.Join(keys, " ")
+}
+
+// The lead is as long as the setting excerpt.max_chars says (file, then
+// environment), unless --max-chars overrides it.
+func TestExtractCommandFollowsExcerptSetting(t *testing.T) {
+	dir := t.TempDir()
+	html := writeFile(t, dir, "story.html", []byte(extractTestPage))
+	settings := writeFile(t, dir, "clipsheet.yaml", []byte("excerpt:\n  max_chars: 60\n"))
+	lead := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := runExtract(t, append([]string{"--json", html}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var got map[string]string
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		return got["lead"]
+	}
+	full := lead()
+	if !strings.Contains(full, "\n\nEngineers replaced") {
+		t.Fatalf("default lead should carry two paragraphs: %q", full)
+	}
+	fromFile := lead("--settings", settings)
+	if n := len([]rune(fromFile)); n > 60 || n < 30 || !strings.HasPrefix(full, strings.TrimSuffix(fromFile, "…")) {
+		t.Errorf("settings file max_chars 60: lead %q (%d chars)", fromFile, n)
+	}
+	t.Setenv("CLIPSHEET_EXCERPT_MAX_CHARS", "150")
+	fromEnv := lead("--settings", settings)
+	if n := len([]rune(fromEnv)); n > 150 || n <= 60 {
+		t.Errorf("environment max_chars 150 over the file's 60: lead %q (%d chars)", fromEnv, n)
+	}
+	if got := lead("--settings", settings, "--max-chars", "2000"); got != full {
+		t.Errorf("--max-chars over the environment: %q", got)
+	}
+	if got := lead("--set", "excerpt.max_chars=2000"); got != full {
+		t.Errorf("--set over the environment: %q", got)
+	}
+	t.Setenv("CLIPSHEET_EXCERPT_MAX_CHARS", "lots")
+	if code, _, errOut := runExtract(t, html); code != 2 || !strings.Contains(errOut, "excerpt.max_chars") {
+		t.Errorf("bad setting: exit %d, %s", code, errOut)
 	}
 }
 
