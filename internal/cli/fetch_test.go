@@ -31,6 +31,9 @@ func publisher(t *testing.T) *httptest.Server {
 <item><title>First story</title><link>http://%[1]s/story/1</link><description>First summary.</description></item>
 <item><title>Second story</title><link>http://%[1]s/story/2</link></item></channel></rss>`, r.Host)
 	})
+	mux.HandleFunc("/old-feed.xml", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/feed.xml", http.StatusMovedPermanently)
+	})
 	mux.HandleFunc("/story/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		fmt.Fprint(w, `<html><head><title>A story</title></head><body><article><h1>A story</h1>
@@ -72,6 +75,9 @@ sources:
   - name: Off
     url: %[1]s/off.xml
     enabled: false
+  - name: Moved
+    url: %[1]s/old-feed.xml
+    section: Local
 `, srv.URL))
 	common := []string{"--config", cfg, "--data", filepath.Join(dir, "data"), "--allow-private"}
 	fetchCmd := func(ctx context.Context, args []string, out, errb *bytes.Buffer) int {
@@ -85,7 +91,8 @@ sources:
 	if code != 0 {
 		t.Fatalf("fetch --once exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"Gazette", "ok (200)", "Broken", "FAILED", "HTTP 404", "2 sources polled", "2 new items, 1 failed"} {
+	for _, want := range []string{"Gazette", "ok (200)", "Broken", "FAILED", "HTTP 404", "3 sources polled", "2 new items, 1 failed",
+		"moved permanently to " + srv.URL + "/feed.xml (update sources.yaml)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("fetch output lacks %q:\n%s", want, out)
 		}
@@ -107,7 +114,8 @@ sources:
 	if code != 0 {
 		t.Fatalf("status exit %d", code)
 	}
-	for _, want := range []string{"Gazette", "ok", "Broken", "FAILING", "HTTP 404", "Off", "disabled", "3 sources, 1 failing"} {
+	for _, want := range []string{"Gazette", "ok", "Broken", "FAILING", "HTTP 404", "Off", "disabled", "4 sources, 1 failing",
+		"moved permanently to " + srv.URL + "/feed.xml"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status output lacks %q:\n%s", want, out)
 		}
@@ -117,19 +125,45 @@ sources:
 		t.Fatalf("status --json exit %d", code)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("want 3 JSON lines, got %q", out)
+	if len(lines) != 4 {
+		t.Fatalf("want 4 JSON lines, got %q", out)
 	}
-	var st struct {
-		Name                string `json:"name"`
-		Healthy             bool   `json:"healthy"`
-		HTTPStatus          int    `json:"http_status"`
-		ConsecutiveFailures int    `json:"consecutive_failures"`
-		LastError           string `json:"last_error"`
-		NextPoll            string `json:"next_poll"`
+	type statusJSON struct {
+		Name                string    `json:"name"`
+		Healthy             bool      `json:"healthy"`
+		Enabled             bool      `json:"enabled"`
+		HTTPStatus          int       `json:"http_status"`
+		ConsecutiveFailures int       `json:"consecutive_failures"`
+		ItemsFound          int       `json:"items_found"`
+		LastError           string    `json:"last_error"`
+		LastAttempt         time.Time `json:"last_attempt"`
+		LastSuccess         time.Time `json:"last_success"`
+		NextPoll            time.Time `json:"next_poll"`
+		MovedTo             string    `json:"moved_to"`
 	}
-	if err := json.Unmarshal([]byte(lines[1]), &st); err != nil || st.Name != "Broken" || st.Healthy || st.HTTPStatus != 404 || st.ConsecutiveFailures != 1 || st.NextPoll == "" {
-		t.Errorf("broken line %s: %+v %v", lines[1], st, err)
+	var sts []statusJSON
+	for _, l := range lines {
+		var s statusJSON
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("%s: %v", l, err)
+		}
+		sts = append(sts, s)
+	}
+	// Every health field: last attempt and success, error, HTTP status,
+	// consecutive failures, items found, next poll.
+	if g := sts[0]; g.Name != "Gazette" || !g.Healthy || !g.Enabled || g.HTTPStatus != 304 || g.ConsecutiveFailures != 0 || g.ItemsFound != 2 ||
+		g.LastError != "" || g.LastAttempt.IsZero() || g.LastSuccess.IsZero() || !g.NextPoll.After(g.LastAttempt) {
+		t.Errorf("gazette line %s: %+v", lines[0], g)
+	}
+	if b := sts[1]; b.Name != "Broken" || b.Healthy || b.HTTPStatus != 404 || b.ConsecutiveFailures != 1 || !strings.Contains(b.LastError, "HTTP 404") ||
+		b.LastAttempt.IsZero() || !b.LastSuccess.IsZero() || !b.NextPoll.After(b.LastAttempt) {
+		t.Errorf("broken line %s: %+v", lines[1], b)
+	}
+	if o := sts[2]; o.Name != "Off" || o.Enabled || !o.LastAttempt.IsZero() {
+		t.Errorf("disabled line %s: %+v", lines[2], o)
+	}
+	if m := sts[3]; m.Name != "Moved" || !m.Healthy || m.MovedTo != srv.URL+"/feed.xml" {
+		t.Errorf("moved line %s: %+v", lines[3], m)
 	}
 
 	// An invalid sources file is the one thing that fails the command.
@@ -232,4 +266,99 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Settings layer clipsheet.yaml < CLIPSHEET_* < flags, with nested keys,
+// and the result reaches the fetcher: fetch.allow_private decides whether
+// the loopback publisher may be polled, excerpt.max_chars how long the
+// stored leads are.
+func TestSettingsLayersReachTheFetcher(t *testing.T) {
+	srv := publisher(t)
+	dir := t.TempDir()
+	cfg := writeSources(t, dir, fmt.Sprintf("sections: [Local]\nsources:\n  - name: Gazette\n    url: %s/feed.xml\n    section: Local\n", srv.URL))
+	if err := os.WriteFile(filepath.Join(dir, "clipsheet.yaml"), []byte("fetch:\n  allow_private: true\nexcerpt:\n  max_chars: 80\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir) // clipsheet.yaml is found in the working directory
+	fetchCmd := func(ctx context.Context, args []string, out, errb *bytes.Buffer) int { return Fetch(ctx, args, out, errb) }
+	run := 0
+	// poll runs fetch --once into a fresh data directory and returns the
+	// summary and the stored leads.
+	poll := func(env map[string]string, flags ...string) (string, []string) {
+		t.Helper()
+		for k, v := range env {
+			t.Setenv(k, v)
+		}
+		defer func() {
+			for k := range env {
+				os.Unsetenv(k)
+			}
+		}()
+		run++
+		data := filepath.Join(dir, fmt.Sprintf("data%d", run))
+		args := append([]string{"--once", "--config", cfg, "--data", data}, flags...)
+		code, out, errOut := runCmd(t, fetchCmd, args...)
+		if code != 0 {
+			t.Fatalf("fetch %v: exit %d: %s", args, code, errOut)
+		}
+		code, lines, errOut := runCmd(t, items, "--data", data, "--json")
+		if code != 0 {
+			t.Fatalf("items: exit %d: %s", code, errOut)
+		}
+		var leads []string
+		for _, l := range strings.Split(strings.TrimSpace(lines), "\n") {
+			if l == "" {
+				continue
+			}
+			var it struct {
+				Lead string `json:"lead"`
+			}
+			if err := json.Unmarshal([]byte(l), &it); err != nil {
+				t.Fatal(err)
+			}
+			leads = append(leads, it.Lead)
+		}
+		return out, leads
+	}
+	refused := "refusing to fetch private address"
+
+	out, leads := poll(nil)
+	if strings.Contains(out, refused) || len(leads) != 2 {
+		t.Fatalf("file allows private fetching: %d items\n%s", len(leads), out)
+	}
+	for _, l := range leads {
+		if n := len([]rune(l)); n > 80 || n < 20 {
+			t.Errorf("file max_chars 80: lead %q (%d chars)", l, n)
+		}
+	}
+
+	out, leads = poll(map[string]string{"CLIPSHEET_FETCH_ALLOW_PRIVATE": "false"})
+	if !strings.Contains(out, refused) || len(leads) != 0 {
+		t.Errorf("environment false over file true: %d items\n%s", len(leads), out)
+	}
+	out, leads = poll(map[string]string{"CLIPSHEET_FETCH_ALLOW_PRIVATE": "false"}, "--allow-private")
+	if strings.Contains(out, refused) || len(leads) != 2 {
+		t.Errorf("--allow-private over environment false: %d items\n%s", len(leads), out)
+	}
+	out, leads = poll(map[string]string{"CLIPSHEET_FETCH_ALLOW_PRIVATE": "true"}, "--allow-private=false")
+	if !strings.Contains(out, refused) || len(leads) != 0 {
+		t.Errorf("--allow-private=false over environment true: %d items\n%s", len(leads), out)
+	}
+	out, leads = poll(nil, "--set", "fetch.allow_private=false")
+	if !strings.Contains(out, refused) || len(leads) != 0 {
+		t.Errorf("--set fetch.allow_private=false over the file: %d items\n%s", len(leads), out)
+	}
+
+	_, leads = poll(map[string]string{"CLIPSHEET_EXCERPT_MAX_CHARS": "150"})
+	for _, l := range leads {
+		if n := len([]rune(l)); n > 150 || n <= 80 {
+			t.Errorf("environment max_chars 150 over the file's 80: lead %q (%d chars)", l, n)
+		}
+	}
+	_, leads = poll(map[string]string{"CLIPSHEET_EXCERPT_MAX_CHARS": "150"}, "--set", "excerpt.max_chars=1000")
+	for _, l := range leads {
+		if !strings.Contains(l, "\n\nWork on the bridge") {
+			t.Errorf("--set excerpt.max_chars=1000 over the environment: lead %q should carry both paragraphs", l)
+		}
+	}
 }
