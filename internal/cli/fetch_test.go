@@ -280,7 +280,9 @@ func TestSettingsLayersReachTheFetcher(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(dir) // clipsheet.yaml is found in the working directory
-	fetchCmd := func(ctx context.Context, args []string, out, errb *bytes.Buffer) int { return Fetch(ctx, args, out, errb) }
+	fetchCmd := func(ctx context.Context, args []string, out, errb *bytes.Buffer) int {
+		return Fetch(ctx, args, out, errb)
+	}
 	run := 0
 	// poll runs fetch --once into a fresh data directory and returns the
 	// summary and the stored leads.
