@@ -48,10 +48,14 @@ bench-extract:
 bench-fetch:
 	$(GO) test -run '^$$' -bench PollCycles -benchtime=1x -timeout 30m ./internal/fetch/
 
-## fuzz: run the extractor's fuzz targets for a while (corpus kept in testdata/fuzz)
+## fuzz: run every parser's fuzz target for a while (seeds and crashers kept in each package's testdata/fuzz)
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzExtract -fuzztime 2m -fuzzminimizetime 3s ./internal/extract/
 	$(GO) test -run XXX -fuzz FuzzLeadFromHTML -fuzztime 1m -fuzzminimizetime 3s ./internal/extract/
+	$(GO) test -run XXX -fuzz FuzzParseFeed -fuzztime 1m -fuzzminimizetime 3s ./internal/fetch/
+	$(GO) test -run XXX -fuzz FuzzParseSources -fuzztime 1m -fuzzminimizetime 3s ./internal/config/
+	$(GO) test -run XXX -fuzz FuzzParseOPML -fuzztime 30s -fuzzminimizetime 3s ./internal/sourcesfile/
+	$(GO) test -run XXX -fuzz FuzzCanonicalURL -fuzztime 30s ./internal/model/
 
 clean:
 	rm -rf bin

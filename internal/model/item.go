@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net"
 	"net/url"
 	"sort"
 	"strings"
@@ -197,7 +198,7 @@ var trackingParams = map[string]bool{
 // parameters sorted.
 func CanonicalURL(raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" {
+	if err != nil || u.Hostname() == "" {
 		return strings.TrimSpace(raw)
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
@@ -206,8 +207,11 @@ func CanonicalURL(raw string) string {
 	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
 		port = ""
 	}
-	if port != "" {
-		host = host + ":" + port
+	switch {
+	case port != "":
+		host = net.JoinHostPort(host, port)
+	case strings.Contains(host, ":"):
+		host = "[" + host + "]" // IPv6 literal: Hostname() dropped the brackets
 	}
 	u.Host = host
 	u.Fragment = ""
