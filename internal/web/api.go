@@ -242,13 +242,13 @@ func (s *Server) apiDecide(status model.Status) gin.HandlerFunc {
 
 // briefingJSON is the briefing for API clients.
 type briefingJSON struct {
-	Title     string        `json:"title"`
-	Generated time.Time     `json:"generated"`
-	Total     int           `json:"total"`
-	Sections  []sectionJSON `json:"sections"`
+	Title     string                `json:"title"`
+	Generated time.Time             `json:"generated"`
+	Total     int                   `json:"total"`
+	Sections  []briefingSectionJSON `json:"sections"`
 }
 
-type sectionJSON struct {
+type briefingSectionJSON struct {
 	Name  string        `json:"name"`
 	Items []*model.Item `json:"items"`
 }
@@ -259,9 +259,9 @@ func (s *Server) apiBriefing(c *gin.Context) {
 		s.apiFail(c, err)
 		return
 	}
-	out := briefingJSON{Title: s.cfg.Settings.Briefing.Title, Generated: b.Generated.UTC(), Total: b.Total, Sections: []sectionJSON{}}
+	out := briefingJSON{Title: s.cfg.Settings.Briefing.Title, Generated: b.Generated.UTC(), Total: b.Total, Sections: []briefingSectionJSON{}}
 	for _, sec := range b.Sections {
-		out.Sections = append(out.Sections, sectionJSON{Name: sec.Name, Items: sec.Items})
+		out.Sections = append(out.Sections, briefingSectionJSON{Name: sec.Name, Items: sec.Items})
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -193,7 +193,7 @@ func TestFeedHTMLSanitised(t *testing.T) {
 			t.Errorf("briefing keeps %q", bad)
 		}
 	}
-	for _, want := range []string{"<b>strong</b>", `href="https://ok.example/more"`, "noreferrer", "tail"} {
+	for _, want := range []string{"<b>strong</b>", `<a href="https://ok.example/more" rel="nofollow noopener noreferrer">more</a>`, "tail"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("briefing lacks %q", want)
 		}
