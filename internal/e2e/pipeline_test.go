@@ -191,6 +191,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %d", res.StatusCode)
 	}
+	queue := getBody(t, client, app.URL+"/queue")
+	checkQueue(t, queue, items)
 	token := csrfToken(t, client, app.URL+"/queue")
 	res, err = client.PostForm(app.URL+"/items/"+cooling.ID+"/approve", url.Values{"csrf_token": {token}})
 	if err != nil {
@@ -209,6 +211,108 @@ func TestPipelineEndToEnd(t *testing.T) {
 			t.Errorf("unapproved %q on the briefing", title)
 		}
 	}
+	for _, want := range []string{"<h2>Disasters &amp; weather</h2>", `href="` + cooling.CanonicalURL + `" rel="noopener noreferrer">` + cooling.Title + `</a>`,
+		`<span class="publisher">Riverside Daily Ledger</span>`, `<span class="byline">Maria Alvarez and Tom Reyes</span>`,
+		`<time datetime="2026-11-24T14:05:00Z">`, `<p class="lead">RIVERSIDE — The county will open twelve cooling centres`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("briefing lacks %s", want)
+		}
+	}
+	if strings.Contains(getBody(t, client, app.URL+"/queue"), cooling.Title) {
+		t.Error("approved item still in the queue")
+	}
+
+	// Edit (headline, excerpt, section) and approve in one form; reject
+	// another. The briefing carries the edit under the new section, the
+	// rejected story stays off it, and the extraction is kept as it was.
+	res, err = client.PostForm(app.URL+"/items/"+boil.ID+"/edit", url.Values{"csrf_token": {token},
+		"title": {"Eastside water safe to drink again"}, "lead": {"The boil-water notice for Eastside is over."},
+		"section": {"Public health"}, "then": {"approved"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	res, err = client.PostForm(app.URL+"/items/"+station.ID+"/reject", url.Values{"csrf_token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	body = getBody(t, client, app.URL+"/")
+	publicHealth := strings.Index(body, "<h2>Public health</h2>")
+	if publicHealth < 0 || !strings.Contains(body[publicHealth:], "Eastside water safe to drink again") ||
+		!strings.Contains(body, "The boil-water notice for Eastside is over.") || strings.Contains(body, boil.Title) {
+		t.Errorf("edited item not on the briefing under Public health as edited")
+	}
+	if strings.Contains(body, station.Title) {
+		t.Error("rejected item on the briefing")
+	}
+	edited, err := st.GetItem(ctx, boil.ID)
+	if err != nil || edited.Status != model.StatusApproved || edited.Original.Title != boil.Title || edited.Section != "Public health" {
+		t.Errorf("stored edit: %+v %v", edited, err)
+	}
+	rejected, err := st.GetItem(ctx, station.ID)
+	if err != nil || rejected.Status != model.StatusRejected {
+		t.Errorf("stored rejection: %+v %v", rejected, err)
+	}
+}
+
+var (
+	queueItemRe = regexp.MustCompile(`(?s)<li class="item" id="item-([0-9a-f]+)".*?</li>`)
+	datetimeRe  = regexp.MustCompile(`<time datetime="([^"]+)"`)
+)
+
+// checkQueue asserts /queue lists every queued item newest first, each
+// with headline link, publisher, byline, time, lead, approve and reject
+// buttons and an edit form for headline, excerpt and section.
+func checkQueue(t *testing.T, page string, items []*model.Item) {
+	t.Helper()
+	byID := map[string]*model.Item{}
+	for _, it := range items {
+		byID[it.ID] = it
+	}
+	entries := queueItemRe.FindAllStringSubmatch(page, -1)
+	if len(entries) != len(items) {
+		t.Fatalf("queue lists %d items, want %d", len(entries), len(items))
+	}
+	var last time.Time
+	for i, e := range entries {
+		id, html := e[1], e[0]
+		it := byID[id]
+		if it == nil {
+			t.Errorf("queue entry %d: unknown item %s", i, id)
+			continue
+		}
+		m := datetimeRe.FindStringSubmatch(html)
+		if m == nil {
+			t.Errorf("%q: no time in the queue", it.Title)
+			continue
+		}
+		when, err := time.Parse(time.RFC3339, m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && when.After(last) {
+			t.Errorf("queue not newest first: %q (%s) after an item of %s", it.Title, when, last)
+		}
+		last = when
+		firstPara, _, _ := strings.Cut(it.Lead, "\n\n")
+		for _, want := range []string{
+			`href="` + it.LinkURL() + `"`, ">" + htmlEscape(it.Title) + "</a>",
+			`<span class="publisher">` + htmlEscape(it.SiteName) + `</span>`,
+			`<span class="byline">` + htmlEscape(it.Byline) + `</span>`,
+			`<p class="lead">` + htmlEscape(firstPara),
+			`action="/items/` + id + `/approve"`, `action="/items/` + id + `/reject"`, `action="/items/` + id + `/edit"`,
+			`name="title"`, `name="lead"`, `name="section"`,
+		} {
+			if !strings.Contains(html, want) {
+				t.Errorf("queue entry for %q lacks %s", it.Title, want)
+			}
+		}
+	}
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
 }
 
 func keys(m map[string]*model.Item) []string {
