@@ -357,3 +357,65 @@ func containsAny(s, alternatives string) bool {
 	}
 	return false
 }
+
+// TestSlowArticlesDoNotHoldAWorker: a feed whose article pages all drip
+// until fetch.timeout gets a bounded poll; the stories it had no time for
+// are left for the next poll (not marked seen, no 304), not lost.
+func TestSlowArticlesDoNotHoldAWorker(t *testing.T) {
+	var entries []testEntry
+	for i := 0; i < 8; i++ {
+		entries = append(entries, testEntry{Path: fmt.Sprintf("/slow/%d", i), Title: fmt.Sprint("Slow ", i), Desc: "Feed summary."})
+	}
+	stop := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/robots.txt", http.NotFound)
+	mux.HandleFunc("/feed.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		fmt.Fprint(w, rssFeed("Slow pages", "http://"+r.Host, entries))
+	})
+	mux.HandleFunc("/slow/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		for {
+			w.Write([]byte(" "))
+			w.(http.Flusher).Flush()
+			select {
+			case <-time.After(200 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			case <-stop:
+				return
+			}
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	defer close(stop)
+	cfg := testConfig()
+	cfg.Timeout = 500 * time.Millisecond
+	f, st := newTestFetcher(t, cfg)
+	file := sourcesFile(feedSource("slow", srv.URL+"/feed.xml"))
+	start := time.Now()
+	r := f.PollOnce(context.Background(), file)[0]
+	took := time.Since(start)
+	// Budget 3 × 0.5 s: about three pages, then stop; eight would take 4 s.
+	if took > 2500*time.Millisecond {
+		t.Errorf("poll took %s; the article budget is 1.5 s", took)
+	}
+	if r.Err != nil || r.NewItems < 2 || r.NewItems >= len(entries) {
+		t.Fatalf("first poll %+v", r)
+	}
+	for _, it := range listItems(t, st, "slow") {
+		if !strings.Contains(it.FetchError, "timed out") || it.Lead != "Feed summary." {
+			t.Errorf("item %s: fetch error %q lead %q", it.URL, it.FetchError, it.Lead)
+		}
+	}
+	first := r.NewItems
+	r = f.PollOnce(context.Background(), file)[0]
+	if r.NotModified || r.NewItems == 0 || first+r.NewItems > len(entries) {
+		t.Errorf("second poll must take up the rest: %+v", r)
+	}
+}

@@ -138,23 +138,40 @@ func (f *Fetcher) pollInto(ctx context.Context, o *outcome) error {
 	if len(fresh) > f.cfg.MaxArticles {
 		fresh, truncated = fresh[:f.cfg.MaxArticles], true
 	}
-	for _, e := range fresh {
+	// Article pages that each take up to fetch.timeout must not hold a
+	// worker for fifty timeouts: past the budget, the rest waits for the
+	// next poll.
+	budgetEnd := time.Now().Add(pollBudgetFactor * f.client.Config().Timeout)
+	overBudget := false
+	for i, e := range fresh {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if i > 0 && time.Now().After(budgetEnd) {
+			overBudget = true
+			f.log.Warn("article pages too slow; rest left for next poll", "source", o.src.Name,
+				"fetched", i, "left", len(fresh)-i, "budget", pollBudgetFactor*f.client.Config().Timeout)
+			break
 		}
 		o.items = append(o.items, f.buildItem(ctx, o.src, e.feedEntry, doc.siteName, o.start))
 		o.seen = append(o.seen, e.id)
 	}
-	if truncated {
+	if truncated || overBudget {
 		// Leave the rest for the next poll, and make sure that poll gets the
 		// full document rather than a 304.
 		st.ETag, st.LastModified = "", ""
-		f.log.Info("article cap reached; rest left for next poll", "source", o.src.Name, "cap", f.cfg.MaxArticles)
+		if truncated && !overBudget {
+			f.log.Info("article cap reached; rest left for next poll", "source", o.src.Name, "cap", f.cfg.MaxArticles)
+		}
 	} else {
 		st.ETag, st.LastModified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
 	}
 	return nil
 }
+
+// pollBudgetFactor times fetch.timeout is how long one poll may spend on
+// article pages before leaving the rest for the next poll.
+const pollBudgetFactor = 3
 
 // listing is what a source document offers.
 type listing struct {
