@@ -463,3 +463,24 @@ func TestPageSourceConditionalGetAndCharset(t *testing.T) {
 		t.Errorf("%d article requests, want 2 (none after the 304)", hits.total("/n/"))
 	}
 }
+
+// TestRobotsOverLimitIsTruncated: a robots.txt longer than the parsing
+// limit is read up to it (RFC 9309 §2.5), not treated as an error that
+// would fail every source on the host.
+func TestRobotsOverLimitIsTruncated(t *testing.T) {
+	site := newNewsSite(t, []testEntry{{Path: "/news/a", Title: "A"}, {Path: "/news/private-b", Title: "B"}})
+	site.robots = "User-agent: *\nDisallow: /news/private\n" + strings.Repeat("# a very long comment line in a generated robots file\n", 12000)
+	f, st := newTestFetcher(t, testConfig())
+	r := f.PollOnce(context.Background(), sourcesFile(feedSource("ok", site.URL+"/feed.xml")))[0]
+	if r.Err != nil || r.NewItems != 2 {
+		t.Fatalf("%+v", r)
+	}
+	if site.hits.get("/news/private-b") != 0 {
+		t.Error("the rule before the limit was not honoured")
+	}
+	for _, it := range listItems(t, st, "ok") {
+		if strings.Contains(it.URL, "private") && !strings.Contains(it.FetchError, "robots.txt disallows") {
+			t.Errorf("private item fetch error %q", it.FetchError)
+		}
+	}
+}

@@ -19,7 +19,7 @@ const (
 	robotsTTL          = 24 * time.Hour   // a file (or a 4xx: no rules)
 	robotsServerTTL    = 30 * time.Minute // 5xx: disallowed for now (RFC 9309 §2.3.1.4)
 	robotsNetErrTTL    = time.Minute      // unreachable: the source fails, retried soon
-	robotsMaxBytes     = 512 << 10        // RFC 9309 asks parsers to read at least 500 KiB
+	robotsMaxBytes     = 512 << 10        // RFC 9309 asks parsers to read at least 500 KiB; the rest is ignored
 	robotsCacheSoftCap = 10000
 )
 
@@ -128,7 +128,7 @@ func (f *Fetcher) robotsAllow(ctx context.Context, u *url.URL) (time.Duration, e
 
 func (f *Fetcher) loadRobots(ctx context.Context, key string, e *robotsEntry) {
 	ru, _ := url.Parse(key + "/robots.txt")
-	resp, err := f.rawGet(ctx, ru, httpx.Request{URL: ru.String(), Accept: "text/plain", MaxBytes: robotsMaxBytes}, 0)
+	resp, err := f.rawGet(ctx, ru, httpx.Request{URL: ru.String(), Accept: "text/plain", MaxBytes: robotsMaxBytes, Truncate: true}, 0)
 	now := f.now()
 	var se *httpx.StatusError
 	switch {

@@ -18,10 +18,12 @@ import (
 // soon as more than limit bytes have been produced. Both the raw and the
 // decoded streams are capped: the raw cap stops never-ending bodies before
 // they are decoded, the decoded cap stops compression bombs. Content-Length
-// is used only to fail early, never trusted as the real size.
-func readBody(r io.Reader, encoding string, contentLength, limit int64) ([]byte, error) {
+// is used only to fail early, never trusted as the real size. With
+// truncate, a body over the limit is cut to its first limit bytes instead
+// of failing (robots.txt is read that way, as RFC 9309 allows).
+func readBody(r io.Reader, encoding string, contentLength, limit int64, truncate bool) ([]byte, error) {
 	encs := parseEncodings(encoding)
-	if contentLength > limit {
+	if contentLength > limit && !truncate {
 		return nil, &TooLargeError{Limit: limit, ContentLength: contentLength}
 	}
 	raw := &cappedReader{r: r, left: limit}
@@ -40,6 +42,9 @@ func readBody(r io.Reader, encoding string, contentLength, limit int64) ([]byte,
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	n, err := buf.ReadFrom(io.LimitReader(dec, limit+1))
+	if truncate && (n > limit || errors.Is(err, errRawCap)) {
+		return buf.Bytes()[:min(int64(buf.Len()), limit)], nil
+	}
 	if err != nil {
 		if errors.Is(err, errRawCap) {
 			return nil, &TooLargeError{Limit: limit}

@@ -165,6 +165,9 @@ type Request struct {
 	LastModified string
 	// MaxBytes overrides Config.MaxBodyBytes when positive and smaller.
 	MaxBytes int64
+	// Truncate returns the first MaxBytes (or MaxBodyBytes) of a longer
+	// body instead of failing with a TooLargeError.
+	Truncate bool
 }
 
 // Response is a fully read response.
@@ -327,7 +330,7 @@ func (c *Client) Get(ctx context.Context, r Request) (*Response, error) {
 	timer := time.AfterFunc(c.cfg.ReadTimeout, func() { cancel(silence) })
 	defer timer.Stop()
 	body := &watchdogReader{r: resp.Body, timer: timer, d: c.cfg.ReadTimeout}
-	out.Body, err = readBody(body, resp.Header.Get("Content-Encoding"), resp.ContentLength, limit)
+	out.Body, err = readBody(body, resp.Header.Get("Content-Encoding"), resp.ContentLength, limit, r.Truncate)
 	if err != nil {
 		return out, c.explain(ctx, err)
 	}
