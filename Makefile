@@ -17,11 +17,20 @@ run: build
 demo: build
 	./bin/clipsheet demo
 
-## deps: what the tests need beyond Go (headless Chromium for page tests)
+## deps: what the tests need beyond Go: a C compiler (go test -race needs
+## cgo) and Debian's headless Chromium at /usr/bin/chromium, where the
+## browser tests look for it. Installed with apt-get when missing.
+APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		echo "installing chromium for the browser tests"; \
-		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; \
+	@missing=""; \
+	command -v cc >/dev/null 2>&1 || missing="$$missing gcc libc6-dev"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		if ! command -v apt-get >/dev/null 2>&1; then \
+			echo "make deps: need$$missing but apt-get is not available; install them by hand" >&2; exit 1; \
+		fi; \
+		echo "installing$$missing for the tests"; \
+		$(APT) update && $(APT) install -y $$missing; \
 	fi
 
 lint:
