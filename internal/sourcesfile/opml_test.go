@@ -3,6 +3,7 @@ package sourcesfile
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -191,4 +192,89 @@ func TestCheckSourceFindsDuplicatesButNotItself(t *testing.T) {
 	if len(by["name"]) != 1 || len(by["url"]) != 1 || len(by["section"]) != 1 {
 		t.Errorf("problems = %v", by)
 	}
+}
+
+// TestOPMLRoundTripOfReaderExports takes each reader's export, imports it
+// into an empty sources.yaml, exports that and imports the export again:
+// the same feeds (URL, name, folder) come back in the same order, every
+// folder comes back as a section, and importing the export into the list
+// it came from finds nothing new.
+func TestOPMLRoundTripOfReaderExports(t *testing.T) {
+	for _, name := range []string{"feedly.opml", "inoreader.xml", "miniflux.opml"} {
+		t.Run(name, func(t *testing.T) {
+			feeds := readOPML(t, name)
+			d, err := Parse(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := PlanImport(&config.SourcesFile{}, feeds)
+			if err := d.AddImported(rows); err != nil {
+				t.Fatal(err)
+			}
+			data, err := d.Bytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			list, err := config.ParseSources(data)
+			if err != nil {
+				t.Fatalf("imported file does not validate: %v\n%s", err, data)
+			}
+			var want []string
+			folders := map[string]bool{}
+			for _, r := range rows {
+				if r.Status == ImportNew {
+					want = append(want, r.Feed.Section+" / "+r.Source.Name+" / "+r.Feed.XMLURL)
+					if r.Feed.Section != "" {
+						folders[r.Feed.Section] = true
+					}
+				}
+			}
+			if len(want) == 0 {
+				t.Fatal("nothing imported")
+			}
+			if len(list.Sections) != len(folders) {
+				t.Errorf("sections %v, want one per folder %v", list.Sections, folders)
+			}
+			out, err := ExportOPML(list, "round trip", time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC))
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := ParseOPML(strings.NewReader(string(out)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range back {
+				got = append(got, f.Section+" / "+f.Title+" / "+f.XMLURL)
+			}
+			// The export groups by section in section order; the import
+			// appended each source after its section's last, so both
+			// orders are section-major. Compare as such.
+			if strings.Join(sortedBySection(got, list.Sections), "\n") != strings.Join(sortedBySection(want, list.Sections), "\n") {
+				t.Errorf("round trip changed the feeds:\ngot:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			for _, r := range PlanImport(list, back) {
+				if r.Status != ImportDuplicate {
+					t.Errorf("%s: %s on re-import, want duplicate", r.Source.Name, r.Status)
+				}
+			}
+		})
+	}
+}
+
+// sortedBySection orders "section / name / url" lines by the position of
+// their section (unsectioned last), keeping the order within a section.
+func sortedBySection(lines, sections []string) []string {
+	rank := func(l string) int {
+		sec, _, _ := strings.Cut(l, " / ")
+		for i, s := range sections {
+			if s == sec {
+				return i
+			}
+		}
+		return len(sections)
+	}
+	out := append([]string(nil), lines...)
+	slices.SortStableFunc(out, func(a, b string) int { return rank(a) - rank(b) })
+	return out
 }

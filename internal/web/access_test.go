@@ -98,6 +98,10 @@ var routeAccess = map[string]routeRule{
 	"GET /api/v1/sources/*name":          {min: "admin", want: 404},
 	"PUT /api/v1/sources/*name":          {min: "admin", want: 404},
 	"DELETE /api/v1/sources/*name":       {min: "admin", want: 404},
+	"GET /api/v1/sections":               {min: "admin", want: 200},
+	"POST /api/v1/sections":              {min: "admin", want: 422}, // no name
+	"PUT /api/v1/sections/*name":         {min: "admin", want: 404},
+	"DELETE /api/v1/sections/*name":      {min: "admin", want: 404},
 }
 
 // concretePath fills route parameters with values that match nothing.

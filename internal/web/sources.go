@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/clipsheet/clipsheet/internal/auth"
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/fetch"
 	"github.com/clipsheet/clipsheet/internal/model"
@@ -69,11 +70,19 @@ func (s *Server) sourceRoutes(admin, api *gin.RouterGroup) {
 	admin.POST("/sources/import", s.importPreviewPost)
 	admin.POST("/sources/import/confirm", s.importConfirmPost)
 
+	if f := s.cfg.SourceAdmin.File; f != nil {
+		f.OnHandEdit(s.auditHandEdit)
+	}
+
 	api.GET("/sources", s.apiSourcesList)
 	api.POST("/sources", s.apiSourceCreate)
 	api.GET("/sources/*name", s.apiSourceGet)
 	api.PUT("/sources/*name", s.apiSourceUpdate)
 	api.DELETE("/sources/*name", s.apiSourceDelete)
+	api.GET("/sections", s.apiSections)
+	api.POST("/sections", s.apiSectionCreate)
+	api.PUT("/sections/*name", s.apiSectionUpdate)
+	api.DELETE("/sections/*name", s.apiSectionDelete)
 }
 
 // sourcesFile returns the editable file, or answers 503 and returns nil.
@@ -209,11 +218,31 @@ func doneURL(path, done, name string) string {
 // Audit actions of source administration besides model's source.* ones.
 const (
 	auditSourceImport  = "source.import"
+	auditFileReload    = "source.file_reload"  // a hand edit put in force, by auditFileActor
+	auditFileRefused   = "source.file_refused" // a hand edit refused, by auditFileActor
 	auditSectionAdd    = "section.add"
 	auditSectionRename = "section.rename"
 	auditSectionMove   = "section.move"
 	auditSectionRemove = "section.remove"
 )
+
+// auditFileActor is who a hand edit of sources.yaml is recorded as: the
+// service only sees the file change, not the person.
+const auditFileActor = "sources.yaml (edited on disk)"
+
+// auditHandEdit records a hand edit of sources.yaml that the watcher put
+// in force or refused, so the audit log holds every change of the list,
+// not only those made through the UI and API.
+func (s *Server) auditHandEdit(ev sourcesfile.HandEdit) {
+	action, detail := auditFileReload, sourcesfile.Describe(ev.Before, ev.After)
+	if ev.Err != nil {
+		action, detail = auditFileRefused, "refused, the previous list stays in force: "+ev.Err.Error()
+	}
+	target := s.cfg.SourceAdmin.File.Path()
+	if err := s.auth.Record(context.Background(), auth.Actor{Name: auditFileActor}, action, target, detail); err != nil {
+		s.log.Error("audit", "action", action, "err", err)
+	}
+}
 
 // moveSourceState carries a renamed source's fetch state (validators,
 // health counters) over to its new name, so the rename neither loses its

@@ -26,6 +26,40 @@ type sourcesDoc struct {
 	// FileError is set when sources.yaml on disk does not validate; the
 	// list is then the one still in force.
 	FileError string `json:"file_error,omitempty"`
+	// Health is each source's state, in the order of sources: what the
+	// sources page shows.
+	Health []sourceHealth `json:"health"`
+}
+
+// sourceHealth is one source's health as the sources page shows it.
+// Times are RFC 3339, "" (omitted) when unknown.
+type sourceHealth struct {
+	Name                string `json:"name"`
+	Health              string `json:"health"` // ok, failing, silent, pending, disabled
+	Why                 string `json:"why"`
+	Enabled             bool   `json:"enabled"`
+	Interval            string `json:"interval"` // in effect, default applied
+	LastAttempt         string `json:"last_attempt,omitempty"`
+	LastSuccess         string `json:"last_success,omitempty"`
+	LastError           string `json:"last_error,omitempty"`
+	ConsecutiveFailures int    `json:"consecutive_failures,omitempty"`
+	LastNewItem         string `json:"last_new_item,omitempty"`
+	UsualGap            string `json:"usual_gap,omitempty"`
+	Items24h            int    `json:"items_24h"`
+	Items7d             int    `json:"items_7d"`
+}
+
+func healthJSON(r *sourceRow) sourceHealth {
+	h := sourceHealth{Name: r.Source.Name, Health: r.Health, Why: r.Why, Enabled: r.Source.IsEnabled(),
+		Interval: r.IntervalText(), LastNewItem: model.FormatTime(r.LastNew), Items24h: r.Last24h, Items7d: r.Last7d}
+	if r.UsualGap > 0 {
+		h.UsualGap = config.Duration(r.UsualGap).String()
+	}
+	if st := r.State; st != nil {
+		h.LastAttempt, h.LastSuccess = model.FormatTime(st.LastAttempt), model.FormatTime(st.LastSuccess)
+		h.LastError, h.ConsecutiveFailures = st.LastError, st.ConsecutiveFailures
+	}
+	return h
 }
 
 // apiSourceFile returns the editable file or answers 503.
@@ -56,7 +90,16 @@ func (s *Server) apiSourcesList(c *gin.Context) {
 	if snap == nil {
 		return
 	}
-	doc := sourcesDoc{Version: snap.Hash, SourcesFile: *s.snapshotList(snap)}
+	list := s.snapshotList(snap)
+	rows, err := s.sourceRows(c.Request.Context(), list)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	doc := sourcesDoc{Version: snap.Hash, SourcesFile: *list, Health: make([]sourceHealth, len(rows))}
+	for i, r := range rows {
+		doc.Health[i] = healthJSON(r)
+	}
 	if snap.Err != nil {
 		doc.FileError = snap.Err.Error()
 	}

@@ -186,7 +186,8 @@ func (s *Server) sourceDiscover(c *gin.Context, file *sourcesfile.File) {
 // discover looks for feeds at the address and fills the form with the
 // best find: the first working feed, else the proposed page source.
 func (s *Server) discover(ctx context.Context, f *sourceForm, raw string) {
-	if !strings.Contains(raw, "://") {
+	bare := !strings.Contains(raw, "://")
+	if bare {
 		raw = "https://" + raw
 	}
 	f.DiscoverURL = raw
@@ -203,6 +204,14 @@ func (s *Server) discover(ctx context.Context, f *sourceForm, raw string) {
 	ctx, cancel := context.WithTimeout(ctx, discoverTimeout)
 	defer cancel()
 	d, err := tester.Discover(ctx, raw)
+	if err != nil && bare && ctx.Err() == nil {
+		// "example.com" may be a site without TLS; try plain HTTP too.
+		plain := "http://" + strings.TrimPrefix(raw, "https://")
+		if d2, err2 := tester.Discover(ctx, plain); err2 == nil {
+			d, err, raw = d2, nil, plain
+			f.DiscoverURL = raw
+		}
+	}
 	if err != nil {
 		f.DiscoverErr = "Could not read " + raw + ": " + err.Error()
 		return

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/model"
 	"github.com/clipsheet/clipsheet/internal/sourcesfile"
 )
 
@@ -132,6 +133,13 @@ func (s *Server) importConfirmPost(c *gin.Context) {
 	case err != nil:
 		s.fail(c, err)
 		return
+	}
+	// One entry per source, as if added by hand, so the log can be
+	// searched by source name; and one for the import as a whole.
+	for _, r := range v.Rows {
+		if r.Status == sourcesfile.ImportNew {
+			s.audit(c, model.AuditSourceAdd, r.Source.Name, "imported from OPML: "+r.Source.URL)
+		}
 	}
 	s.audit(c, auditSourceImport, "", fmt.Sprintf("%d source(s) from OPML", v.New))
 	c.Redirect(http.StatusSeeOther, doneURL("/admin/sources", "imported", strconv.Itoa(v.New)))

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -96,17 +97,29 @@ func (s *Server) sectionsPost(c *gin.Context) {
 var errNoRenamer = errors.New("this store cannot re-file items under a new section name; nothing was changed")
 
 // renameSection renames a section in the file and re-files its stored
-// items in step: the items move inside the write (after the new file
-// validated, before it replaces the old one) and move back if the write
-// fails, so the file and the store do not disagree.
+// items in step.
 func (s *Server) renameSection(c *gin.Context, file *sourcesfile.File, version, old, name string) (int, error) {
+	_, moved, err := s.applySectionEdit(c.Request.Context(), file, version, old, name,
+		func(d *sourcesfile.Doc) error { return d.RenameSection(old, name) })
+	return moved, err
+}
+
+// applySectionEdit applies a section edit that renames section old to
+// name (old "" or equal to name: no rename) and re-files the stored items
+// of a renamed section in step: they move inside the write (after the new
+// file validated, before it replaces the old one) and move back if the
+// write fails, so the file and the store do not disagree.
+func (s *Server) applySectionEdit(ctx context.Context, file *sourcesfile.File, version, old, name string, edit func(*sourcesfile.Doc) error) (*sourcesfile.Snapshot, int, error) {
+	if old == "" || old == name {
+		snap, err := file.Apply(version, edit)
+		return snap, 0, err
+	}
 	rn, ok := s.store.(sectionRenamer)
 	if !ok {
-		return 0, errNoRenamer
+		return nil, 0, errNoRenamer
 	}
-	ctx := c.Request.Context()
 	moved := 0
-	_, err := file.ApplyWith(version, func(d *sourcesfile.Doc) error { return d.RenameSection(old, name) }, sourcesfile.Hook{
+	snap, err := file.ApplyWith(version, edit, sourcesfile.Hook{
 		Before: func(*config.SourcesFile) error {
 			n, err := rn.RenameSection(ctx, old, name)
 			moved = n
@@ -118,7 +131,17 @@ func (s *Server) renameSection(c *gin.Context, file *sourcesfile.File, version, 
 			}
 		},
 	})
-	return moved, err
+	if err != nil {
+		return nil, moved, err
+	}
+	// A poll that began with the old list may have stored items under the
+	// old name after the move above; with the new list in force no more
+	// can arrive, so a second pass files those too.
+	late, err := rn.RenameSection(ctx, old, name)
+	if err != nil {
+		s.log.Error("re-file items stored during a section rename", "from", old, "to", name, "err", err)
+	}
+	return snap, moved + late, nil
 }
 
 func moveSection(file *sourcesfile.File, version, name string, up bool) (string, error) {

@@ -467,6 +467,32 @@ func TestInvalidHandEditKeepsOldListAndShowsBanner(t *testing.T) {
 	if body, _, _ := e.page("/admin/sources"); strings.Contains(body, `id="sources-file-error"`) {
 		t.Error("banner stays after the fix")
 	}
+	// Both hand edits are in the audit log: the refused one with its
+	// error, the fix with what it changed.
+	var evs []model.AuditEvent
+	for time.Now().Before(deadline.Add(5 * time.Second)) {
+		all, _ := e.store.ListAudit(ctx, store.AuditFilter{Action: "source."})
+		evs = evs[:0]
+		for _, ev := range all {
+			if strings.HasPrefix(ev.Action, "source.file_") {
+				evs = append(evs, ev)
+			}
+		}
+		if len(evs) == 2 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(evs) != 2 {
+		t.Fatalf("%d hand-edit audit events, want 2", len(evs))
+	}
+	fix, refused := evs[0], evs[1]
+	if refused.Action != "source.file_refused" || refused.Actor != auditFileActor || !strings.Contains(refused.Detail, `invalid duration "2 hours"`) || refused.Target != e.file.Path() {
+		t.Errorf("refused hand edit audited as %+v", refused)
+	}
+	if fix.Action != "source.file_reload" || fix.Detail != `changed 1: "Krebs on Security"` {
+		t.Errorf("fix audited as %+v", fix)
+	}
 	if src, _ := e.live.Current().Find("Krebs on Security"); time.Duration(src.Interval) != 3*time.Hour {
 		t.Error("fixed file not in force")
 	}
@@ -490,8 +516,20 @@ func TestToggleAndDeleteSource(t *testing.T) {
 		t.Error("enabled: false not written in place")
 	}
 	body, csrf, version := e.page("/admin/sources?health=disabled")
-	if !strings.Contains(body, `data-source="NPR — News"`) || !strings.Contains(body, ">Enable</button>") {
+	if !strings.Contains(body, `data-source="NPR — News"`) || !strings.Contains(body, ">Enable</button>") || !strings.Contains(body, `<td class="enabled"><strong>no</strong></td>`) {
 		t.Error("disabled source not listed as such")
+	}
+	// Bad one-click input changes nothing: an unknown source, a stale page.
+	before := e.fileText()
+	if code, _, _ := e.postAdmin("/admin/sources/toggle", url.Values{"csrf_token": {csrf}, "version": {version}, "name": {"Nope"}, "enabled": {"false"}}); code != http.StatusNotFound {
+		t.Errorf("toggle unknown source: %d", code)
+	}
+	stale := sourcesfile.Hash([]byte("an older version"))
+	if code, body, _ := e.postAdmin("/admin/sources/toggle", url.Values{"csrf_token": {csrf}, "version": {stale}, "name": {"NPR — News"}, "enabled": {"true"}}); code != http.StatusConflict || !strings.Contains(body, "changed since the page was loaded") {
+		t.Errorf("toggle from a stale page: %d", code)
+	}
+	if e.fileText() != before {
+		t.Fatal("refused toggles changed the file")
 	}
 	if code, _, _ := e.postAdmin("/admin/sources/toggle", url.Values{"csrf_token": {csrf}, "version": {version}, "name": {"NPR — News"}, "enabled": {"true"}}); code != http.StatusSeeOther {
 		t.Fatal("enable")
@@ -512,7 +550,7 @@ func TestToggleAndDeleteSource(t *testing.T) {
 		t.Error("fetch state of the deleted source kept")
 	}
 	// Deleting again (stale page) is a 404 with nothing written.
-	before := e.fileText()
+	before = e.fileText()
 	code, _, _ = e.postAdmin("/admin/sources/delete", url.Values{"csrf_token": {csrf}, "name": {"NPR — News"}})
 	if code != http.StatusNotFound || e.fileText() != before {
 		t.Errorf("second delete: %d", code)
@@ -675,7 +713,11 @@ func TestOPMLImportAndExport(t *testing.T) {
 	if code, body, _ := e.postAdmin("/admin/sources/import/confirm", form); code != http.StatusConflict || !strings.Contains(body, "changed since the preview") {
 		t.Errorf("stale confirm: %d", code)
 	}
-	if got := e.auditActions(); len(got) != 1 || !strings.HasPrefix(got[0], "source.import") {
+	// One entry per imported source, newest first, then the import.
+	wantAudit := []string{"source.import  by root", "source.add Volcano Discovery - Latest news by root",
+		"source.add Al Jazeera – Breaking News, World News and Video from Al Jazeera by root",
+		"source.add Schneier on Security by root", "source.add The Record by root"}
+	if got := e.auditActions(); strings.Join(got, "\n") != strings.Join(wantAudit, "\n") {
 		t.Errorf("audit = %v", got)
 	}
 

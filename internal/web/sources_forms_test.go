@@ -1,0 +1,360 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clipsheet/clipsheet/internal/model"
+	"github.com/clipsheet/clipsheet/internal/sourcesfile"
+	"github.com/clipsheet/clipsheet/internal/store"
+)
+
+// editForm is the edit form of Krebs on Security as loaded, with changes.
+func editForm(csrf, version string, kv ...string) url.Values {
+	f := url.Values{"csrf_token": {csrf}, "version": {version}, "action": {"save"}, "old_name": {"Krebs on Security"},
+		"name": {"Krebs on Security"}, "url": {"https://krebsonsecurity.com/feed/"}, "type": {"feed"}, "section": {"Cyber"},
+		"interval": {"2h"}, "enabled": {"true"}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		f.Set(kv[i], kv[i+1])
+	}
+	return f
+}
+
+// TestEditSourceFormRejectsBadInput: every rule of `clipsheet sources
+// validate` refuses an edit with the message beside its field, keeps what
+// was typed and leaves the file alone; a good edit of the same form then
+// saves.
+func TestEditSourceFormRejectsBadInput(t *testing.T) {
+	e := newSourcesEnv(t)
+	before := e.fileText()
+	path := "/admin/sources/edit?name=" + url.QueryEscape("Krebs on Security")
+	_, csrf, version := e.page(path)
+	for _, c := range []struct {
+		name  string
+		form  url.Values
+		field string
+		want  string
+	}{
+		{"empty name", editForm(csrf, version, "name", ""), "err-name", "name is required"},
+		{"relative url", editForm(csrf, version, "url", "/feed/"), "err-url", "must be an absolute http or https URL"},
+		{"url of another source", editForm(csrf, version, "url", "https://www.cisa.gov/news.xml"), "err-url", "already polled as &#34;CISA — News&#34;"},
+		{"unknown type", editForm(csrf, version, "type", "scrape"), "err-type", "unknown type &#34;scrape&#34;"},
+		{"links on a feed", editForm(csrf, version, "links", "h2 a"), "err-links", "links is only for type: page"},
+		{"bad links selector", editForm(csrf, version, "type", "page", "links", "h2 >> a"), "err-links", "invalid CSS selector"},
+		{"unknown section", editForm(csrf, version, "section", "Sport"), "err-section", "unknown section &#34;Sport&#34;"},
+		{"unparsable interval", editForm(csrf, version, "interval", "every hour"), "err-interval", "invalid duration &#34;every hour&#34;"},
+		{"interval below minimum", editForm(csrf, version, "interval", "30s"), "err-interval", "below the minimum of 1m"},
+		{"bad exclude pattern", editForm(csrf, version, "exclude", "/video/\n[unclosed"), "err-exclude", "exclude pattern &#34;[unclosed&#34;"},
+		{"bad remove selector", editForm(csrf, version, "extract_remove", ".ad\n<<"), "err-extract", "extract remove: invalid CSS selector"},
+	} {
+		code, body, _ := e.postAdmin(path, c.form)
+		if code != http.StatusUnprocessableEntity {
+			t.Errorf("%s: status %d, want 422", c.name, code)
+			continue
+		}
+		i := strings.Index(body, `id="`+c.field+`"`)
+		if i < 0 || !strings.Contains(body[i:min(len(body), i+300)], c.want) {
+			t.Errorf("%s: no %q beside the field (%s)", c.name, c.want, c.field)
+		}
+		if !strings.Contains(body, `name="url" value="`+c.form.Get("url")+`"`) || !strings.Contains(body, `name="interval" value="`+c.form.Get("interval")+`"`) {
+			t.Errorf("%s: typed values not kept", c.name)
+		}
+	}
+	if e.fileText() != before {
+		t.Fatal("refused edits changed the file")
+	}
+	if got := e.auditActions(); len(got) != 0 {
+		t.Errorf("refused edits audited: %v", got)
+	}
+	if code, _, _ := e.postAdmin(path, editForm(csrf, version, "interval", "3h", "exclude", "/video/")); code != http.StatusSeeOther {
+		t.Fatalf("good edit: %d", code)
+	}
+	if !strings.Contains(e.fileText(), "    section: Cyber\n    interval: 3h\n    exclude: [/video/]\n") {
+		t.Errorf("good edit not written:\n%s", e.fileText())
+	}
+	// An edit of a source deleted meanwhile is a 404, not a re-creation.
+	_, csrf, version = e.page(path)
+	if err := os.WriteFile(e.path, []byte(strings.Replace(e.fileText(), "name: Krebs on Security", "name: Krebs (renamed by hand)", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.live.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := e.postAdmin(path, editForm(csrf, version)); code != http.StatusNotFound {
+		t.Errorf("edit of a vanished source: %d, want 404", code)
+	}
+}
+
+// TestSectionsFormsRejectBadInput: unknown actions, empty and clashing
+// names and stale pages are refused with a message and change nothing.
+func TestSectionsFormsRejectBadInput(t *testing.T) {
+	e := newSourcesEnv(t)
+	before := e.fileText()
+	_, csrf, version := e.page("/admin/sources/sections")
+	for _, c := range []struct {
+		name string
+		form url.Values
+		code int
+		want string
+	}{
+		{"unknown action", url.Values{"action": {"explode"}, "name": {"Cyber"}}, http.StatusBadRequest, "Unknown action"},
+		{"rename to nothing", url.Values{"action": {"rename"}, "name": {"Cyber"}, "new_name": {" "}}, http.StatusUnprocessableEntity, "Enter a section name"},
+		{"rename missing", url.Values{"action": {"rename"}, "name": {"Sport"}, "new_name": {"Sports"}}, http.StatusNotFound, "not found"},
+		{"move missing", url.Values{"action": {"up"}, "name": {"Sport"}}, http.StatusNotFound, "not found"},
+		{"stale page", url.Values{"action": {"add"}, "new_name": {"Elections"}, "version": {sourcesfile.Hash([]byte("old"))}}, http.StatusConflict, "changed since this page was loaded"},
+	} {
+		c.form.Set("csrf_token", csrf)
+		if c.form.Get("version") == "" {
+			c.form.Set("version", version)
+		}
+		code, body, _ := e.postAdmin("/admin/sources/sections", c.form)
+		if code != c.code || !strings.Contains(body, c.want) {
+			t.Errorf("%s: %d, want %d with %q", c.name, code, c.code, c.want)
+		}
+	}
+	if e.fileText() != before {
+		t.Fatal("refused section changes changed the file")
+	}
+}
+
+// TestImportFormsRejectBadInput: no file, and a confirmation with nothing
+// ticked, are refused without writing.
+func TestImportFormsRejectBadInput(t *testing.T) {
+	e := newSourcesEnv(t)
+	before := e.fileText()
+	_, csrf, _ := e.page("/admin/sources/import")
+	version := sourcesfile.Hash([]byte(before))
+	if code, body, _ := e.postAdmin("/admin/sources/import", url.Values{"csrf_token": {csrf}}); code != http.StatusBadRequest || !strings.Contains(body, "Choose an OPML file") {
+		t.Errorf("no file: %d", code)
+	}
+	form := url.Values{"csrf_token": {csrf}, "version": {version}, "url": {"https://x.example/feed"}, "name": {"X"}, "section": {""}}
+	if code, body, _ := e.postAdmin("/admin/sources/import/confirm", form); code != http.StatusUnprocessableEntity || !strings.Contains(body, "No feed was ticked") {
+		t.Errorf("nothing ticked: %d", code)
+	}
+	// A ticked row that is already a source adds nothing.
+	form.Set("url", "https://krebsonsecurity.com/feed")
+	form.Set("pick", "0")
+	if code, body, _ := e.postAdmin("/admin/sources/import/confirm", form); code != http.StatusUnprocessableEntity || !strings.Contains(body, "Nothing new to import") {
+		t.Errorf("only duplicates: %d", code)
+	}
+	if e.fileText() != before {
+		t.Fatal("refused imports changed the file")
+	}
+}
+
+// TestConcurrentUIEditsAndHandEdit: several admins open the add form, the
+// file is edited by hand, and all of them save at once. Every save is
+// refused (the hand edit stays); saving again from the page each got back
+// lets exactly one through, the others are refused again, and the file
+// holds the hand edit and the one accepted source. Nothing a caller was
+// told is saved is missing.
+func TestConcurrentUIEditsAndHandEdit(t *testing.T) {
+	e := newSourcesEnv(t)
+	_, csrf, version := e.page("/admin/sources/new")
+	hand := strings.Replace(e.fileText(), "name: WHO — News", "name: WHO — Newsroom", 1)
+	if err := os.WriteFile(e.path, []byte(hand), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	saveAll := func(version string) (codes []int, versions []string) {
+		codes, versions = make([]int, n), make([]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				name := fmt.Sprintf("Wire %d", i)
+				code, body, _ := e.postAdmin("/admin/sources/new", newSourceForm(csrf, version, "name", name, "url", "https://wire.example/"+fmt.Sprint(i)+".xml"))
+				codes[i] = code
+				if m := versionRe.FindStringSubmatch(body); m != nil {
+					versions[i] = m[1]
+				}
+			}()
+		}
+		wg.Wait()
+		return codes, versions
+	}
+	codes, versions := saveAll(version)
+	for i, c := range codes {
+		if c != http.StatusConflict {
+			t.Fatalf("save %d after the hand edit: %d, want 409", i, c)
+		}
+		if versions[i] != sourcesfile.Hash([]byte(hand)) {
+			t.Fatalf("conflict page %d does not carry the current version", i)
+		}
+	}
+	if e.fileText() != hand {
+		t.Fatal("hand edit overwritten")
+	}
+	codes, _ = saveAll(versions[0])
+	var won []string
+	for i, c := range codes {
+		switch c {
+		case http.StatusSeeOther:
+			won = append(won, fmt.Sprintf("Wire %d", i))
+		case http.StatusConflict:
+		default:
+			t.Errorf("second save %d: %d", i, c)
+		}
+	}
+	if len(won) != 1 {
+		t.Fatalf("%d saves on the same version went through, want exactly 1", len(won))
+	}
+	final := e.fileText()
+	if !strings.Contains(final, "name: WHO — Newsroom") || !strings.Contains(final, "name: "+won[0]+"\n") || strings.Count(final, "name: Wire ") != 1 {
+		t.Errorf("file after the race:\n%s", final)
+	}
+	if got := e.auditActions(); len(got) != 1 || got[0] != "source.add "+won[0]+" by root" {
+		t.Errorf("audit = %v", got)
+	}
+}
+
+// TestAddByBareHostTriesPlainHTTP: "host:port" without a scheme is tried
+// over HTTPS first and, when that fails, over plain HTTP.
+func TestAddByBareHostTriesPlainHTTP(t *testing.T) {
+	e := newSourcesEnv(t)
+	site := newTestSite(t, true)
+	_, csrf, _ := e.page("/admin/sources/new")
+	bare := strings.TrimPrefix(site.URL("/"), "http://")
+	code, body, _ := e.postAdmin("/admin/sources/new", url.Values{"csrf_token": {csrf}, "action": {"discover"}, "discover": {bare}})
+	if code != http.StatusOK || !strings.Contains(body, `name="url" value="`+site.URL("/feed.xml")+`"`) || !strings.Contains(body, `name="discover" value="`+site.URL("/")+`"`) {
+		t.Errorf("bare host: %d\n%s", code, body)
+	}
+}
+
+// TestSourcesAPIHealth: the API list carries each source's health as the
+// sources page shows it.
+func TestSourcesAPIHealth(t *testing.T) {
+	e := newSourcesEnv(t)
+	ctx := context.Background()
+	now := e.clock.Now()
+	for i := range 5 {
+		at := now.Add(-time.Hour - time.Duration(i)*2*time.Hour)
+		it := model.NewItem(model.Extraction{URL: fmt.Sprintf("https://krebsonsecurity.com/%d/", i), Title: "t"}, "Krebs on Security", "Cyber", at)
+		if _, err := e.store.AddItem(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.store.PutSourceState(ctx, &model.SourceState{Name: "Krebs on Security", LastAttempt: now.Add(-time.Hour), LastSuccess: now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.PutSourceState(ctx, &model.SourceState{Name: "WHO — News", LastAttempt: now, LastError: "HTTP 503", ConsecutiveFailures: 2}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, body := e.apiAs(model.RoleAdmin).do("GET", "/api/v1/sources", "")
+	if code != http.StatusOK {
+		t.Fatalf("list: %d", code)
+	}
+	health := body["health"].([]any)
+	if len(health) != len(body["sources"].([]any)) {
+		t.Fatalf("%d health entries for %d sources", len(health), len(body["sources"].([]any)))
+	}
+	by := map[string]map[string]any{}
+	for _, h := range health {
+		m := h.(map[string]any)
+		by[m["name"].(string)] = m
+	}
+	k := by["Krebs on Security"]
+	if k["health"] != "ok" || k["items_24h"] != float64(5) || k["items_7d"] != float64(5) || k["usual_gap"] != "2h" || k["interval"] != "2h" || k["last_success"] == "" || k["enabled"] != true {
+		t.Errorf("Krebs health = %v", k)
+	}
+	if w := by["WHO — News"]; w["health"] != "failing" || w["last_error"] != "HTTP 503" || w["consecutive_failures"] != float64(2) {
+		t.Errorf("WHO health = %v", w)
+	}
+	if p := by["Washington Post — World"]; p["health"] != "pending" || p["last_attempt"] != nil {
+		t.Errorf("never polled = %v", p)
+	}
+}
+
+// TestSectionsAPI: add, move, rename (sources and stored items follow),
+// delete, with versions and the errors of the sections page.
+func TestSectionsAPI(t *testing.T) {
+	e := newSourcesEnv(t)
+	ctx := context.Background()
+	api := e.apiAs(model.RoleAdmin)
+	it := model.NewItem(model.Extraction{URL: "https://krebsonsecurity.com/x/", Title: "X"}, "Krebs on Security", "Cyber", e.clock.Now())
+	if _, err := e.store.AddItem(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := e.apiAs(model.RoleCurator).do("GET", "/api/v1/sections", ""); code != http.StatusForbidden {
+		t.Errorf("curator: %d", code)
+	}
+	code, hdr, body := api.do("GET", "/api/v1/sections", "")
+	if code != http.StatusOK || len(body["sections"].([]any)) != 5 {
+		t.Fatalf("list: %d %v", code, body)
+	}
+	if cy := body["sections"].([]any)[3].(map[string]any); cy["name"] != "Cyber" || cy["sources"] != float64(3) {
+		t.Errorf("Cyber = %v", cy)
+	}
+	version := strings.Trim(hdr.Get("ETag"), `"`)
+
+	code, hdr, _ = api.do("POST", "/api/v1/sections", `{"name":"Elections","position":2}`, "If-Match", `"`+version+`"`)
+	if code != http.StatusCreated || hdr.Get("Location") != "/api/v1/sections/Elections" {
+		t.Fatalf("create: %d", code)
+	}
+	if code, _, body := api.do("POST", "/api/v1/sections", `{"name":"x"}`, "If-Match", `"`+version+`"`); code != http.StatusConflict || errCode(body) != "conflict" {
+		t.Errorf("stale create: %d %v", code, body)
+	}
+	if code, _, body := api.do("POST", "/api/v1/sections", `{"name":"elections"}`); code != http.StatusConflict || errCode(body) != "exists" {
+		t.Errorf("duplicate create: %d %v", code, body)
+	}
+	if code, _, _ := api.do("POST", "/api/v1/sections", `{"name":"  "}`); code != http.StatusUnprocessableEntity {
+		t.Errorf("empty name: %d", code)
+	}
+
+	code, _, body = api.do("PUT", "/api/v1/sections/Cyber", `{"name":"Cyber & infrastructure","position":1}`)
+	if code != http.StatusOK || body["moved_items"] != float64(1) || body["sources"] != float64(3) {
+		t.Fatalf("rename: %d %v", code, body)
+	}
+	cur := e.live.Current()
+	if got := strings.Join(cur.Sections, "|"); got != "Cyber & infrastructure|Top stories|Elections|Terrorism & security|Disasters & weather|Public health" {
+		t.Errorf("sections = %s", got)
+	}
+	if src, _ := cur.Find("Krebs on Security"); src.Section != "Cyber & infrastructure" {
+		t.Error("sources not moved")
+	}
+	if got, _ := e.store.GetItem(ctx, it.ID); got.Section != "Cyber & infrastructure" {
+		t.Errorf("stored item still in %q", got.Section)
+	}
+	for _, c := range []struct {
+		method, path, body string
+		code               int
+		errCode            string
+	}{
+		{"PUT", "/api/v1/sections/Nope", `{"name":"X"}`, http.StatusNotFound, "not_found"},
+		{"PUT", "/api/v1/sections/Elections", `{"name":"top stories"}`, http.StatusConflict, "exists"},
+		{"PUT", "/api/v1/sections/Elections", `{}`, http.StatusUnprocessableEntity, "invalid"},
+		{"PUT", "/api/v1/sections/Elections", `{"position":-1}`, http.StatusUnprocessableEntity, "invalid"},
+		{"DELETE", "/api/v1/sections/Top%20stories", "", http.StatusConflict, "in_use"},
+		{"DELETE", "/api/v1/sections/Nope", "", http.StatusNotFound, "not_found"},
+	} {
+		if code, _, body := api.do(c.method, c.path, c.body); code != c.code || errCode(body) != c.errCode {
+			t.Errorf("%s %s %s: %d %v, want %d %s", c.method, c.path, c.body, code, body, c.code, c.errCode)
+		}
+	}
+	if code, _, _ := api.do("DELETE", "/api/v1/sections/Elections", ""); code != http.StatusNoContent {
+		t.Errorf("delete: %d", code)
+	}
+	if strings.Contains(e.fileText(), "Elections") {
+		t.Error("deleted section still in the file")
+	}
+	evs, err := e.store.ListAudit(ctx, store.AuditFilter{Action: "section."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range evs {
+		got = append(got, ev.Action+" "+ev.Target)
+	}
+	want := "section.remove Elections|section.move Cyber & infrastructure|section.rename Cyber|section.add Elections"
+	if strings.Join(got, "|") != want {
+		t.Errorf("audit = %s", strings.Join(got, "|"))
+	}
+}
