@@ -74,7 +74,7 @@ type Item struct {
 // the original.
 func NewItem(e Extraction, source, section string, fetchedAt time.Time) *Item {
 	id := ItemID(e.URL)
-	if e.CanonicalURL != "" {
+	if usableCanonical(e.URL, e.CanonicalURL) {
 		id = ItemID(e.CanonicalURL)
 	}
 	it := &Item{ID: id, Source: source, Section: section, Status: StatusQueued,
@@ -92,10 +92,29 @@ func (it *Item) SetExtraction(e Extraction) {
 
 // LinkURL is where "Full story" points: the canonical URL when known.
 func (it *Item) LinkURL() string {
-	if it.CanonicalURL != "" {
+	if usableCanonical(it.URL, it.CanonicalURL) {
 		return it.CanonicalURL
 	}
 	return it.URL
+}
+
+// usableCanonical reports whether a page's canonical URL can stand for the
+// story. Some sites declare their home page canonical on every article;
+// taken at its word that would give every story one ID (each new one
+// dropped as a duplicate) and link "Full story" to the front page.
+func usableCanonical(pageURL, canonical string) bool {
+	if canonical == "" {
+		return false
+	}
+	c, err := url.Parse(canonical)
+	if err != nil || c.Host == "" || (c.Scheme != "http" && c.Scheme != "https") {
+		return false
+	}
+	if strings.Trim(c.Path, "/") != "" || c.RawQuery != "" {
+		return true
+	}
+	p, err := url.Parse(pageURL)
+	return err != nil || p.Host == "" || (strings.Trim(p.Path, "/") == "" && p.RawQuery == "")
 }
 
 // MarshalJSON writes times as RFC 3339 and unknown times as "".

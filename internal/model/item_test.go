@@ -31,6 +31,35 @@ func TestItemIDStable(t *testing.T) {
 	}
 }
 
+func TestItemIDFromCanonicalURL(t *testing.T) {
+	story := func(link, canonical string) *Item {
+		return NewItem(Extraction{URL: link, CanonicalURL: canonical}, "Src", "", time.Now())
+	}
+	// The same story reached through a tracking link and through its
+	// canonical URL is one item.
+	a := story("https://news.example/r/12345?utm_source=rss&utm_medium=feed", "https://news.example/2026/11/24/storm-warning")
+	b := story("https://news.example/2026/11/24/storm-warning?utm_campaign=x&fbclid=abc", "")
+	if a.ID != b.ID || a.ID != ItemID("https://news.example/2026/11/24/storm-warning") || a.LinkURL() != "https://news.example/2026/11/24/storm-warning" {
+		t.Errorf("canonical and tracking link differ: %s %s", a.ID, b.ID)
+	}
+	if c := story("https://news.example/2026/11/24/storm-warning?page=2", ""); c.ID == b.ID {
+		t.Error("a real query parameter was stripped")
+	}
+	// A home page (or unusable) canonical on an article is ignored: two
+	// stories must stay two items, and the link must go to the story.
+	for _, bad := range []string{"https://news.example/", "https://news.example", "/relative/only", "javascript:alert(1)"} {
+		x := story("https://news.example/2026/11/24/storm-warning", bad)
+		y := story("https://news.example/2026/11/25/flood-watch", bad)
+		if x.ID == y.ID || x.LinkURL() != "https://news.example/2026/11/24/storm-warning" {
+			t.Errorf("canonical %q: ids %s %s, link %s", bad, x.ID, y.ID, x.LinkURL())
+		}
+	}
+	// A home page is its own canonical.
+	if h := story("https://news.example/?utm_source=x", "https://news.example/"); h.ID != ItemID("https://news.example/") {
+		t.Errorf("home page id %s", h.ID)
+	}
+}
+
 func TestItemJSON(t *testing.T) {
 	pub := time.Date(2026, 11, 24, 8, 30, 0, 0, time.FixedZone("EST", -5*3600))
 	it := NewItem(Extraction{URL: "https://example.com/s", Title: "Headline", Published: pub}, "Src", "Cyber", time.Now())
