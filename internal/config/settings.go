@@ -104,6 +104,9 @@ func LoadSettings(path string, required bool, environ []string) (Settings, error
 		case err != nil:
 			return s, fmt.Errorf("read settings: %w", err)
 		default:
+			if err := checkSettingsKeys(data); err != nil {
+				return s, fmt.Errorf("%s: %w", path, err)
+			}
 			dec := yaml.NewDecoder(bytes.NewReader(data))
 			dec.KnownFields(true)
 			if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
@@ -142,11 +145,61 @@ func (s Settings) Check() error {
 	if s.Excerpt.MaxChars < 50 {
 		errs = append(errs, "excerpt.max_chars must be at least 50")
 	}
+	switch strings.ToLower(s.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Sprintf("log.level %q: use debug, info, warn or error", s.Log.Level))
+	}
+	if s.Log.Format != "text" && s.Log.Format != "json" {
+		errs = append(errs, fmt.Sprintf("log.format %q: use text or json", s.Log.Format))
+	}
+	if strings.TrimSpace(s.Addr) == "" {
+		errs = append(errs, "addr must not be empty")
+	}
 	if (s.TLS.Cert == "") != (s.TLS.Key == "") {
 		errs = append(errs, "tls.cert and tls.key must be given together")
 	}
 	if len(errs) > 0 {
 		return errors.New("settings: " + strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// checkSettingsKeys names an unknown key in clipsheet.yaml by its dotted
+// path and line ("line 2: unknown setting fetch.alow_private"), which the
+// decoder's "field alow_private not found in type config.Fetch" does not.
+func checkSettingsKeys(data []byte) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil || len(root.Content) == 0 {
+		return nil // the decoder reports syntax errors
+	}
+	known := map[string]bool{}
+	for _, k := range Keys() {
+		known[k] = true
+		for p := k; strings.Contains(p, "."); {
+			p = p[:strings.LastIndex(p, ".")]
+			known[p+"."] = true // a group such as "fetch."
+		}
+	}
+	var problems []string
+	var walk func(m *yaml.Node, prefix string)
+	walk = func(m *yaml.Node, prefix string) {
+		if m.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			key, val := prefix+m.Content[i].Value, m.Content[i+1]
+			switch {
+			case known[key+"."] && val.Kind == yaml.MappingNode:
+				walk(val, key+".")
+			case !known[key] && !known[key+"."]:
+				problems = append(problems, fmt.Sprintf("line %d: unknown setting %s", m.Content[i].Line, key))
+			}
+		}
+	}
+	walk(root.Content[0], "")
+	if len(problems) > 0 {
+		return fmt.Errorf("%s (known: %s)", strings.Join(problems, "; "), strings.Join(Keys(), ", "))
 	}
 	return nil
 }

@@ -50,8 +50,25 @@ func TestSettingsErrors(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "c.yaml")
 	os.WriteFile(path, []byte("fetch:\n  alow_private: true\n"), 0o600)
-	if _, err := LoadSettings(path, true, nil); err == nil || !strings.Contains(err.Error(), "alow_private") {
+	if _, err := LoadSettings(path, true, nil); err == nil || !strings.Contains(err.Error(), "line 2: unknown setting fetch.alow_private") {
 		t.Errorf("unknown key in file: %v", err)
+	}
+	os.WriteFile(path, []byte("addr: :9000\nfetchh:\n  timeout: 5s\nexcerpt: {max_chars: 900, min_chars: 1}\n"), 0o600)
+	if _, err := LoadSettings(path, true, nil); err == nil || !strings.Contains(err.Error(), "line 2: unknown setting fetchh") || !strings.Contains(err.Error(), "line 4: unknown setting excerpt.min_chars") {
+		t.Errorf("unknown keys in file: %v", err)
+	}
+	for env, want := range map[string]string{
+		"CLIPSHEET_LOG_LEVEL=loud":      `log.level "loud"`,
+		"CLIPSHEET_LOG_FORMAT=xml":      `log.format "xml"`,
+		"CLIPSHEET_ADDR=":               "addr must not be empty",
+		"CLIPSHEET_EXCERPT_MAX_CHARS=5": "excerpt.max_chars must be at least 50",
+	} {
+		if _, err := LoadSettings("", false, []string{env}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", env, err, want)
+		}
+	}
+	if _, err := LoadSettings("", false, []string{"CLIPSHEET_LOG_LEVEL=debug", "CLIPSHEET_LOG_FORMAT=json"}); err != nil {
+		t.Errorf("valid log settings: %v", err)
 	}
 }
 
