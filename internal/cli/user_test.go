@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clipsheet/clipsheet/internal/auth"
 	"github.com/clipsheet/clipsheet/internal/model"
@@ -118,5 +123,191 @@ func TestUserTokenAuditCommands(t *testing.T) {
 	code, out, _ = runIn(t, pipe(""), "audit", "--action", "token.", "--data", dir)
 	if code != 0 || !strings.Contains(out, "token.add") || strings.Contains(out, "user.add") {
 		t.Errorf("audit filter: %d %q", code, out)
+	}
+}
+
+// TestUserAndTokenLifecycle covers the rest of the account commands on one
+// database: role, disable and enable, list, remove, and token list and
+// revoke, each checked against what the store then holds.
+func TestUserAndTokenLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	run := func(stdin string, args ...string) (int, string, string) {
+		t.Helper()
+		return runIn(t, pipe(stdin), append(args, "--data", dir)...)
+	}
+	for _, u := range []struct{ name, role string }{{"chief", "admin"}, {"ann", "curator"}, {"bob", "reader"}} {
+		if code, _, errOut := run("a long enough password\n", "user", "add", u.name, "--role", u.role, "--password-stdin"); code != 0 {
+			t.Fatalf("add %s: %d %s", u.name, code, errOut)
+		}
+	}
+	if code, out, _ := run("", "user", "role", "bob", "admin"); code != 0 || !strings.Contains(out, "bob is now admin") {
+		t.Errorf("role: %d %q", code, out)
+	}
+	if code, _, errOut := run("", "user", "role", "bob", "boss"); code != 1 || !strings.Contains(errOut, "unknown role") {
+		t.Errorf("bad role: %d %q", code, errOut)
+	}
+	if code, _, _ := run("", "user", "disable", "ann"); code != 0 {
+		t.Errorf("disable: %d", code)
+	}
+	code, out, _ := run("", "user", "list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 5 || !strings.HasPrefix(lines[0], "NAME") || lines[4] != "3 users" {
+		t.Fatalf("list: %d %q", code, out)
+	}
+	for i, want := range [][]string{{"ann", "curator", "disabled", "never"}, {"bob", "admin", "active"}, {"chief", "admin", "active"}} {
+		if f := strings.Fields(lines[i+1]); len(f) < len(want) || strings.Join(f[:len(want)], " ") != strings.Join(want, " ") {
+			t.Errorf("list row %d: %q, want %v", i+1, lines[i+1], want)
+		}
+	}
+	if code, _, _ := run("", "user", "enable", "ann"); code != 0 {
+		t.Errorf("enable: %d", code)
+	}
+	if code, _, errOut := run("", "user", "remove", "nobody"); code != 1 || !strings.Contains(errOut, "not found") {
+		t.Errorf("remove unknown: %d %q", code, errOut)
+	}
+
+	_, out, _ = run("", "token", "add", "ann", "--name", "dashboard")
+	annToken := strings.Fields(out)[len(strings.Fields(out))-1]
+	if code, _, errOut := run("", "token", "add", "chief"); code != 0 {
+		t.Fatalf("token add chief: %d %s", code, errOut)
+	}
+	if code, out, _ := run("", "token", "list", "ann"); code != 0 || !strings.Contains(out, "dashboard") || strings.Contains(out, "chief") {
+		t.Errorf("token list ann: %d %q", code, out)
+	}
+	// The ID is the first column of the list.
+	_, out, _ = run("", "token", "list", "ann")
+	id := strings.Fields(strings.Split(strings.TrimSpace(out), "\n")[1])[0]
+	if code, out, _ := run("", "token", "revoke", id); code != 0 || !strings.Contains(out, "revoked token "+id) {
+		t.Errorf("revoke: %d %q", code, out)
+	}
+	if code, _, errOut := run("", "token", "revoke", id); code != 1 || !strings.Contains(errOut, "not found") {
+		t.Errorf("revoke twice: %d %q", code, errOut)
+	}
+	// Removing a user takes their tokens with them; with bob an admin
+	// now, chief is not the last one.
+	if code, out, errOut := run("", "user", "remove", "chief"); code != 0 || !strings.Contains(out, "removed chief") {
+		t.Errorf("remove chief: %d %q %q", code, out, errOut)
+	}
+
+	st, err := store.Open(filepath.Join(dir, "clipsheet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	svc := auth.New(st, auth.Config{})
+	if _, _, err := svc.APIUser(ctx, annToken); err == nil {
+		t.Error("revoked token still authenticates")
+	}
+	bob, err := st.GetUser(ctx, "bob")
+	if err != nil || bob.Role != model.RoleAdmin {
+		t.Errorf("bob: %v %v", bob, err)
+	}
+	ann, err := st.GetUser(ctx, "ann")
+	if err != nil || ann.Disabled {
+		t.Errorf("ann still disabled: %v %v", ann, err)
+	}
+	if _, err := st.GetUser(ctx, "chief"); err == nil {
+		t.Error("chief not removed")
+	}
+	if toks, _ := st.ListAPITokens(ctx, "chief"); len(toks) != 0 {
+		t.Errorf("removed user's tokens kept: %d", len(toks))
+	}
+}
+
+// TestFirstRunExplainsFirstAdmin starts the real server on an empty
+// database: it prints the command that creates the first admin and a
+// one-time setup link that works over HTTP, creates no account of its own
+// (no default password), and says nothing of setup once an admin exists.
+func TestFirstRunExplainsFirstAdmin(t *testing.T) {
+	dir := t.TempDir()
+	sources := filepath.Join(dir, "sources.yaml")
+	if err := os.WriteFile(sources, []byte("sections: [Local]\nsources: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serve := func() (stdout string, stop func()) {
+		t.Helper()
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		out, errb := &lockedBuffer{}, &lockedBuffer{}
+		done := make(chan int, 1)
+		go func() {
+			done <- Serve(ctx, []string{"--no-fetch", "--config", sources, "--data", dir, "--addr", addr}, out, errb)
+		}()
+		for i := 0; i < 200 && !strings.Contains(out.String(), "serving on"); i++ {
+			select {
+			case code := <-done:
+				t.Fatalf("serve exited %d: %s %s", code, out, errb)
+			case <-time.After(25 * time.Millisecond):
+			}
+		}
+		return out.String(), func() {
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("serve: exit %d: %s", code, errb)
+			}
+		}
+	}
+
+	out, stop := serve()
+	if !strings.Contains(out, "clipsheet user add NAME --role admin") {
+		t.Errorf("first run does not say how to create the first admin:\n%s", out)
+	}
+	link := regexp.MustCompile(`http://\S+/setup\?token=\S+`).FindString(out)
+	if link == "" {
+		t.Fatalf("no setup link:\n%s", out)
+	}
+	get := func(u string) (int, string) {
+		t.Helper()
+		res, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	base := link[:strings.Index(link, "/setup")]
+	// "serving on" is printed just before the listener opens.
+	for i := 0; i < 200; i++ {
+		if res, err := http.Get(base + "/healthz"); err == nil {
+			res.Body.Close()
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if code, body := get(link); code != http.StatusOK || !strings.Contains(body, "Create the first admin") {
+		t.Errorf("setup link: %d", code)
+	}
+	if code, _ := get(link[:len(link)-2] + "xx"); code != http.StatusNotFound {
+		t.Errorf("altered setup link: %d, want 404", code)
+	}
+	if _, body := get(base + "/login"); !strings.Contains(body, "clipsheet user add NAME --role admin") {
+		t.Error("login page does not explain the first admin either")
+	}
+	stop()
+
+	st, err := store.Open(filepath.Join(dir, "clipsheet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := st.ListUsers(context.Background())
+	st.Close()
+	if err != nil || len(users) != 0 {
+		t.Fatalf("the first run created accounts by itself: %v %v", users, err)
+	}
+
+	if code, _, errOut := runIn(t, pipe("the chief's password\n"), "user", "add", "chief", "--role", "admin", "--password-stdin", "--data", dir); code != 0 {
+		t.Fatalf("add admin: %s", errOut)
+	}
+	out, stop = serve()
+	stop()
+	if strings.Contains(out, "setup") || strings.Contains(out, "no admin") {
+		t.Errorf("setup still announced with an admin present:\n%s", out)
 	}
 }

@@ -463,3 +463,43 @@ func TestAdminAuditPage(t *testing.T) {
 		t.Error("logins not in the audit log")
 	}
 }
+
+// TestLoginRateLimitPerIP sprays wrong passwords for many names from one
+// address: that address is refused with 429 and Retry-After even for a
+// right password, while another address (told apart by a trusted proxy's
+// X-Forwarded-For) still signs in.
+func TestLoginRateLimitPerIP(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Auth.AccountLimit, c.Auth.IPLimit = 100, 4
+		c.Settings.TrustedProxies = []string{"127.0.0.1/32", "::1"}
+	})
+	from := func(ip string) map[string]string { return map[string]string{"X-Forwarded-For": ip} }
+	for i, name := range []string{"alpha", "bravo", "cur", "delta"} {
+		if code := h.tryLoginHeaders(h.newClient(), name, "wrong password", from("198.51.100.7")); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i, code)
+		}
+	}
+	c := h.newClient()
+	tok := h.csrfOf(c, "/login")
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/login", strings.NewReader(url.Values{"csrf_token": {tok}, "name": {"rdr"}, "password": {testPassword}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", "198.51.100.7")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("right password from a spraying address: %d, want 429", res.StatusCode)
+	}
+	if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || secs <= 0 || secs > 15*60 {
+		t.Errorf("Retry-After %q", res.Header.Get("Retry-After"))
+	}
+	if code := h.tryLoginHeaders(h.newClient(), "rdr", testPassword, from("198.51.100.8")); code != http.StatusSeeOther {
+		t.Errorf("another address: %d, want 303", code)
+	}
+	h.clock.Add(16 * time.Minute)
+	if code := h.tryLoginHeaders(h.newClient(), "rdr", testPassword, from("198.51.100.7")); code != http.StatusSeeOther {
+		t.Errorf("after the window: %d", code)
+	}
+}

@@ -267,7 +267,18 @@ func TestEditForm(t *testing.T) {
 	if it.Title != "New title" || it.Lead != "New lead." || it.Section != "Cyber" || it.Status != model.StatusApproved || it.Original.Title != "Old title" {
 		t.Fatalf("edit not applied: %+v", it)
 	}
-	code, body := h.post("/items/"+a.ID+"/edit", url.Values{"csrf_token": {token}, "section": {"Sports"}}, nil)
+	// The extraction stays readable next to the edit.
+	_, body, _ := h.get("/queue?status=approved")
+	i := strings.Index(body, `class="original"`)
+	if i < 0 {
+		t.Fatalf("edited item shows no original:\n%s", body)
+	}
+	for _, want := range []string{"Old title", "Ann Lee", "<p>Old lead.</p>"} {
+		if !strings.Contains(body[i:], want) {
+			t.Errorf("original extraction lacks %q", want)
+		}
+	}
+	code, body = h.post("/items/"+a.ID+"/edit", url.Values{"csrf_token": {token}, "section": {"Sports"}}, nil)
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "unknown section") {
 		t.Errorf("bad section: %d %s", code, body)
 	}
