@@ -3,9 +3,12 @@ package web
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -356,5 +359,126 @@ func TestSectionsAPI(t *testing.T) {
 	want := "section.remove Elections|section.move Cyber & infrastructure|section.rename Cyber|section.add Elections"
 	if strings.Join(got, "|") != want {
 		t.Errorf("audit = %s", strings.Join(got, "|"))
+	}
+}
+
+// TestRunningFetcherKeepsOldListAfterInvalidHandEdit: with the watcher and
+// the fetcher running as serve runs them, a hand edit that moves a source
+// to another feed but breaks the file never reaches the fetcher (the new
+// feed is not polled, the old list stays in force); the fixed edit does,
+// and the new feed is polled.
+func TestRunningFetcherKeepsOldListAfterInvalidHandEdit(t *testing.T) {
+	oldSite, newSite := newTestSite(t, true), newTestSite(t, true)
+	good := "sections: [Local news]\nsources:\n  - name: Harbor\n    url: " + oldSite.URL("/feed.xml") + "\n    section: Local news\n    interval: 1m\n"
+	e := newSourcesEnvWith(t, []byte(good))
+	ctx, cancel := context.WithCancel(context.Background())
+	watching, err := e.file.Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- e.fetcher.Run(ctx, e.live.Current) }()
+	defer func() { cancel(); <-watching; <-ran }()
+	waitUntil := func(what string, d time.Duration, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(d)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitUntil("first poll", 20*time.Second, func() bool { return oldSite.feedHits.Load() > 0 })
+
+	moved := strings.Replace(good, oldSite.URL("/feed.xml"), newSite.URL("/feed.xml"), 1)
+	broken := strings.Replace(moved, "interval: 1m", "interval: 1 minute", 1)
+	if err := os.WriteFile(e.path, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil("invalid edit refused", 5*time.Second, func() bool { return e.file.LastError() != nil })
+	// The fetcher re-reads the list within its idle wait (5 s) and polls a
+	// source whose URL changed at once; give it longer than that.
+	time.Sleep(7 * time.Second)
+	if n := newSite.feedHits.Load(); n != 0 {
+		t.Fatalf("the refused edit reached the fetcher: new feed polled %d times", n)
+	}
+	if src, _ := e.live.Current().Find("Harbor"); src.URL != oldSite.URL("/feed.xml") {
+		t.Fatalf("list in force has %s", src.URL)
+	}
+	if err := os.WriteFile(e.path, []byte(moved), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil("fixed edit polled", 15*time.Second, func() bool { return newSite.feedHits.Load() > 0 })
+}
+
+// TestSourcesPageSortOrders: by section (file order of sections), by last
+// success (oldest, never first) and by items in 7 days (most first).
+func TestSourcesPageSortOrders(t *testing.T) {
+	e := newSourcesEnv(t)
+	ctx := context.Background()
+	now := e.clock.Now()
+	for i, name := range []string{"WHO — News", "Krebs on Security", "Krebs on Security"} {
+		it := model.NewItem(model.Extraction{URL: fmt.Sprintf("https://example.com/%d", i), Title: "t"}, name, "", now.Add(-time.Hour))
+		if _, err := e.store.AddItem(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, ago := range map[string]time.Duration{"WHO — News": time.Hour, "Krebs on Security": 3 * time.Hour} {
+		if err := e.store.PutSourceState(ctx, &model.SourceState{Name: name, LastAttempt: now.Add(-ago), LastSuccess: now.Add(-ago)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	order := func(sort string) []string {
+		t.Helper()
+		body, _, _ := e.page("/admin/sources?sort=" + sort)
+		var names []string
+		for _, m := range regexp.MustCompile(`data-source="([^"]+)"`).FindAllStringSubmatch(body, -1) {
+			names = append(names, html.UnescapeString(m[1]))
+		}
+		return names
+	}
+	bySection := order("section")
+	sections := e.live.Current().Sections
+	last := -1
+	for _, name := range bySection {
+		src, _ := e.live.Current().Find(name)
+		at := slices.Index(sections, src.Section)
+		if at < last {
+			t.Fatalf("sort=section: %s (%s) after a later section: %v", name, src.Section, bySection)
+		}
+		last = at
+	}
+	bySuccess := order("success")
+	if i, j := slices.Index(bySuccess, "Krebs on Security"), slices.Index(bySuccess, "WHO — News"); i != len(bySuccess)-2 || j != len(bySuccess)-1 {
+		t.Errorf("sort=success: never-polled first, then oldest success: %v", bySuccess)
+	}
+	if byItems := order("items"); byItems[0] != "Krebs on Security" || byItems[1] != "WHO — News" {
+		t.Errorf("sort=items: %v", byItems)
+	}
+}
+
+// TestPreviewOnEditFormUsesUnsavedOverrides: previewing an existing source
+// uses the selectors as typed in the form, not those saved, and saves
+// nothing.
+func TestPreviewOnEditFormUsesUnsavedOverrides(t *testing.T) {
+	site := newTestSite(t, true)
+	e := newSourcesEnvWith(t, []byte("sections: [Local]\nsources:\n  - name: Gazette\n    url: "+site.URL("/feed.xml")+"\n    section: Local\n    extract:\n      title: header a\n"))
+	before := e.fileText()
+	path := "/admin/sources/edit?name=Gazette"
+	_, csrf, version := e.page(path)
+	form := url.Values{"csrf_token": {csrf}, "version": {version}, "action": {"preview"}, "old_name": {"Gazette"}, "name": {"Gazette"},
+		"url": {site.URL("/feed.xml")}, "type": {"feed"}, "section": {"Local"}, "enabled": {"true"}, "extract_title": {"header a"}}
+	_, body, _ := e.postAdmin(path, form)
+	if strings.Count(body, `rel="noopener noreferrer">Harbor Gazette</a></h3>`) != 5 {
+		t.Fatalf("saved override not used:\n%s", body[strings.Index(body, "id=\"preview\""):])
+	}
+	form.Set("extract_title", "h1.story-title")
+	code, body, _ := e.postAdmin(path, form)
+	if code != http.StatusOK || !strings.Contains(body, `rel="noopener noreferrer">Harbour pilots end strike after overnight talks</a></h3>`) || strings.Contains(body, `>Harbor Gazette</a></h3>`) {
+		t.Errorf("typed override not used: %d", code)
+	}
+	if e.fileText() != before {
+		t.Error("preview wrote the file")
 	}
 }
