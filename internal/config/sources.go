@@ -618,7 +618,11 @@ func CheckSource(s Source, sections map[string]bool) []Problem {
 			known = append(known, k)
 		}
 		sort.Strings(known)
-		add("section", "unknown section %q (known: %s)", s.Section, strings.Join(known, ", "))
+		if len(known) == 0 {
+			add("section", "unknown section %q: the file lists no sections; add it under \"sections:\"", s.Section)
+		} else {
+			add("section", "unknown section %q (known: %s)", s.Section, strings.Join(known, ", "))
+		}
 	}
 	if s.Interval != 0 && time.Duration(s.Interval) < MinInterval {
 		add("interval", "interval %s is below the minimum of %s", s.Interval, Duration(MinInterval))

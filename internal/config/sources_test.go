@@ -138,6 +138,11 @@ sources:
 			want: []string{"line 2: invalid YAML: did not find expected key"},
 		},
 		{
+			name: "section but no sections list",
+			yaml: "sources:\n  - name: A\n    url: https://example.com/a\n    section: Cyber\n",
+			want: []string{`line 4: source "A": unknown section "Cyber": the file lists no sections`},
+		},
+		{
 			name: "comments only",
 			yaml: "# nothing yet\n",
 			want: []string{"file is empty"},
