@@ -12,7 +12,7 @@ import (
 // routes registers every route with its access rule. Each group states the
 // least role it needs; the role gate runs before the CSRF check so an
 // anonymous visitor is sent to sign in rather than told about tokens.
-// Every route must also appear in the access table of routes_test.go.
+// Every route must also appear in the access table of access_test.go.
 func (s *Server) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
