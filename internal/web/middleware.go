@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -297,12 +298,29 @@ func (s *Server) checkCSRF(c *gin.Context) bool {
 	sent := c.GetHeader(csrfHeader)
 	if sent == "" && c.GetString(kindKey) != kindAPI {
 		sent = c.PostForm(csrfField)
+		// A form (say an OPML upload) over maxBody loses its token with
+		// the rest of the body: say so rather than blame the token.
+		if sent == "" && bodyTooLarge(c.Request) {
+			s.errorPage(c, http.StatusRequestEntityTooLarge, "Too large", fmt.Sprintf("The form or file sent is larger than the %d MB this server accepts.", maxBody>>20))
+			return false
+		}
 	}
 	if want == "" || sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(want)) != 1 {
 		s.denied(c, "missing or wrong CSRF token; reload the page and try again")
 		return false
 	}
 	return true
+}
+
+// bodyTooLarge reports whether parsing the request's form ran into the
+// MaxBytesReader limit.
+func bodyTooLarge(r *http.Request) bool {
+	var tooLarge *http.MaxBytesError
+	err := r.ParseMultipartForm(32 << 20)
+	if errors.Is(err, http.ErrNotMultipart) {
+		err = r.ParseForm()
+	}
+	return errors.As(err, &tooLarge)
 }
 
 func (s *Server) forbidden(c *gin.Context, msg string) {

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"html"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -480,5 +483,39 @@ func TestPreviewOnEditFormUsesUnsavedOverrides(t *testing.T) {
 	}
 	if e.fileText() != before {
 		t.Error("preview wrote the file")
+	}
+}
+
+// TestOPMLUploadTooLarge: a file over the request limit is refused with a
+// message that says so (not as a bad CSRF token), and nothing is written.
+func TestOPMLUploadTooLarge(t *testing.T) {
+	e := newSourcesEnv(t)
+	before := e.fileText()
+	_, csrf, _ := e.page("/admin/sources/import")
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0"?><opml version="1.0"><head><title>big</title></head><body><outline text="Big">`)
+	for i := 0; b.Len() <= maxBody; i++ {
+		fmt.Fprintf(&b, `<outline type="rss" text="Feed %d" title="Feed %d" xmlUrl="https://feeds%d.example.com/rss.xml" htmlUrl="https://feeds%d.example.com/"/>`+"\n", i, i, i, i)
+	}
+	b.WriteString("</outline></body></opml>")
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("csrf_token", csrf)
+	fw, _ := mw.CreateFormFile("opml", "big.opml")
+	fw.Write([]byte(b.String()))
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/admin/sources/import", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := e.admin.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "larger than the 1 MB") {
+		t.Errorf("big upload: %d\n%s", res.StatusCode, body)
+	}
+	if e.fileText() != before {
+		t.Error("file changed")
 	}
 }
