@@ -102,7 +102,7 @@ func (d *Desk) Apply(ctx context.Context, id string, e Edit, by string, sections
 			it.Title = cleanLine(*e.Title)
 		}
 		if e.Lead != nil {
-			it.Lead = strings.TrimSpace(*e.Lead)
+			it.Lead = cleanText(*e.Lead)
 		}
 		if e.Byline != nil {
 			it.Byline = cleanLine(*e.Byline)
@@ -114,7 +114,7 @@ func (d *Desk) Apply(ctx context.Context, id string, e Edit, by string, sections
 			it.Tags = cleanTags(*e.Tags)
 		}
 		if e.Note != nil {
-			it.Note = strings.TrimSpace(*e.Note)
+			it.Note = cleanText(*e.Note)
 		}
 		it.EditedBy = by
 		it.UpdatedAt = d.now().UTC()
@@ -151,6 +151,24 @@ func (e Edit) validate(sections []string) error {
 		}
 	}
 	return nil
+}
+
+// cleanText normalises multi-line text from a form: browsers submit a
+// textarea with CRLF line ends, and paragraphs are split on "\n\n", so an
+// edited two-paragraph excerpt would otherwise print as one paragraph.
+// Blank-looking lines and runs of blank lines become one paragraph break.
+func cleanText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \t")
+	}
+	s = strings.Join(lines, "\n")
+	for strings.Contains(s, "\n\n\n") {
+		s = strings.ReplaceAll(s, "\n\n\n", "\n\n")
+	}
+	return strings.TrimSpace(s)
 }
 
 func cleanLine(s string) string {

@@ -67,6 +67,29 @@ func TestEditKeepsOriginalAndValidates(t *testing.T) {
 	}
 }
 
+// A textarea arrives with CRLF line ends; the stored excerpt must keep its
+// paragraph breaks as "\n\n", which is what the briefing splits on.
+func TestEditNormalisesFormLineEnds(t *testing.T) {
+	d, st := newDesk(t)
+	ctx := context.Background()
+	it := add(t, st, "https://example.com/crlf", "Cyber")
+	for in, want := range map[string]string{
+		"First paragraph.\r\n\r\nSecond paragraph.\r\n":      "First paragraph.\n\nSecond paragraph.",
+		"One.\r\n \r\n\r\n\r\nTwo.  \r\nstill two.":          "One.\n\nTwo.\nstill two.",
+		"Old Mac\r\rbreaks.":                                 "Old Mac\n\nbreaks.",
+		"  \n\nPlain unix text.\n\nAnother paragraph.\n\n  ": "Plain unix text.\n\nAnother paragraph.",
+	} {
+		lead, note := in, in
+		got, err := d.Apply(ctx, it.ID, Edit{Lead: &lead, Note: &note}, "ann", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Lead != want || got.Note != want {
+			t.Errorf("edit %q: lead %q note %q, want %q", in, got.Lead, got.Note, want)
+		}
+	}
+}
+
 func TestBriefingGroupsApprovedBySectionOrder(t *testing.T) {
 	d, st := newDesk(t)
 	ctx := context.Background()

@@ -226,7 +226,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	// another. The briefing carries the edit under the new section, the
 	// rejected story stays off it, and the extraction is kept as it was.
 	res, err = client.PostForm(app.URL+"/items/"+boil.ID+"/edit", url.Values{"csrf_token": {token},
-		"title": {"Eastside water safe to drink again"}, "lead": {"The boil-water notice for Eastside is over."},
+		"title": {"Eastside water safe to drink again"}, "lead": {"The boil-water notice for Eastside is over.\r\n\r\nResidents may drink tap water again.\r\n"},
 		"section": {"Public health"}, "then": {"approved"}})
 	if err != nil {
 		t.Fatal(err)
@@ -240,8 +240,9 @@ func TestPipelineEndToEnd(t *testing.T) {
 	body = getBody(t, client, app.URL+"/")
 	publicHealth := strings.Index(body, "<h2>Public health</h2>")
 	if publicHealth < 0 || !strings.Contains(body[publicHealth:], "Eastside water safe to drink again") ||
-		!strings.Contains(body, "The boil-water notice for Eastside is over.") || strings.Contains(body, boil.Title) {
-		t.Errorf("edited item not on the briefing under Public health as edited")
+		!strings.Contains(body, `<p class="lead">The boil-water notice for Eastside is over.</p>`) ||
+		!strings.Contains(body, `<p class="lead">Residents may drink tap water again.</p>`) || strings.Contains(body, boil.Title) {
+		t.Errorf("edited item not on the briefing under Public health as edited (two excerpt paragraphs from a CRLF textarea)")
 	}
 	if strings.Contains(body, station.Title) {
 		t.Error("rejected item on the briefing")
