@@ -43,6 +43,9 @@ type sourceForm struct {
 	DiscoverURL string
 	Discovery   *fetch.Discovery
 	DiscoverErr string
+	// Polled maps discovered feed URLs that are already sources to the
+	// source's name.
+	Polled map[string]string
 }
 
 // previewResult is what "Preview" shows: the items the next poll would
@@ -171,8 +174,9 @@ func (s *Server) sourceDiscover(c *gin.Context, file *sourcesfile.File) {
 		return
 	}
 	f := &sourceForm{New: true, Enabled: true, Version: snap.Hash, Type: config.TypeFeed}
+	list := s.snapshotList(snap)
 	if raw := strings.TrimSpace(c.PostForm("discover")); raw != "" {
-		s.discover(c.Request.Context(), f, raw)
+		s.discover(c.Request.Context(), f, raw, list)
 	} else {
 		f.DiscoverErr = "Enter a site address such as https://example.com/news."
 	}
@@ -180,12 +184,14 @@ func (s *Server) sourceDiscover(c *gin.Context, file *sourcesfile.File) {
 	if f.DiscoverErr != "" {
 		status = http.StatusUnprocessableEntity
 	}
-	s.renderSourceForm(c, status, f, s.snapshotList(snap))
+	s.renderSourceForm(c, status, f, list)
 }
 
 // discover looks for feeds at the address and fills the form with the
-// best find: the first working feed, else the proposed page source.
-func (s *Server) discover(ctx context.Context, f *sourceForm, raw string) {
+// best find: the first working feed not polled yet, else the first
+// working one (saving it then says which source polls it), else the
+// proposed page source.
+func (s *Server) discover(ctx context.Context, f *sourceForm, raw string, list *config.SourcesFile) {
 	bare := !strings.Contains(raw, "://")
 	if bare {
 		raw = "https://" + raw
@@ -221,15 +227,29 @@ func (s *Server) discover(ctx context.Context, f *sourceForm, raw string) {
 	if name == "" {
 		name = strings.TrimPrefix(u.Hostname(), "www.")
 	}
-	for _, feed := range d.Feeds {
-		if feed.Error == "" {
-			f.Type, f.URL, f.Links = config.TypeFeed, feed.URL, ""
-			f.Name = name
-			if feed.Title != "" {
-				f.Name = feed.Title
-			}
-			return
+	known := map[string]string{}
+	for _, src := range list.Sources {
+		known[config.NormalizeSourceURL(src.URL)] = src.Name
+	}
+	f.Polled = map[string]string{}
+	var pick *fetch.FoundFeed
+	for i := range d.Feeds {
+		feed := &d.Feeds[i]
+		other, polled := known[config.NormalizeSourceURL(feed.URL)]
+		if polled {
+			f.Polled[feed.URL] = other
 		}
+		if feed.Error == "" && (pick == nil || (!polled && f.Polled[pick.URL] != "")) {
+			pick = feed
+		}
+	}
+	if pick != nil {
+		f.Type, f.URL, f.Links = config.TypeFeed, pick.URL, ""
+		f.Name = name
+		if pick.Title != "" {
+			f.Name = pick.Title
+		}
+		return
 	}
 	if d.Page != nil {
 		src := d.Page.Source(name, d.URL)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -517,5 +518,37 @@ func TestOPMLUploadTooLarge(t *testing.T) {
 	}
 	if e.fileText() != before {
 		t.Error("file changed")
+	}
+}
+
+// TestAddByURLMarksFeedsAlreadyPolled: of a site's feeds, those already
+// in the list are marked with the source that polls them, and the form is
+// filled with the first one that is not.
+func TestAddByURLMarksFeedsAlreadyPolled(t *testing.T) {
+	rss := func(title string) string {
+		return `<?xml version="1.0"?><rss version="2.0"><channel><title>` + title + `</title><link>https://x.example/</link>` +
+			`<item><title>One</title><link>https://x.example/news/2026/03/one</link></item></channel></rss>`
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><html><head><title>Two Feeds Daily</title>
+<link rel="alternate" type="application/rss+xml" title="Top" href="/top.xml">
+<link rel="alternate" type="application/rss+xml" title="Local" href="/local.xml"></head><body>hi</body></html>`)
+	})
+	mux.HandleFunc("GET /top.xml", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, rss("Two Feeds — Top")) })
+	mux.HandleFunc("GET /local.xml", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, rss("Two Feeds — Local")) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	e := newSourcesEnvWith(t, []byte("sections: [News]\nsources:\n  - name: Two Feeds top\n    url: "+srv.URL+"/top.xml\n    section: News\n"))
+	_, csrf, _ := e.page("/admin/sources/new")
+	code, body, _ := e.postAdmin("/admin/sources/new", url.Values{"csrf_token": {csrf}, "action": {"discover"}, "discover": {srv.URL + "/"}})
+	if code != http.StatusOK {
+		t.Fatalf("discover: %d", code)
+	}
+	if !strings.Contains(body, `name="url" value="`+srv.URL+`/local.xml"`) || !strings.Contains(body, `name="name" value="Two Feeds — Local"`) {
+		t.Errorf("form not filled with the feed not yet polled:\n%s", body)
+	}
+	if strings.Count(body, `class="warn polled"`) != 1 || !strings.Contains(body, "already polled as Two Feeds top") {
+		t.Error("polled feed not marked")
 	}
 }
