@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -501,5 +503,122 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 	h.clock.Add(16 * time.Minute)
 	if code := h.tryLoginHeaders(h.newClient(), "rdr", testPassword, from("198.51.100.7")); code != http.StatusSeeOther {
 		t.Errorf("after the window: %d", code)
+	}
+}
+
+// sessionSetCookie signs in over the given client and base URL and returns
+// the session cookie the server set, as the browser would parse it.
+func sessionSetCookie(t *testing.T, c *http.Client, base string, hdr map[string]string) *http.Cookie {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/login", nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := csrfRe.FindSubmatch(body)
+	if m == nil {
+		t.Fatal("no CSRF token on /login")
+	}
+	var pre []*http.Cookie
+	pre = append(pre, res.Cookies()...)
+	req, _ = http.NewRequest(http.MethodPost, base+"/login", strings.NewReader(url.Values{"csrf_token": {string(m[1])}, "name": {"cur"}, "password": {testPassword}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	for _, ck := range pre {
+		req.AddCookie(ck)
+	}
+	res, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", res.StatusCode)
+	}
+	for _, ck := range res.Cookies() {
+		if strings.HasSuffix(ck.Name, sessionCookie) && ck.Value != "" {
+			return ck
+		}
+	}
+	t.Fatalf("no session cookie set: %v", res.Header["Set-Cookie"])
+	return nil
+}
+
+// TestSessionCookieFlags: the session cookie is HttpOnly, SameSite=Lax,
+// host-wide, lives no longer than the absolute session limit, carries a
+// 256-bit token, and is Secure (with the __Host- prefix) exactly when the
+// client reached us over TLS: directly or through a trusted proxy that
+// says so.
+func TestSessionCookieFlags(t *testing.T) {
+	noRedirect := func(tr http.RoundTripper) *http.Client {
+		return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	check := func(name string, ck *http.Cookie, secure bool) {
+		t.Helper()
+		if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Domain != "" {
+			t.Errorf("%s: flags %+v", name, ck)
+		}
+		if ck.MaxAge <= 0 || ck.MaxAge > int((7*24*time.Hour).Seconds()) {
+			t.Errorf("%s: Max-Age %d", name, ck.MaxAge)
+		}
+		if ck.Secure != secure || strings.HasPrefix(ck.Name, "__Host-") != secure {
+			t.Errorf("%s: Secure %v name %s, want secure=%v", name, ck.Secure, ck.Name, secure)
+		}
+		if raw, err := base64.RawURLEncoding.DecodeString(ck.Value); err != nil || len(raw) != 32 {
+			t.Errorf("%s: token is not 256 random bits: %q", name, ck.Value)
+		}
+	}
+	h := newHarness(t)
+	check("plain HTTP", sessionSetCookie(t, noRedirect(nil), h.srv.URL, nil), false)
+	// A forged X-Forwarded-Proto from a client that is no proxy is ignored.
+	check("forged proto", sessionSetCookie(t, noRedirect(nil), h.srv.URL, map[string]string{"X-Forwarded-Proto": "https"}), false)
+
+	hp := newHarness(t, func(c *Config) { c.Settings.TrustedProxies = []string{"127.0.0.1/32", "::1"} })
+	check("trusted proxy, https", sessionSetCookie(t, noRedirect(nil), hp.srv.URL, map[string]string{"X-Forwarded-Proto": "https"}), true)
+	check("trusted proxy, http", sessionSetCookie(t, noRedirect(nil), hp.srv.URL, map[string]string{"X-Forwarded-Proto": "http"}), false)
+
+	ts := httptest.NewTLSServer(h.server)
+	defer ts.Close()
+	tlsClient := noRedirect(&http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}) // #nosec: the test server's own certificate
+	check("direct TLS", sessionSetCookie(t, tlsClient, ts.URL, nil), true)
+
+	// Signing out clears the cookie in the browser too.
+	c := h.as(model.RoleCurator)
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/logout", strings.NewReader(url.Values{"csrf_token": {h.csrfOf(c, "/queue")}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cleared := false
+	for _, ck := range res.Cookies() {
+		cleared = cleared || ck.Name == sessionCookie && ck.Value == "" && ck.MaxAge < 0
+	}
+	if !cleared {
+		t.Errorf("logout does not clear the cookie: %v", res.Header["Set-Cookie"])
+	}
+}
+
+// TestAbsoluteSessionExpiryOverHTTP: a session used every few hours still
+// ends seven days after sign-in.
+func TestAbsoluteSessionExpiryOverHTTP(t *testing.T) {
+	h := newHarness(t)
+	for elapsed := time.Duration(0); elapsed+10*time.Hour < 7*24*time.Hour; elapsed += 10 * time.Hour {
+		h.clock.Add(10 * time.Hour)
+		if code, _, _ := h.get("/queue"); code != http.StatusOK {
+			t.Fatalf("session in use ended after %s: %d", elapsed+10*time.Hour, code)
+		}
+	}
+	h.clock.Add(10 * time.Hour)
+	if code, _, hdr := h.get("/queue"); code != http.StatusFound || !strings.HasPrefix(hdr.Get("Location"), "/login") {
+		t.Errorf("session older than 7 days: %d", code)
 	}
 }

@@ -191,3 +191,68 @@ func TestOutboundLinksNoopenerNoreferrer(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesObeyTheCSP renders every page route (as admin, with stories in
+// the queue and on the briefing) and checks the HTML needs nothing the
+// Content-Security-Policy forbids: no inline script, no event-handler
+// attributes, no inline style, no javascript: URLs, scripts only from
+// /static/.
+func TestPagesObeyTheCSP(t *testing.T) {
+	h := newAccessHarness(t)
+	ctx := context.Background()
+	for i, status := range []model.Status{model.StatusQueued, model.StatusApproved} {
+		it := h.add(fmt.Sprintf("https://news.example/%d", i), "Story", "Lead text of the story.", "Top stories")
+		if _, err := h.store.UpdateItem(ctx, it.ID, func(i *model.Item) error { i.Status = status; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := h.as(model.RoleAdmin)
+	pages := 0
+	for _, key := range sortedRoutes() {
+		method, route, _ := strings.Cut(key, " ")
+		rule := routeAccess[key]
+		if method != http.MethodGet || rule.want != http.StatusOK || isMachinePath(route) || strings.HasPrefix(route, "/static/") || route == "/healthz" {
+			continue
+		}
+		path := rule.path
+		if path == "" {
+			path = concretePath(route)
+		}
+		for _, p := range []string{path, path + "?status=approved"} {
+			code, body, hdr := h.getWith(admin, p)
+			if code != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") {
+				continue
+			}
+			pages++
+			d, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Find("style").Length() > 0 {
+				t.Errorf("%s: <style> element", p)
+			}
+			d.Find("script").Each(func(_ int, s *goquery.Selection) {
+				if src, ok := s.Attr("src"); !ok || !strings.HasPrefix(src, "/static/") || strings.TrimSpace(s.Text()) != "" {
+					t.Errorf("%s: inline or foreign script %q", p, src)
+				}
+			})
+			d.Find("*").Each(func(_ int, s *goquery.Selection) {
+				for _, a := range s.Nodes[0].Attr {
+					k, v := strings.ToLower(a.Key), strings.ToLower(strings.TrimSpace(a.Val))
+					switch {
+					case strings.HasPrefix(k, "on"):
+						t.Errorf("%s: event handler %s=%q", p, a.Key, a.Val)
+					case k == "style":
+						t.Errorf("%s: inline style on <%s>", p, goquery.NodeName(s))
+					case (k == "href" || k == "src" || k == "action" || k == "formaction") && strings.HasPrefix(v, "javascript:"):
+						t.Errorf("%s: javascript: URL in %s", p, a.Key)
+					}
+				}
+			})
+		}
+	}
+	if pages < 10 {
+		t.Fatalf("only %d pages checked", pages)
+	}
+	t.Logf("checked %d pages", pages)
+}
