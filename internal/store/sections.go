@@ -18,6 +18,36 @@ import (
 // keep their items under the new name. Items' sections are not indexed, so
 // this is a scan of all items; renames are rare.
 func (s *Bolt) RenameSection(ctx context.Context, old, name string) (int, error) {
+	n, err := s.refile(ctx, old, name, func(h *itemHead) string { return h.Section }, func(it *model.Item) { it.Section = name })
+	if err != nil {
+		return 0, fmt.Errorf("rename section %q to %q: %w", old, name, err)
+	}
+	return n, nil
+}
+
+// RenameSource files every stored item of source old under source name,
+// in one transaction, and returns how many moved: a source renamed in
+// sources.yaml keeps its history (items per day, its usual gap, the
+// queue's source filter).
+func (s *Bolt) RenameSource(ctx context.Context, old, name string) (int, error) {
+	n, err := s.refile(ctx, old, name, func(h *itemHead) string { return h.Source }, func(it *model.Item) { it.Source = name })
+	if err != nil {
+		return 0, fmt.Errorf("rename source %q to %q: %w", old, name, err)
+	}
+	return n, nil
+}
+
+// itemHead is the part of an item record a scan decodes; items carry
+// full text.
+type itemHead struct {
+	Source    string    `json:"source"`
+	Section   string    `json:"section"`
+	FetchedAt time.Time `json:"fetched_at"`
+}
+
+// refile rewrites every item whose field (as read by get) is old, with
+// set applied.
+func (s *Bolt) refile(ctx context.Context, old, name string, get func(*itemHead) string, set func(*model.Item)) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -30,20 +60,18 @@ func (s *Bolt) RenameSection(ctx context.Context, old, name string) (int, error)
 		b := tx.Bucket(bucketRecords)
 		var moved []*model.Item
 		err := b.ForEach(func(k, v []byte) error {
-			var head struct {
-				Section string `json:"section"`
-			}
+			var head itemHead
 			if err := json.Unmarshal(v, &head); err != nil {
 				return fmt.Errorf("decode item %s: %w", k, err)
 			}
-			if head.Section != old {
+			if get(&head) != old {
 				return nil
 			}
 			it, err := decodeRecord(v)
 			if err != nil {
 				return fmt.Errorf("decode item record %x: %w", k, err)
 			}
-			it.Section = name
+			set(it)
 			moved = append(moved, it)
 			return nil
 		})
@@ -51,7 +79,7 @@ func (s *Bolt) RenameSection(ctx context.Context, old, name string) (int, error)
 			return err
 		}
 		// Written after the scan: bbolt forbids changing a bucket while
-		// iterating it. The time index does not depend on the section.
+		// iterating it. The time index depends on neither field.
 		for _, it := range moved {
 			if err := putItem(tx, it); err != nil {
 				return err
@@ -60,10 +88,7 @@ func (s *Bolt) RenameSection(ctx context.Context, old, name string) (int, error)
 		n = len(moved)
 		return nil
 	})
-	if err != nil {
-		return 0, fmt.Errorf("rename section %q to %q: %w", old, name, err)
-	}
-	return n, nil
+	return n, err
 }
 
 // ItemArrivals returns, per source name, when each item fetched at or after
@@ -77,11 +102,7 @@ func (s *Bolt) ItemArrivals(ctx context.Context, since time.Time) (map[string][]
 	out := map[string][]time.Time{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
-			// Decode only the two fields needed; items carry full text.
-			var head struct {
-				Source    string    `json:"source"`
-				FetchedAt time.Time `json:"fetched_at"`
-			}
+			var head itemHead
 			if err := json.Unmarshal(v, &head); err != nil {
 				return fmt.Errorf("decode item %s: %w", k, err)
 			}

@@ -93,3 +93,46 @@ func TestItemArrivals(t *testing.T) {
 		t.Errorf("latest arrival %v, want %v", got["A"][1], now.Add(-time.Hour))
 	}
 }
+
+func TestRenameSourceRefilesItsItems(t *testing.T) {
+	s, path := openTemp(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	var ids []string
+	for i, src := range []string{"NPR", "NPR", "NPR News", "BBC"} {
+		it := model.NewItem(model.Extraction{URL: "https://example.com/" + string(rune('a'+i)), Title: "T", Body: "body text"}, src, "Top", now)
+		if _, err := s.AddItem(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, it.ID)
+	}
+	n, err := s.RenameSource(ctx, "NPR", "NPR News")
+	if err != nil || n != 2 {
+		t.Fatalf("RenameSource = %d, %v; want 2", n, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	for i, want := range []string{"NPR News", "NPR News", "NPR News", "BBC"} {
+		it, err := s2.GetItem(ctx, ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Source != want || it.Body != "body text" {
+			t.Errorf("item %d: source %q body %q", i, it.Source, it.Body)
+		}
+	}
+	got, err := s2.ListItems(ctx, ItemFilter{Source: "NPR News"})
+	if err != nil || len(got) != 3 {
+		t.Errorf("ListItems(source) = %d, %v", len(got), err)
+	}
+	arr, err := s2.ItemArrivals(ctx, now.Add(-time.Hour))
+	if err != nil || len(arr["NPR News"]) != 3 || len(arr["NPR"]) != 0 {
+		t.Errorf("arrivals after rename = %v, %v", arr, err)
+	}
+}

@@ -40,6 +40,9 @@ type (
 	sectionRenamer interface {
 		RenameSection(ctx context.Context, old, name string) (int, error)
 	}
+	sourceRenamer interface {
+		RenameSource(ctx context.Context, old, name string) (int, error)
+	}
 	arrivalReader interface {
 		ItemArrivals(ctx context.Context, since time.Time) (map[string][]time.Time, error)
 	}
@@ -245,11 +248,12 @@ func (s *Server) auditHandEdit(ev sourcesfile.HandEdit) {
 }
 
 // moveSourceState carries a renamed source's fetch state (validators,
-// health counters) over to its new name, so the rename neither loses its
-// history nor makes the next poll look like a first one.
-func (s *Server) moveSourceState(ctx context.Context, old, name string) {
+// health counters) and its stored items over to its new name, so the
+// rename neither loses its history nor makes the next poll look like a
+// first one. It returns how many items moved.
+func (s *Server) moveSourceState(ctx context.Context, old, name string) int {
 	if sameText(old, name) {
-		return
+		return 0
 	}
 	st, err := s.store.SourceState(ctx, old)
 	if err == nil && !st.LastAttempt.IsZero() {
@@ -262,6 +266,15 @@ func (s *Server) moveSourceState(ctx context.Context, old, name string) {
 	if err != nil {
 		s.log.Warn("move fetch state of renamed source", "from", old, "to", name, "err", err)
 	}
+	rn, ok := s.store.(sourceRenamer)
+	if !ok {
+		return 0
+	}
+	moved, err := rn.RenameSource(ctx, old, name)
+	if err != nil {
+		s.log.Warn("re-file items of renamed source", "from", old, "to", name, "err", err)
+	}
+	return moved
 }
 
 // applyStatus sorts the errors of a file edit into HTTP statuses.

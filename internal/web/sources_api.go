@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -189,8 +190,8 @@ func (s *Server) apiSourceUpdate(c *gin.Context) {
 	}
 	detail := src.URL
 	if !sameText(name, src.Name) {
-		detail = "renamed from " + quote(name) + "; " + detail
-		s.moveSourceState(c.Request.Context(), name, src.Name)
+		moved := s.moveSourceState(c.Request.Context(), name, src.Name)
+		detail = fmt.Sprintf("renamed from %s (%d stored item(s) moved); %s", quote(name), moved, detail)
 	}
 	s.audit(c, model.AuditSourceChange, src.Name, detail)
 	setVersion(c, next.Hash)

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -335,8 +336,8 @@ func (s *Server) handleSourceForm(c *gin.Context, f *sourceForm) {
 	}
 	detail := src.URL
 	if !sameText(f.OldName, src.Name) {
-		detail = "renamed from " + quote(f.OldName) + "; " + detail
-		s.moveSourceState(c.Request.Context(), f.OldName, src.Name)
+		moved := s.moveSourceState(c.Request.Context(), f.OldName, src.Name)
+		detail = fmt.Sprintf("renamed from %s (%d stored item(s) moved); %s", quote(f.OldName), moved, detail)
 	}
 	s.audit(c, model.AuditSourceChange, src.Name, detail)
 	c.Redirect(http.StatusSeeOther, doneURL("/admin/sources", "saved", src.Name))

@@ -552,3 +552,46 @@ func TestAddByURLMarksFeedsAlreadyPolled(t *testing.T) {
 		t.Error("polled feed not marked")
 	}
 }
+
+// TestRenameSourceKeepsItsHistory: renaming a source in the edit form
+// carries its stored items and fetch state to the new name, so its row
+// keeps its counts and health.
+func TestRenameSourceKeepsItsHistory(t *testing.T) {
+	e := newSourcesEnv(t)
+	ctx := context.Background()
+	now := e.clock.Now()
+	var ids []string
+	for i := range 2 {
+		it := model.NewItem(model.Extraction{URL: fmt.Sprintf("https://krebsonsecurity.com/%d/", i), Title: "t"}, "Krebs on Security", "Cyber", now.Add(-time.Hour))
+		if _, err := e.store.AddItem(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, it.ID)
+	}
+	if err := e.store.PutSourceState(ctx, &model.SourceState{Name: "Krebs on Security", LastAttempt: now, LastSuccess: now}); err != nil {
+		t.Fatal(err)
+	}
+	path := "/admin/sources/edit?name=" + url.QueryEscape("Krebs on Security")
+	_, csrf, version := e.page(path)
+	if code, _, _ := e.postAdmin(path, editForm(csrf, version, "name", "KrebsOnSecurity")); code != http.StatusSeeOther {
+		t.Fatalf("rename: %d", code)
+	}
+	for _, id := range ids {
+		if it, _ := e.store.GetItem(ctx, id); it.Source != "KrebsOnSecurity" {
+			t.Errorf("item still filed under %q", it.Source)
+		}
+	}
+	body, _, _ := e.page("/admin/sources?q=krebs")
+	i := strings.Index(body, `data-source="KrebsOnSecurity"`)
+	if i < 0 {
+		t.Fatal("no row for the new name")
+	}
+	row := body[i : i+strings.Index(body[i:], "</tr>")]
+	if !strings.Contains(row, "<td>2</td>\n  <td>2</td>") || strings.Contains(row, "pending") {
+		t.Errorf("row lost the history:\n%s", row)
+	}
+	evs, _ := e.store.ListAudit(ctx, store.AuditFilter{Action: model.AuditSourceChange})
+	if len(evs) != 1 || !strings.Contains(evs[0].Detail, "renamed from “Krebs on Security” (2 stored item(s) moved)") {
+		t.Errorf("audit = %+v", evs)
+	}
+}
