@@ -27,6 +27,8 @@ type File struct {
 	applied    string // hash of the content last put in force or rejected
 	onHandEdit func(HandEdit)
 
+	seen versions // recent contents by hash, to show conflicts as diffs
+
 	// beforeReplace, if set, runs between the last check of the file and
 	// its replacement; tests use it to land a hand edit in that window.
 	beforeReplace func()
@@ -93,7 +95,9 @@ func (f *File) Read() (*Snapshot, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read sources file: %w", err)
 	}
-	return snapshot(data), nil
+	s := snapshot(data)
+	f.seen.remember(s.Hash, data)
+	return s, nil
 }
 
 func snapshot(data []byte) *Snapshot {
@@ -190,6 +194,7 @@ func (f *File) ApplyWith(expectHash string, edit func(*Doc) error, hook Hook) (*
 		return nil, err
 	}
 	f.applied = Hash(out)
+	f.seen.remember(f.applied, out)
 	if f.live != nil {
 		f.live.Replace(next)
 	}

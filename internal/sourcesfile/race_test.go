@@ -3,6 +3,7 @@ package sourcesfile
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -175,5 +176,45 @@ func TestWatchReportsHandEdits(t *testing.T) {
 	case ev := <-got:
 		t.Errorf("own write reported as a hand edit: %+v", ev)
 	case <-time.After(4 * settle):
+	}
+}
+
+func TestLineDiff(t *testing.T) {
+	before := "a\nb\nc\nd\ne\nf\ng\nh\ni\n"
+	after := "a\nb\nc\nD\ne\nf\ng\nh\ni\nj\n"
+	var got []string
+	for _, d := range LineDiff([]byte(before), []byte(after)) {
+		got = append(got, fmt.Sprintf("%c%d %s", d.Op, d.Line, d.Text))
+	}
+	want := []string{" 2 b", " 3 c", "-4 d", "+4 D", " 5 e", " 6 f", " 8 h", " 9 i", "+10 j"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("diff:\n got %v\nwant %v", got, want)
+	}
+	if d := LineDiff([]byte(before), []byte(before)); len(d) != 0 {
+		t.Errorf("diff of equal texts: %v", d)
+	}
+}
+
+func TestVersionsRemembersWhatWasReadAndWritten(t *testing.T) {
+	f, _, _ := setup(t)
+	snap, _ := f.Read()
+	if data, ok := f.Version(snap.Hash); !ok || string(data) != string(snap.Data) {
+		t.Fatal("version read not remembered")
+	}
+	next, err := f.Apply(snap.Hash, addSource("The Record", "https://therecord.media/feed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, ok := f.Version(next.Hash); !ok || string(data) != string(next.Data) {
+		t.Error("version written not remembered")
+	}
+	if _, ok := f.Version(Hash([]byte("never seen"))); ok {
+		t.Error("unknown version found")
+	}
+	for i := range maxVersions + 5 {
+		f.seen.remember(fmt.Sprint(i), nil)
+	}
+	if _, ok := f.Version(snap.Hash); ok || len(f.seen.data) != maxVersions {
+		t.Errorf("versions not bounded: %d kept", len(f.seen.data))
 	}
 }

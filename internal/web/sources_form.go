@@ -39,7 +39,10 @@ type sourceForm struct {
 	// Errors are problems by field; "" holds those of the whole file.
 	Errors   map[string][]string
 	Conflict *sourcesfile.Snapshot
-	Preview  *previewResult
+	// ConflictDiff is what changed on disk between the version the form
+	// was loaded from and Conflict, when that version is still known.
+	ConflictDiff []sourcesfile.DiffLine
+	Preview      *previewResult
 
 	DiscoverURL string
 	Discovery   *fetch.Discovery
@@ -357,6 +360,9 @@ func (s *Server) sourceFormFailed(c *gin.Context, f *sourceForm, list *config.So
 	switch {
 	case errors.As(err, &ce):
 		f.Conflict = ce.Current
+		if loaded, ok := s.cfg.SourceAdmin.File.Version(f.Version); ok {
+			f.ConflictDiff = sourcesfile.LineDiff(loaded, ce.Current.Data)
+		}
 		f.Version = ce.Current.Hash
 		if ce.Current.Sources != nil {
 			list = ce.Current.Sources

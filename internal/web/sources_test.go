@@ -391,7 +391,8 @@ func TestHandEditDuringUIEditIsAConflict(t *testing.T) {
 	if code != http.StatusConflict {
 		t.Fatalf("status %d, want 409", code)
 	}
-	for _, w := range []string{`id="conflict"`, "name: WHO — Newsroom", `name="interval" value="4h"`} {
+	for _, w := range []string{`id="conflict"`, "name: WHO — Newsroom", `name="interval" value="4h"`,
+		`<span class="diff-del">-  90    - name: WHO — News</span>`, `<span class="diff-add">&#43;  90    - name: WHO — Newsroom</span>`} {
 		if !strings.Contains(body, w) {
 			t.Errorf("conflict page lacks %q", w)
 		}
