@@ -90,7 +90,17 @@ func (s *Server) isTLS(c *gin.Context) bool {
 	if c.Request.TLS != nil {
 		return true
 	}
-	return s.fromTrustedProxy(c) && strings.EqualFold(strings.TrimSpace(c.GetHeader("X-Forwarded-Proto")), "https")
+	if !s.fromTrustedProxy(c) {
+		return false
+	}
+	// A proxy that appends rather than replaces leaves a list; the last
+	// entry is the one our trusted proxy wrote, earlier ones may be the
+	// client's own.
+	proto := c.GetHeader("X-Forwarded-Proto")
+	if i := strings.LastIndexByte(proto, ','); i >= 0 {
+		proto = proto[i+1:]
+	}
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
 }
 
 // clientIP is the address used for rate limits and the audit log: gin
@@ -254,14 +264,32 @@ func unsafeMethod(m string) bool {
 }
 
 // sameOrigin checks the Origin header, when the browser sends one, against
-// our host. It is a second line behind the token.
-func sameOrigin(c *gin.Context) bool {
+// our host. It is a second line behind the token. Behind a reverse proxy
+// the Host we see may be the proxy's upstream name, so the public host
+// also counts: base_url's, and X-Forwarded-Host from a trusted proxy.
+func (s *Server) sameOrigin(c *gin.Context) bool {
 	origin := c.GetHeader("Origin")
 	if origin == "" || origin == "null" {
 		return true
 	}
 	u, err := url.Parse(origin)
-	return err == nil && strings.EqualFold(u.Host, c.Request.Host)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	ours := []string{c.Request.Host}
+	if b, err := url.Parse(s.cfg.Settings.BaseURL); err == nil && b.Host != "" {
+		ours = append(ours, b.Host)
+	}
+	if fh := c.GetHeader("X-Forwarded-Host"); fh != "" && s.fromTrustedProxy(c) {
+		first, _, _ := strings.Cut(fh, ",")
+		ours = append(ours, strings.TrimSpace(first))
+	}
+	for _, h := range ours {
+		if strings.EqualFold(u.Host, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // csrf guards page forms. Signed-in users must echo their session's token;
@@ -290,7 +318,7 @@ func (s *Server) csrf(c *gin.Context) {
 // checkCSRF verifies origin and token of an unsafe request, answering 403
 // itself when they fail.
 func (s *Server) checkCSRF(c *gin.Context) bool {
-	if !sameOrigin(c) {
+	if !s.sameOrigin(c) {
 		s.denied(c, "cross-origin request refused")
 		return false
 	}

@@ -622,3 +622,65 @@ func TestAbsoluteSessionExpiryOverHTTP(t *testing.T) {
 		t.Errorf("session older than 7 days: %d", code)
 	}
 }
+
+// TestOriginBehindAProxy: a reverse proxy may hand us its upstream name as
+// Host; the browser's Origin is the public host. That host is ours when
+// base_url names it or a trusted proxy says so in X-Forwarded-Host; the
+// same header from anyone else proves nothing.
+func TestOriginBehindAProxy(t *testing.T) {
+	post := func(h *harness, hdr map[string]string) int {
+		t.Helper()
+		c := h.as(model.RoleCurator)
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/account/feed-token", strings.NewReader(url.Values{"csrf_token": {h.csrfOf(c, "/account")}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Host = "clipsheet-upstream:8080"
+		// The jar would file the cookies under the Host header's name.
+		u, _ := url.Parse(h.srv.URL)
+		for _, ck := range c.Jar.Cookies(u) {
+			req.AddCookie(ck)
+		}
+		c.Jar = nil
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	public := map[string]string{"Origin": "https://clipsheet.example", "X-Forwarded-Host": "clipsheet.example"}
+	proxied := newHarness(t, func(c *Config) { c.Settings.TrustedProxies = []string{"127.0.0.1/32", "::1"} })
+	if code := post(proxied, public); code != http.StatusSeeOther {
+		t.Errorf("trusted proxy's X-Forwarded-Host: %d, want 303", code)
+	}
+	if code := post(proxied, map[string]string{"Origin": "https://evil.example", "X-Forwarded-Host": "clipsheet.example"}); code != http.StatusForbidden {
+		t.Errorf("foreign origin behind the proxy: %d, want 403", code)
+	}
+	if code := post(newHarness(t), public); code != http.StatusForbidden {
+		t.Errorf("X-Forwarded-Host from a client that is no proxy: %d, want 403", code)
+	}
+	withBase := newHarness(t, func(c *Config) { c.Settings.BaseURL = "https://clipsheet.example/" })
+	if code := post(withBase, map[string]string{"Origin": "https://clipsheet.example"}); code != http.StatusSeeOther {
+		t.Errorf("origin of base_url: %d, want 303", code)
+	}
+}
+
+// TestForwardedProtoList: only the last X-Forwarded-Proto entry, the one
+// the trusted proxy next to us wrote, decides whether the client used TLS.
+func TestForwardedProtoList(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Settings.TrustedProxies = []string{"127.0.0.1/32", "::1"} })
+	for proto, want := range map[string]bool{"https": true, "http, https": true, "https, http": false, "http": false} {
+		req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/login", nil)
+		req.Header.Set("X-Forwarded-Proto", proto)
+		res, err := h.newClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Strict-Transport-Security") != ""; got != want {
+			t.Errorf("X-Forwarded-Proto %q: HSTS %v, want %v", proto, got, want)
+		}
+	}
+}

@@ -380,6 +380,10 @@ func TestSafeReturn(t *testing.T) {
 		"//evil.example/":        "/queue",
 		"":                       "/queue",
 		"javascript:alert(1)":    "/queue",
+		"/\\evil.example":        "/%5Cevil.example", // browsers read "/\" as "//"; escaped it is a local path
+		"\\\\evil.example":       "/queue",
+		"/\t/evil.example":       "/queue",
+		"https:/evil.example":    "/queue",
 	} {
 		if got := safeReturn(in, "/queue"); got != want {
 			t.Errorf("safeReturn(%q) = %q, want %q", in, got, want)
