@@ -129,6 +129,13 @@ func TestSectionsFormsRejectBadInput(t *testing.T) {
 	if e.fileText() != before {
 		t.Fatal("refused section changes changed the file")
 	}
+	// Renaming to the same name writes and records nothing.
+	if code, _, _ := e.postAdmin("/admin/sources/sections", url.Values{"csrf_token": {csrf}, "version": {version}, "action": {"rename"}, "name": {"Cyber"}, "new_name": {"Cyber"}}); code != http.StatusSeeOther {
+		t.Errorf("same-name rename: %d", code)
+	}
+	if evs, _ := e.store.ListAudit(context.Background(), store.AuditFilter{Action: "section."}); len(evs) != 0 || e.fileText() != before {
+		t.Errorf("same-name rename wrote or audited: %v", evs)
+	}
 }
 
 // TestImportFormsRejectBadInput: no file, and a confirmation with nothing

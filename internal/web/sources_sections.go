@@ -66,6 +66,11 @@ func (s *Server) sectionsPost(c *gin.Context) {
 		s.renderSections(c, http.StatusUnprocessableEntity, "Enter a section name.")
 		return
 	}
+	if act == "rename" && newName == name {
+		// Unchanged name field submitted: nothing to write or record.
+		c.Redirect(http.StatusSeeOther, "/admin/sources/sections")
+		return
+	}
 	switch act {
 	case "add":
 		action, detail = auditSectionAdd, ""
