@@ -278,6 +278,9 @@ func BenchmarkPollCycles(b *testing.B) {
 		c1.Round(time.Millisecond), feeds/c1.Seconds(), c1Articles, base1.Round(time.Millisecond), b1Articles, c1Articles/b1Articles,
 		c2.Round(time.Millisecond), c2Feeds, base2.Round(time.Millisecond), b2Feeds, c2Feeds/b2Feeds,
 		newItems, failed, notModified, rss, mem.peakAnon, mem.peakFile, float64(dbInfo.Size())/(1<<20), goroutinesBefore, goroutinesAfter)
+	if goroutinesAfter > goroutinesBefore {
+		b.Errorf("goroutine leak: %d before, %d after the run", goroutinesBefore, goroutinesAfter)
+	}
 	if failed > 0 || newItems != len(articleURLs) || notModified != nSources {
 		b.Errorf("cycle 1: %d new of %d, %d failed; cycle 2: %d of %d not modified", newItems, len(articleURLs), failed, notModified, nSources)
 	}

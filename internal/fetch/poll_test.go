@@ -484,3 +484,26 @@ func TestRobotsOverLimitIsTruncated(t *testing.T) {
 		}
 	}
 }
+
+// TestDeletedItemNotStoredAgain: a story a curator deleted stays deleted
+// when its feed is polled again with the link still in it.
+func TestDeletedItemNotStoredAgain(t *testing.T) {
+	site := newNewsSite(t, []testEntry{{Path: "/news/a", Title: "A"}, {Path: "/news/b", Title: "B"}})
+	f, st := newTestFetcher(t, testConfig())
+	file := sourcesFile(feedSource("g", site.URL+"/feed.xml"))
+	if r := f.PollOnce(context.Background(), file)[0]; r.NewItems != 2 {
+		t.Fatalf("%+v", r)
+	}
+	victim := model.ItemID(site.URL + "/news/a")
+	if err := st.DeleteItem(context.Background(), victim); err != nil {
+		t.Fatal(err)
+	}
+	entries := []testEntry{{Path: "/news/c", Title: "C"}, {Path: "/news/a", Title: "A"}, {Path: "/news/b", Title: "B"}}
+	site.entries.Store(&entries)
+	if r := f.PollOnce(context.Background(), file)[0]; r.Err != nil || r.NewItems != 1 {
+		t.Fatalf("second poll %+v", r)
+	}
+	if has, _ := st.HasItem(context.Background(), victim); has || site.hits.get("/news/a") != 1 {
+		t.Errorf("deleted story stored again (present %v, fetched %d times)", has, site.hits.get("/news/a"))
+	}
+}

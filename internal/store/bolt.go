@@ -342,6 +342,9 @@ func (s *Bolt) DeleteItem(ctx context.Context, id string) error {
 		if err := deleteIndex(tx, it); err != nil {
 			return err
 		}
+		if err := rememberSeen(tx, id); err != nil {
+			return err
+		}
 		return deleteRecord(tx, id)
 	})
 }

@@ -67,6 +67,13 @@ func (s *Bolt) WritePolls(ctx context.Context, ws []PollWrite) error {
 				created++
 			}
 			for _, id := range w.SeenIDs {
+				// A link whose item is stored under the same ID is known
+				// through the item (DeleteItem remembers it when the item
+				// goes). Not writing it twice keeps a second randomly keyed
+				// index from being rewritten on every poll.
+				if items.Get([]byte(id)) != nil {
+					continue
+				}
 				if err := seen.Put([]byte(id), now); err != nil {
 					return err
 				}
@@ -90,6 +97,16 @@ func (s *Bolt) WritePolls(ctx context.Context, ws []PollWrite) error {
 		return fmt.Errorf("write polls: %w", err)
 	}
 	return nil
+}
+
+// rememberSeen records id as a handled link, so a poll does not store the
+// link again after its item was deleted.
+func rememberSeen(tx *bolt.Tx, id string) error {
+	seen, err := tx.CreateBucketIfNotExists(bucketSeen)
+	if err != nil {
+		return err
+	}
+	return seen.Put([]byte(id), binary.BigEndian.AppendUint64(nil, uint64(time.Now().Unix())))
 }
 
 // KnownIDs reports, for each ID, whether an item with that ID is stored or

@@ -78,3 +78,28 @@ func TestKnownIDsOnFreshStore(t *testing.T) {
 		t.Fatalf("%d %v", n, err)
 	}
 }
+
+// TestSeenLinksOfStoredItems: a link whose item is stored under the same ID
+// is known through the item, and stays known after the item is deleted, so
+// a later poll does not bring a deleted story back.
+func TestSeenLinksOfStoredItems(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	a := item("https://example.com/a", time.Now())
+	moved := model.ItemID("https://example.com/a-old-link")
+	if err := s.WritePolls(ctx, []PollWrite{{Items: []*model.Item{a}, SeenIDs: []string{a.ID, moved}, State: &model.SourceState{Name: "src"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if known, _ := s.KnownIDs(ctx, []string{a.ID, moved}); !known[0] || !known[1] {
+		t.Fatalf("known %v", known)
+	}
+	if err := s.DeleteItem(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if has, _ := s.HasItem(ctx, a.ID); has {
+		t.Fatal("item not deleted")
+	}
+	if known, _ := s.KnownIDs(ctx, []string{a.ID}); !known[0] {
+		t.Error("deleted item's link forgotten: the next poll would store it again")
+	}
+}
