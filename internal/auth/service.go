@@ -374,8 +374,13 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, name, password, keep
 }
 
 // ChangeOwnPassword needs the current password, so a borrowed unlocked
-// browser cannot lock the owner out.
+// browser cannot lock the owner out. Wrong guesses count against the
+// account like failed sign-ins, so the form is no way around the limit.
 func (s *Service) ChangeOwnPassword(ctx context.Context, a Actor, current, password, keep string) error {
+	key := "u:" + a.Name
+	if wait := s.accounts.Blocked(key); wait > 0 {
+		return &RateLimitError{RetryAfter: wait}
+	}
 	u, err := s.st.GetUser(ctx, a.Name)
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
@@ -385,6 +390,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, a Actor, current, passw
 		return fmt.Errorf("change password: %w", err)
 	}
 	if !ok {
+		s.accounts.Fail(key)
 		return fmt.Errorf("%w: current password is wrong", ErrInvalid)
 	}
 	return s.SetPassword(ctx, a, a.Name, password, keep)

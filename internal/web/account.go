@@ -145,6 +145,12 @@ func (s *Server) changePassword(c *gin.Context) {
 		return
 	}
 	err := s.auth.ChangeOwnPassword(c.Request.Context(), s.actor(c), c.PostForm("current"), c.PostForm("password"), currentSession(c).ID)
+	var rl *auth.RateLimitError
+	if errors.As(err, &rl) {
+		c.Header("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds()+0.5)))
+		s.renderAccount(c, http.StatusTooManyRequests, gin.H{"Error": rl.Error()})
+		return
+	}
 	if errors.Is(err, auth.ErrInvalid) {
 		s.renderAccount(c, http.StatusUnprocessableEntity, gin.H{"Error": err.Error()})
 		return

@@ -2,11 +2,13 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clipsheet/clipsheet/internal/auth"
 	"github.com/clipsheet/clipsheet/internal/model"
@@ -192,5 +194,42 @@ func TestAccountPageTokensAndPassword(t *testing.T) {
 	}
 	if code, _ := h.tryLogin(h.newClient(), "rdr", fresh); code != http.StatusSeeOther {
 		t.Errorf("new password: %d", code)
+	}
+}
+
+// TestPasswordChangeGuessesAreLimited: wrong current passwords on the
+// account page count like failed sign-ins, so a borrowed session cannot
+// guess the password without limit.
+func TestPasswordChangeGuessesAreLimited(t *testing.T) {
+	h := newHarness(t) // 5 failures per account
+	rdr := h.as(model.RoleReader)
+	const fresh = "a brand new passphrase"
+	change := func(current string) (int, http.Header) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/account/password", strings.NewReader(url.Values{
+			"csrf_token": {h.csrfOf(rdr, "/account")}, "current": {current}, "password": {fresh}, "confirm": {fresh}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := rdr.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode, res.Header
+	}
+	for i := 0; i < 5; i++ {
+		if code, _ := change(fmt.Sprintf("guess number %d", i)); code != http.StatusUnprocessableEntity {
+			t.Fatalf("guess %d: %d", i, code)
+		}
+	}
+	code, hdr := change(testPassword)
+	if code != http.StatusTooManyRequests || hdr.Get("Retry-After") == "" {
+		t.Fatalf("6th try: %d %q, want 429 with Retry-After", code, hdr.Get("Retry-After"))
+	}
+	if code, _ := h.tryLogin(h.newClient(), "rdr", testPassword); code != http.StatusTooManyRequests {
+		t.Errorf("sign-in after the guesses: %d, want 429", code)
+	}
+	h.clock.Add(16 * time.Minute)
+	if code, _ := change(testPassword); code != http.StatusOK {
+		t.Errorf("after the window: %d", code)
 	}
 }
