@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/extract"
 	"github.com/clipsheet/clipsheet/internal/store"
 )
 
@@ -132,9 +133,10 @@ func startMemSampler() *memSampler {
 func (m *memSampler) finish() { close(m.stop); <-m.done }
 
 // rawGets is the baseline: a plain net/http client GETting urls with the
-// same concurrency, reading and discarding bodies, with etag (if set) as
-// If-None-Match. It returns the elapsed time.
-func rawGets(urls []string, workers int, etag func(string) string) time.Duration {
+// same concurrency, reading bodies and handing them to each (if set; else
+// discarding them), with etag (if set) as If-None-Match. It returns the
+// elapsed time.
+func rawGets(urls []string, workers int, etag func(string) string, each func(u string, body []byte)) time.Duration {
 	tr := &http.Transport{MaxIdleConnsPerHost: 2, MaxIdleConns: 1024}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr}
@@ -152,7 +154,12 @@ func rawGets(urls []string, workers int, etag func(string) string) time.Duration
 				if err != nil {
 					continue
 				}
-				io.Copy(io.Discard, resp.Body)
+				if each != nil {
+					body, _ := io.ReadAll(resp.Body)
+					each(u, body)
+				} else {
+					io.Copy(io.Discard, resp.Body)
+				}
 				resp.Body.Close()
 			}
 		})
@@ -202,7 +209,24 @@ func BenchmarkPollCycles(b *testing.B) {
 	b.ResetTimer()
 
 	// Baseline 1: every feed and article, raw.
-	base1 := rawGets(append(append([]string{}, feedURLs...), articleURLs...), cfg.Workers, nil)
+	base1 := rawGets(append(append([]string{}, feedURLs...), articleURLs...), cfg.Workers, nil, nil)
+	// Baseline 1b: a tenth of the feeds and their articles, raw GET plus
+	// extract.Extract of each article: what cycle 1 costs without
+	// politeness, feed parsing, dedup and the store.
+	sampleFeeds := max(nSources/10, 1)
+	extracted := 0
+	var extractMu sync.Mutex
+	base1x := rawGets(append(append([]string{}, feedURLs[:sampleFeeds]...), articleURLs[:sampleFeeds*benchEntries]...), cfg.Workers, nil,
+		func(u string, body []byte) {
+			if strings.Contains(u, "/a/") {
+				if _, err := extract.Extract(body, extract.Options{URL: u, ContentType: "text/html; charset=utf-8", MaxLeadChars: 600}); err == nil {
+					extractMu.Lock()
+					extracted++
+					extractMu.Unlock()
+				}
+			}
+		})
+	b1xArticles := float64(extracted) / base1x.Seconds()
 
 	t0 := time.Now()
 	res1 := f.PollOnce(ctx, file)
@@ -219,7 +243,7 @@ func BenchmarkPollCycles(b *testing.B) {
 	}
 
 	// Baseline 2: conditional GET of every feed (all 304).
-	base2 := rawGets(feedURLs, cfg.Workers, func(u string) string { return `"` + u[strings.LastIndex(u, "/")+1:] + `"` })
+	base2 := rawGets(feedURLs, cfg.Workers, func(u string) string { return `"` + u[strings.LastIndex(u, "/")+1:] + `"` }, nil)
 
 	t1 := time.Now()
 	res2 := f.PollOnce(ctx, file)
@@ -259,6 +283,7 @@ func BenchmarkPollCycles(b *testing.B) {
 	b.ReportMetric(c1Articles, "c1_articles/s")
 	b.ReportMetric(c2Feeds, "c2_feeds/s")
 	b.ReportMetric(c1Articles/b1Articles, "c1_vs_raw")
+	b.ReportMetric(c1Articles/b1xArticles, "c1_vs_raw_extract")
 	b.ReportMetric(c2Feeds/b2Feeds, "c2_vs_raw")
 	b.ReportMetric(rss, "peak_rss_MB")
 	b.ReportMetric(mem.peakAnon, "peak_anon_MB")
@@ -268,6 +293,7 @@ func BenchmarkPollCycles(b *testing.B) {
 		"|---|---|---|---|\n"+
 		"| sources x entries | %d x %d on %d hosts | | |\n"+
 		"| cycle 1 (all new, fetch+extract+store) | %s, %.0f feeds/s, %.0f articles/s | %s, %.0f req/s | %.2f |\n"+
+		"| cycle 1 vs raw GET + extract (1/10 sample) | %.0f articles/s | %.0f articles/s | %.2f |\n"+
 		"| cycle 2 (all 304) | %s, %.0f feeds/s | %s, %.0f feeds/s | %.2f |\n"+
 		"| items stored / failed sources / 304s | %d / %d / %d | | |\n"+
 		"| peak RSS (VmHWM, whole process incl. servers) | %.0f MB | | |\n"+
@@ -276,6 +302,7 @@ func BenchmarkPollCycles(b *testing.B) {
 		"| goroutines before / after | %d / %d | | |",
 		nSources, benchEntries, benchHosts,
 		c1.Round(time.Millisecond), feeds/c1.Seconds(), c1Articles, base1.Round(time.Millisecond), b1Articles, c1Articles/b1Articles,
+		c1Articles, b1xArticles, c1Articles/b1xArticles,
 		c2.Round(time.Millisecond), c2Feeds, base2.Round(time.Millisecond), b2Feeds, c2Feeds/b2Feeds,
 		newItems, failed, notModified, rss, mem.peakAnon, mem.peakFile, float64(dbInfo.Size())/(1<<20), goroutinesBefore, goroutinesAfter)
 	if goroutinesAfter > goroutinesBefore {
