@@ -213,6 +213,13 @@ func TestFaultsAreBoundedAndHealthySourcesStillPolled(t *testing.T) {
 			if r.Err != nil || r.NewItems == 0 {
 				t.Errorf("%s: want success with items, got %+v", r.Source, r)
 			}
+			if strings.HasPrefix(r.Source, "healthy") {
+				for _, it := range listItems(t, st, r.Source) {
+					if it.FetchError != "" || it.Body == "" {
+						t.Errorf("%s: article %s not fetched: %q", r.Source, it.URL, it.FetchError)
+					}
+				}
+			}
 			if state.LastError != "" || state.ConsecutiveFailures != 0 || state.LastSuccess.IsZero() {
 				t.Errorf("%s: state %+v", r.Source, state)
 			}

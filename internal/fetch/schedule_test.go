@@ -220,3 +220,52 @@ func TestTooManyRequestsWithoutRetryAfter(t *testing.T) {
 		t.Errorf("b after the pause: %+v", r)
 	}
 }
+
+// TestRunKeepsPollingWhileASourceHangs: with the scheduler running, a
+// source whose server never answers occupies one worker until the timeout,
+// while a healthy source keeps being polled on its interval by the others.
+func TestRunKeepsPollingWhileASourceHangs(t *testing.T) {
+	var hits hitCounter
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.add(r.URL.Path)
+		switch r.URL.Path {
+		case "/robots.txt":
+			http.NotFound(w, r)
+		case "/hang":
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		default:
+			fmt.Fprint(w, rssFeed("F", "http://"+r.Host, nil))
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	cfg := testConfig()
+	cfg.Workers = 2
+	cfg.Timeout, cfg.ConnectTimeout = 5*time.Second, 5*time.Second // the hang lasts 5 s
+	f, st := newTestFetcher(t, cfg)
+	fast := config.Duration(100 * time.Millisecond)
+	file := sourcesFile(config.Source{Name: "hang", URL: srv.URL + "/hang", Interval: fast},
+		config.Source{Name: "ok", URL: srv.URL + "/ok", Interval: fast})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx, func() *config.SourcesFile { return file }) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for (hits.get("/hang") == 0 || hits.get("/ok") < 5) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	hangs := hits.get("/hang")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if hits.get("/ok") < 5 || hangs != 1 {
+		t.Fatalf("ok polled %d times, hang %d times, while the hanging poll was in flight", hits.get("/ok"), hangs)
+	}
+	if s := sourceState(t, st, "ok"); s.LastSuccess.IsZero() || s.LastError != "" {
+		t.Errorf("ok state %+v", s)
+	}
+}
