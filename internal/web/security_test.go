@@ -2,11 +2,21 @@ package web
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"encoding/xml"
+	"errors"
 	"io"
+	"log/slog"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -682,5 +692,96 @@ func TestForwardedProtoList(t *testing.T) {
 		if got := res.Header.Get("Strict-Transport-Security") != ""; got != want {
 			t.Errorf("X-Forwarded-Proto %q: HSTS %v, want %v", proto, got, want)
 		}
+	}
+}
+
+// selfSignedCert writes a certificate for 127.0.0.1 and its key as PEM
+// files and returns their paths and the certificate.
+func selfSignedCert(t *testing.T) (certFile, keyFile string, cert *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "clipsheet test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert, err = x509.ParseCertificate(der); err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile, cert
+}
+
+// TestServesTLSWithCertAndKey: given tls.cert and tls.key, ListenAndServe
+// speaks HTTPS only, with HSTS and Secure cookies, and shuts down cleanly.
+func TestServesTLSWithCertAndKey(t *testing.T) {
+	certFile, keyFile, cert := selfSignedCert(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	st, err := store.Open(filepath.Join(t.TempDir(), "tls.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	settings := config.DefaultSettings()
+	settings.Addr, settings.TLS.Cert, settings.TLS.Key = addr, certFile, keyFile
+	s, err := NewServer(st, Config{Settings: settings, Auth: auth.Config{Params: auth.TestParams}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.ListenAndServe(ctx) }()
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	var res *http.Response
+	for i := 0; i < 200; i++ {
+		if res, err = client.Get("https://" + addr + "/login"); err == nil {
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("HTTPS: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.TLS == nil || !strings.Contains(res.Header.Get("Strict-Transport-Security"), "max-age=") ||
+		!strings.Contains(res.Header.Get("Set-Cookie"), "__Host-clipsheet_csrf=") || !strings.Contains(res.Header.Get("Set-Cookie"), "Secure") {
+		t.Errorf("HTTPS answer: %d HSTS %q cookie %q", res.StatusCode, res.Header.Get("Strict-Transport-Security"), res.Header.Get("Set-Cookie"))
+	}
+	// Plain HTTP on the TLS port gets no page.
+	if res, err := http.Get("http://" + addr + "/login"); err == nil {
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			t.Error("plain HTTP served a page on the TLS port")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		t.Errorf("shutdown: %v", err)
 	}
 }

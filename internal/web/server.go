@@ -154,6 +154,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		// Connection-level errors (TLS handshakes, accept failures) go to
+		// the service's log, not to the standard logger's stderr.
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() {
