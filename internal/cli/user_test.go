@@ -311,3 +311,18 @@ func TestFirstRunExplainsFirstAdmin(t *testing.T) {
 		t.Errorf("setup still announced with an admin present:\n%s", out)
 	}
 }
+
+// TestUserCommandWhileServing: the database is locked by a running server;
+// the command says what to do instead of failing obscurely.
+func TestUserCommandWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "clipsheet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	code, _, errOut := runIn(t, pipe("a long enough password\n"), "user", "add", "ann", "--role", "admin", "--password-stdin", "--data", dir)
+	if code != 1 || !strings.Contains(errOut, "stop clipsheet serve first") || !strings.Contains(errOut, "/admin/users") {
+		t.Errorf("locked database: %d %q", code, errOut)
+	}
+}
