@@ -288,7 +288,8 @@ func BenchmarkPollCycles(b *testing.B) {
 	b.ReportMetric(rss, "peak_rss_MB")
 	b.ReportMetric(mem.peakAnon, "peak_anon_MB")
 	b.ReportMetric(float64(goroutinesAfter-goroutinesBefore), "goroutines_leaked")
-	b.Logf("\n"+
+	// Printed, not logged: the testing package cuts benchmark logs short.
+	fmt.Printf("\n"+
 		"| figure | value | raw net/http baseline | ratio |\n"+
 		"|---|---|---|---|\n"+
 		"| sources x entries | %d x %d on %d hosts | | |\n"+
@@ -299,7 +300,7 @@ func BenchmarkPollCycles(b *testing.B) {
 		"| peak RSS (VmHWM, whole process incl. servers) | %.0f MB | | |\n"+
 		"| of which peak anonymous (heap, stacks) / file-backed (bbolt mmap) | %.0f MB / %.0f MB | | |\n"+
 		"| bbolt file | %.0f MB | | |\n"+
-		"| goroutines before / after | %d / %d | | |",
+		"| goroutines before / after | %d / %d | | |\n",
 		nSources, benchEntries, benchHosts,
 		c1.Round(time.Millisecond), feeds/c1.Seconds(), c1Articles, base1.Round(time.Millisecond), b1Articles, c1Articles/b1Articles,
 		c1Articles, b1xArticles, c1Articles/b1xArticles,
