@@ -225,34 +225,7 @@ func TestFirstRunExplainsFirstAdmin(t *testing.T) {
 	if err := os.WriteFile(sources, []byte("sections: [Local]\nsources: []\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	serve := func() (stdout string, stop func()) {
-		t.Helper()
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		ctx, cancel := context.WithCancel(context.Background())
-		out, errb := &lockedBuffer{}, &lockedBuffer{}
-		done := make(chan int, 1)
-		go func() {
-			done <- Serve(ctx, []string{"--no-fetch", "--config", sources, "--data", dir, "--addr", addr}, out, errb)
-		}()
-		for i := 0; i < 200 && !strings.Contains(out.String(), "serving on"); i++ {
-			select {
-			case code := <-done:
-				t.Fatalf("serve exited %d: %s %s", code, out, errb)
-			case <-time.After(25 * time.Millisecond):
-			}
-		}
-		return out.String(), func() {
-			cancel()
-			if code := <-done; code != 0 {
-				t.Errorf("serve: exit %d: %s", code, errb)
-			}
-		}
-	}
+	serve := func() (string, func()) { return startServe(t, "--no-fetch", "--config", sources, "--data", dir) }
 
 	out, stop := serve()
 	if !strings.Contains(out, "clipsheet user add NAME --role admin") {
@@ -273,14 +246,6 @@ func TestFirstRunExplainsFirstAdmin(t *testing.T) {
 		return res.StatusCode, string(b)
 	}
 	base := link[:strings.Index(link, "/setup")]
-	// "serving on" is printed just before the listener opens.
-	for i := 0; i < 200; i++ {
-		if res, err := http.Get(base + "/healthz"); err == nil {
-			res.Body.Close()
-			break
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
 	if code, body := get(link); code != http.StatusOK || !strings.Contains(body, "Create the first admin") {
 		t.Errorf("setup link: %d", code)
 	}
@@ -324,5 +289,80 @@ func TestUserCommandWhileServing(t *testing.T) {
 	code, _, errOut := runIn(t, pipe("a long enough password\n"), "user", "add", "ann", "--role", "admin", "--password-stdin", "--data", dir)
 	if code != 1 || !strings.Contains(errOut, "stop clipsheet serve first") || !strings.Contains(errOut, "/admin/users") {
 		t.Errorf("locked database: %d %q", code, errOut)
+	}
+}
+
+// startServe runs `clipsheet serve` with args on a free loopback port until
+// stop is called, and returns what it printed once it was serving.
+func startServe(t *testing.T, args ...string) (stdout string, stop func()) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- Serve(ctx, append(args, "--addr", addr), out, errb) }()
+	for i := 0; i < 200 && !strings.Contains(out.String(), "serving on"); i++ {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d: %s %s", code, out, errb)
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+	// "serving on" is printed just before the listener opens.
+	for i := 0; i < 200; i++ {
+		if res, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			res.Body.Close()
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return out.String(), func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve: exit %d: %s", code, errb)
+		}
+	}
+}
+
+// TestBriefingPublicFromEnvironment: CLIPSHEET_BRIEFING_PUBLIC=false makes
+// the briefing and its feeds of a running server need a reader.
+func TestBriefingPublicFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	sources := filepath.Join(dir, "sources.yaml")
+	if err := os.WriteFile(sources, []byte("sections: [Local]\nsources: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	status := func(u string) int {
+		t.Helper()
+		res, err := noRedirect.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, tc := range []struct {
+		env        string
+		page, feed int
+	}{{"", 200, 200}, {"false", 302, 401}, {"true", 200, 200}} {
+		t.Setenv("CLIPSHEET_BRIEFING_PUBLIC", tc.env) // restored after the test
+		if tc.env == "" {
+			os.Unsetenv("CLIPSHEET_BRIEFING_PUBLIC")
+		}
+		out, stop := startServe(t, "--no-fetch", "--config", sources, "--data", dir)
+		base := regexp.MustCompile(`http://[0-9.:]+`).FindString(out)
+		if got := status(base + "/"); got != tc.page {
+			t.Errorf("CLIPSHEET_BRIEFING_PUBLIC=%q: / answered %d, want %d", tc.env, got, tc.page)
+		}
+		if got := status(base + "/feed.atom"); got != tc.feed {
+			t.Errorf("CLIPSHEET_BRIEFING_PUBLIC=%q: /feed.atom answered %d, want %d", tc.env, got, tc.feed)
+		}
+		stop()
 	}
 }
