@@ -171,6 +171,9 @@ func TestAPIItems(t *testing.T) {
 	if code, body := h.apiCall(tok, "GET", "/api/v1/nothing", ""); code != 404 || apiErrCode(body) != "not_found" {
 		t.Errorf("unknown endpoint: %d %v", code, body)
 	}
+	if code, body := h.apiCall(tok, "DELETE", "/api/v1/items/"+a.ID, ""); code != 405 || apiErrCode(body) != "method_not_allowed" {
+		t.Errorf("wrong method: %d %v", code, body)
+	}
 	code, body = h.apiCall(tok, "POST", "/api/v1/items/"+a.ID+"/reject", "")
 	if code != 200 || body["status"] != "rejected" {
 		t.Errorf("reject: %d %v", code, body)

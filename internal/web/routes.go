@@ -98,6 +98,10 @@ func (s *Server) routes() *gin.Engine {
 		s.errorPage(c, http.StatusNotFound, "Page not found", "There is no page at this address. The briefing is at the top of the site.")
 	})
 	r.NoMethod(func(c *gin.Context) {
+		if strings.HasPrefix(c.Request.URL.Path, "/api/v1/") {
+			s.apiError(c, http.StatusMethodNotAllowed, "method_not_allowed", c.Request.Method+" is not allowed here")
+			return
+		}
 		c.String(http.StatusMethodNotAllowed, "Method not allowed")
 	})
 	return r
