@@ -18,6 +18,10 @@ func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.Use(gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
 		s.log.Error("panic in handler", "path", c.Request.URL.Path, "err", err)
+		if strings.HasPrefix(c.Request.URL.Path, "/api/v1/") {
+			s.apiError(c, http.StatusInternalServerError, "internal", "internal error; it has been logged")
+			return
+		}
 		c.AbortWithStatus(http.StatusInternalServerError)
 	}))
 	// X-Forwarded-For is believed only from trusted_proxies; nil trusts
