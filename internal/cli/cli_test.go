@@ -159,3 +159,18 @@ func TestItemsCommandJSONLines(t *testing.T) {
 		t.Errorf("table: %d %s", code, out)
 	}
 }
+
+// bbolt reports a file locked by a running serve as "timeout"; commands say
+// what is going on instead.
+func TestStoreInUseIsExplained(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "clipsheet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	code, _, errOut := runCmd(t, items, "--data", dir)
+	if code != 1 || !strings.Contains(errOut, "is in use by another clipsheet process") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/store"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Command is one subcommand.
@@ -136,8 +137,15 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 func (e *Env) DBPath() string { return filepath.Join(e.Settings.DataDir, "clipsheet.db") }
 
 // OpenStore opens the bbolt store under the data directory.
-func (e *Env) OpenStore() (*store.Bolt, error) {
-	return store.Open(e.DBPath())
+func (e *Env) OpenStore() (*store.Bolt, error) { return openStore(e.DBPath()) }
+
+func openStore(path string) (*store.Bolt, error) {
+	st, err := store.Open(path)
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		// bbolt's own word for a file another process holds is "timeout".
+		return nil, fmt.Errorf("%s is in use by another clipsheet process (a running serve?); stop it first or use another --data: %w", path, err)
+	}
+	return st, err
 }
 
 // LoadSources reads and validates the sources file.

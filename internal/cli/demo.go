@@ -15,14 +15,13 @@ import (
 	"github.com/clipsheet/clipsheet/internal/auth"
 	"github.com/clipsheet/clipsheet/internal/demo"
 	"github.com/clipsheet/clipsheet/internal/model"
-	"github.com/clipsheet/clipsheet/internal/store"
 )
 
 // demoAccount creates an admin named "demo" with a random password the
 // first time the demo database is used, so a newcomer can sign in at once.
 // It returns "demo / PASSWORD" when it created the account, "" otherwise.
 func demoAccount(ctx context.Context, dataDir string) (string, error) {
-	st, err := store.Open(filepath.Join(dataDir, "clipsheet.db"))
+	st, err := openStore(filepath.Join(dataDir, "clipsheet.db"))
 	if err != nil {
 		return "", err
 	}
