@@ -191,7 +191,8 @@ func loadInput(ctx context.Context, client *http.Client, in, baseURL string) ([]
 	if err != nil {
 		return nil, extract.Options{}, fmt.Errorf("read: %w", err)
 	}
-	if strings.HasSuffix(strings.ToLower(in), ".gz") {
+	// Saved pages are often gzipped under any name; the magic bytes tell.
+	if strings.HasSuffix(strings.ToLower(in), ".gz") || bytes.HasPrefix(raw, []byte{0x1f, 0x8b}) {
 		zr, err := gzip.NewReader(bytes.NewReader(raw))
 		if err != nil {
 			return nil, extract.Options{}, fmt.Errorf("gunzip: %w", err)

@@ -60,9 +60,10 @@ func TestExtractCommandJSON(t *testing.T) {
 	dir := t.TempDir()
 	html := writeFile(t, dir, "story.html", []byte(extractTestPage))
 	gzPath := writeFile(t, dir, "story.html.gz", gzipBytes(t, []byte(extractTestPage)))
+	gzNoSuffix := writeFile(t, dir, "saved-page", gzipBytes(t, []byte(extractTestPage)))
 
 	// Flags after inputs are accepted too.
-	code, out, errOut := runExtract(t, "--json", "--base-url", "https://herald.example/local/2024/05/02/x", html, gzPath, "--max-chars", "80")
+	code, out, errOut := runExtract(t, "--json", "--base-url", "https://herald.example/local/2024/05/02/x", html, gzPath, gzNoSuffix, "--max-chars", "80")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %s", code, errOut)
 	}
@@ -97,8 +98,8 @@ func TestExtractCommandJSON(t *testing.T) {
 			t.Errorf("line %d: keys %q, want exactly url canonical_url title byline published site_name lead body in that order", lines, keys)
 		}
 	}
-	if lines != 2 {
-		t.Errorf("got %d JSON lines, want 2", lines)
+	if lines != 3 {
+		t.Errorf("got %d JSON lines, want 3", lines)
 	}
 }
 
