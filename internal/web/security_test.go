@@ -168,8 +168,25 @@ func TestCuratorEditsRenderInert(t *testing.T) {
 		if !strings.Contains(body, `&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`) {
 			t.Errorf("%s: edited title not shown escaped", page)
 		}
+		if !strings.Contains(body, `&#34;&gt;&lt;svg onload=alert(2)&gt;`) {
+			t.Errorf("%s: edited byline not shown escaped", page)
+		}
 	}
-	_, body, _ := h.get("/feed.atom")
+	// The edit form holds every field as escaped text: excerpt and note
+	// in textareas, tags in an attribute.
+	_, body, _ := h.get("/queue?status=approved")
+	escaped := `&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;`
+	for _, want := range []string{`<textarea name="lead" rows="6">Lead ` + escaped + `</textarea>`, `<textarea name="note" rows="2">` + escaped + `</textarea>`, `value="&lt;b&gt;t&lt;/b&gt;"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("edit form lacks the escaped %q", want)
+		}
+	}
+	// On the briefing the excerpt's markup goes through the sanitiser:
+	// the text stays, the elements go.
+	if _, body, _ := h.get("/"); !strings.Contains(body, `<div class="lead">Lead </div>`) {
+		t.Errorf("briefing excerpt not sanitised to its text")
+	}
+	_, body, _ = h.get("/feed.atom")
 	if strings.Contains(body, "<script") || strings.Contains(body, "<img") {
 		t.Errorf("atom feed carries raw markup:\n%s", body)
 	}
