@@ -190,6 +190,10 @@ func checkSettingsKeys(data []byte) error {
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			key, val := prefix+m.Content[i].Value, m.Content[i+1]
 			switch {
+			case strings.Contains(m.Content[i].Value, ".") && known[key]:
+				group, leaf := key[:strings.LastIndex(key, ".")], key[strings.LastIndex(key, ".")+1:]
+				problems = append(problems, fmt.Sprintf("line %d: write %s nested, as %q and under it %q", m.Content[i].Line, key,
+					strings.ReplaceAll(group, ".", ":\n  ")+":", leaf+": "+val.Value))
 			case known[key+"."] && val.Kind == yaml.MappingNode:
 				walk(val, key+".")
 			case !known[key] && !known[key+"."]:

@@ -57,6 +57,10 @@ func TestSettingsErrors(t *testing.T) {
 	if _, err := LoadSettings(path, true, nil); err == nil || !strings.Contains(err.Error(), "line 2: unknown setting fetchh") || !strings.Contains(err.Error(), "line 4: unknown setting excerpt.min_chars") {
 		t.Errorf("unknown keys in file: %v", err)
 	}
+	os.WriteFile(path, []byte("fetch.allow_private: true\n"), 0o600)
+	if _, err := LoadSettings(path, true, nil); err == nil || !strings.Contains(err.Error(), "line 1: write fetch.allow_private nested") {
+		t.Errorf("dotted key in file: %v", err)
+	}
 	for env, want := range map[string]string{
 		"CLIPSHEET_LOG_LEVEL=loud":      `log.level "loud"`,
 		"CLIPSHEET_LOG_FORMAT=xml":      `log.format "xml"`,
