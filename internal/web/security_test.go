@@ -256,6 +256,14 @@ func TestPasswordNeverStoredOrLoggedInClear(t *testing.T) {
 	if code, _ := h.tryLogin(c, "newbie", fresh); code != http.StatusSeeOther {
 		t.Fatalf("login newbie: %d", code)
 	}
+	// A password changed by its owner and one reset by an admin.
+	const changed, reset = "changed-by-the-owner-1", "reset-by-the-admin-2"
+	if code, _ := h.postWith(c, "/account/password", url.Values{"csrf_token": {h.csrfOf(c, "/account")}, "current": {fresh}, "password": {changed}, "confirm": {changed}}, nil); code != http.StatusOK {
+		t.Fatalf("change password: %d", code)
+	}
+	if code, _ := h.postWith(admin, "/admin/users/rdr/password", url.Values{"csrf_token": {h.csrfOf(admin, "/admin/users")}, "password": {reset}}, nil); code != http.StatusSeeOther {
+		t.Fatalf("reset password: %d", code)
+	}
 	// Also an API token and a session: only hashes may be stored.
 	clear, _, _ := h.server.Auth().AddAPIToken(context.Background(), auth.Actor{}, "newbie", "x")
 	h.store.Close()
@@ -270,7 +278,8 @@ func TestPasswordNeverStoredOrLoggedInClear(t *testing.T) {
 			session = ck.Value
 		}
 	}
-	for name, secret := range map[string]string{"password": testPassword, "wrong guess": wrong, "new password": fresh, "api token": clear, "session": session} {
+	for name, secret := range map[string]string{"password": testPassword, "wrong guess": wrong, "new password": fresh, "changed password": changed,
+		"reset password": reset, "api token": clear, "session": session} {
 		if secret == "" {
 			t.Fatalf("%s: empty", name)
 		}
