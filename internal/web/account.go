@@ -88,6 +88,10 @@ func (s *Server) setupPage(c *gin.Context) {
 
 func (s *Server) setupSubmit(c *gin.Context) {
 	tok := c.PostForm("token")
+	if !s.auth.SetupOpen(c.Request.Context(), tok) {
+		c.String(http.StatusNotFound, "Not found")
+		return
+	}
 	if c.PostForm("password") != c.PostForm("confirm") {
 		s.render(c, http.StatusUnprocessableEntity, "setup", gin.H{"Title": "Create the first admin", "Token": tok, "Error": "The passwords differ.", "Name": c.PostForm("name")})
 		return

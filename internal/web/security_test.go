@@ -398,6 +398,18 @@ func TestFirstAdminSetup(t *testing.T) {
 	}
 	tok, _ := s.Auth().SetupToken(context.Background())
 	csrf := h.csrfOf(c, "/setup?token="+tok)
+	// A wrong token is a plain 404 whatever else the form holds.
+	for _, form := range []url.Values{
+		{"csrf_token": {csrf}, "token": {"guess"}, "name": {"evil"}, "password": {testPassword}, "confirm": {testPassword}},
+		{"csrf_token": {csrf}, "token": {"guess"}, "name": {"evil"}, "password": {testPassword}, "confirm": {"other"}},
+	} {
+		if code, body := h.postWith(c, "/setup", form, nil); code != http.StatusNotFound || strings.Contains(body, "first admin") {
+			t.Errorf("setup with a wrong token: %d", code)
+		}
+	}
+	if code, _ := h.postWith(c, "/setup", url.Values{"csrf_token": {csrf}, "token": {tok}, "name": {"chief"}, "password": {testPassword}, "confirm": {"typo"}}, nil); code != http.StatusUnprocessableEntity {
+		t.Errorf("setup with differing passwords: %d", code)
+	}
 	code, _ := h.postWith(c, "/setup", url.Values{"csrf_token": {csrf}, "token": {tok}, "name": {"chief"}, "password": {testPassword}, "confirm": {testPassword}}, nil)
 	if code != http.StatusSeeOther {
 		t.Fatalf("setup: %d", code)
