@@ -104,12 +104,7 @@ func LoadSettings(path string, required bool, environ []string) (Settings, error
 		case err != nil:
 			return s, fmt.Errorf("read settings: %w", err)
 		default:
-			if err := checkSettingsKeys(data); err != nil {
-				return s, fmt.Errorf("%s: %w", path, err)
-			}
-			dec := yaml.NewDecoder(bytes.NewReader(data))
-			dec.KnownFields(true)
-			if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+			if err := s.applyFile(data); err != nil {
 				return s, fmt.Errorf("%s: %w", path, err)
 			}
 		}
@@ -165,13 +160,17 @@ func (s Settings) Check() error {
 	return nil
 }
 
-// checkSettingsKeys names an unknown key in clipsheet.yaml by its dotted
-// path and line ("line 2: unknown setting fetch.alow_private"), which the
-// decoder's "field alow_private not found in type config.Fetch" does not.
-func checkSettingsKeys(data []byte) error {
+// applyFile sets every key of a clipsheet.yaml through Set, so the file
+// takes the same value forms as the environment and flags (2d, 10MB) and
+// each problem is named by dotted key and line ("line 2: unknown setting
+// fetch.alow_private") rather than by Go type.
+func (s *Settings) applyFile(data []byte) error {
 	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil || len(root.Content) == 0 {
-		return nil // the decoder reports syntax errors
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return fmt.Errorf("invalid YAML: %w", err)
 	}
 	known := map[string]bool{}
 	for _, k := range Keys() {
@@ -184,28 +183,61 @@ func checkSettingsKeys(data []byte) error {
 	var problems []string
 	var walk func(m *yaml.Node, prefix string)
 	walk = func(m *yaml.Node, prefix string) {
-		if m.Kind != yaml.MappingNode {
-			return
-		}
 		for i := 0; i+1 < len(m.Content); i += 2 {
-			key, val := prefix+m.Content[i].Value, m.Content[i+1]
+			k, val := m.Content[i], m.Content[i+1]
+			key := prefix + k.Value
 			switch {
-			case strings.Contains(m.Content[i].Value, ".") && known[key]:
+			case strings.Contains(k.Value, ".") && known[key]:
 				group, leaf := key[:strings.LastIndex(key, ".")], key[strings.LastIndex(key, ".")+1:]
-				problems = append(problems, fmt.Sprintf("line %d: write %s nested, as %q and under it %q", m.Content[i].Line, key,
+				problems = append(problems, fmt.Sprintf("line %d: write %s nested, as %q and under it %q", k.Line, key,
 					strings.ReplaceAll(group, ".", ":\n  ")+":", leaf+": "+val.Value))
-			case known[key+"."] && val.Kind == yaml.MappingNode:
+			case known[key+"."]:
+				if val.Kind != yaml.MappingNode {
+					problems = append(problems, fmt.Sprintf("line %d: %s holds keys (e.g. %s:\n  key: value)", val.Line, key, key))
+					continue
+				}
 				walk(val, key+".")
-			case !known[key] && !known[key+"."]:
-				problems = append(problems, fmt.Sprintf("line %d: unknown setting %s", m.Content[i].Line, key))
+			case !known[key]:
+				problems = append(problems, fmt.Sprintf("line %d: unknown setting %s", k.Line, key))
+			case val.Kind == yaml.ScalarNode && val.Tag == "!!null":
+				// "key:" with nothing after it keeps the default
+			case val.Kind == yaml.SequenceNode && isListSetting(key):
+				parts := make([]string, 0, len(val.Content))
+				for _, c := range val.Content {
+					parts = append(parts, c.Value)
+				}
+				if err := s.Set(key, strings.Join(parts, ",")); err != nil {
+					problems = append(problems, fmt.Sprintf("line %d: %v", val.Line, err))
+				}
+			case val.Kind != yaml.ScalarNode:
+				problems = append(problems, fmt.Sprintf("line %d: %s takes a single value", val.Line, key))
+			default:
+				if err := s.Set(key, val.Value); err != nil {
+					problems = append(problems, fmt.Sprintf("line %d: %v", val.Line, err))
+				}
 			}
 		}
 	}
-	walk(root.Content[0], "")
+	top := root.Content[0]
+	if top.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: settings must be a mapping of keys, e.g. \"addr: 127.0.0.1:8080\"", top.Line)
+	}
+	walk(top, "")
 	if len(problems) > 0 {
-		return fmt.Errorf("%s (known: %s)", strings.Join(problems, "; "), strings.Join(Keys(), ", "))
+		return fmt.Errorf("%s (known settings: %s)", strings.Join(problems, "; "), strings.Join(Keys(), ", "))
 	}
 	return nil
+}
+
+func isListSetting(key string) bool {
+	list := false
+	t := reflect.TypeOf(Settings{})
+	walkFields(t, "", func(k string, idx []int) {
+		if k == key {
+			list = t.FieldByIndex(idx).Type.Kind() == reflect.Slice
+		}
+	})
+	return list
 }
 
 // Keys lists every dotted setting key, e.g. "fetch.allow_private".

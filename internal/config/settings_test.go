@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,5 +83,60 @@ func TestEnvNames(t *testing.T) {
 		if !strings.Contains(names, want) {
 			t.Errorf("missing %s in %s", want, names)
 		}
+	}
+}
+
+// Every setting can be given in clipsheet.yaml, in the same forms the
+// environment takes (2d, 5MB, lists), and each lands in its field.
+func TestSettingsFileTakesEveryKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "clipsheet.yaml")
+	os.WriteFile(path, []byte(`addr: 0.0.0.0:9090
+data_dir: /var/lib/clipsheet
+sources: /etc/clipsheet/sources.yaml
+base_url: https://desk.example
+trusted_proxies: [10.0.0.1, 10.0.0.2]
+tls: {cert: /etc/c.pem, key: /etc/k.pem}
+fetch:
+  allow_private: true
+  timeout: 1m30s
+  connect_timeout: 2d
+  max_body_bytes: 5MB
+  workers: 4
+  per_host: 1
+  user_agent: Desk/1
+  max_articles: 7
+  ignore_robots: true
+excerpt: {max_chars: 1500}
+briefing: {public: false, title: Morning clips}
+log: {level: debug, format: json}
+`), 0o600)
+	s, err := LoadSettings(path, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Settings{Addr: "0.0.0.0:9090", DataDir: "/var/lib/clipsheet", Sources: "/etc/clipsheet/sources.yaml", BaseURL: "https://desk.example",
+		TrustedProxies: []string{"10.0.0.1", "10.0.0.2"}, TLS: TLS{Cert: "/etc/c.pem", Key: "/etc/k.pem"},
+		Fetch: Fetch{AllowPrivate: true, Timeout: 90 * time.Second, ConnectTimeout: 48 * time.Hour, MaxBodyBytes: 5 << 20, Workers: 4, PerHost: 1,
+			UserAgent: "Desk/1", MaxArticles: 7, IgnoreRobots: true},
+		Excerpt: Excerpt{MaxChars: 1500}, Briefing: Briefing{Public: false, Title: "Morning clips"}, Log: Log{Level: "debug", Format: "json"}}
+	if fmt.Sprintf("%+v", s) != fmt.Sprintf("%+v", want) {
+		t.Errorf("got  %+v\nwant %+v", s, want)
+	}
+	for body, msg := range map[string]string{
+		"fetch:\n  timeout: 30\n":        `line 2: fetch.timeout: invalid duration "30"`,
+		"fetch:\n  workers: many\n":      `line 2: fetch.workers: "many" is not a number`,
+		"fetch: true\n":                  "line 1: fetch holds keys",
+		"addr: [a, b]\n":                 "line 1: addr takes a single value",
+		"- addr\n":                       "line 1: settings must be a mapping",
+		"briefing:\n  public: perhaps\n": `line 2: briefing.public: "perhaps" is not true or false`,
+	} {
+		os.WriteFile(path, []byte(body), 0o600)
+		if _, err := LoadSettings(path, true, nil); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%q: %v, want %q", body, err, msg)
+		}
+	}
+	os.WriteFile(path, []byte("# all defaults\naddr:\n"), 0o600)
+	if s, err := LoadSettings(path, true, nil); err != nil || s.Addr != DefaultSettings().Addr {
+		t.Errorf("empty value should keep the default: %v %q", err, s.Addr)
 	}
 }
