@@ -223,10 +223,14 @@ func (s *Settings) applyFile(data []byte) error {
 		return fmt.Errorf("line %d: settings must be a mapping of keys, e.g. \"addr: 127.0.0.1:8080\"", top.Line)
 	}
 	walk(top, "")
-	if len(problems) > 0 {
-		return fmt.Errorf("%s (known settings: %s)", strings.Join(problems, "; "), strings.Join(Keys(), ", "))
+	if len(problems) == 0 {
+		return nil
 	}
-	return nil
+	msg := strings.Join(problems, "; ")
+	if strings.Contains(msg, "unknown setting") {
+		msg += " (known settings: " + strings.Join(Keys(), ", ") + ")"
+	}
+	return errors.New(msg)
 }
 
 func isListSetting(key string) bool {
