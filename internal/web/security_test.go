@@ -349,6 +349,12 @@ func TestFeedsWithTokens(t *testing.T) {
 	if strings.Contains(body, tok) {
 		t.Error("feed document repeats the private token")
 	}
+	if strings.Contains(h.logs.String(), tok[strings.IndexByte(tok, '.')+1:]) {
+		t.Error("the request log holds the feed token")
+	}
+	if !strings.Contains(h.logs.String(), "path=/feed.atom") {
+		t.Error("feed requests are not in the debug log at all: the check above saw nothing")
+	}
 
 	code, body, _ = h.getWith(anon, "/feed.json?token="+url.QueryEscape(tok))
 	var jf jsonFeed
