@@ -317,3 +317,73 @@ func TestUnknownUserCostsAHash(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginLimitHoldsUnderConcurrentAttempts sends many wrong passwords at
+// once while the hasher is busy: only as many as the limit allows may
+// reach the password check; the rest are refused at the door, without
+// waiting for the ones in flight.
+func TestLoginLimitHoldsUnderConcurrentAttempts(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "burst.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := New(st, Config{Params: TestParams, ConcurrentHashes: 1, AccountLimit: 3, IPLimit: 1000})
+	ctx := context.Background()
+	if _, err := s.AddUser(ctx, admin, "ann", model.RoleReader, "ann's long password"); err != nil {
+		t.Fatal(err)
+	}
+	s.dummyHash(ctx)
+	const n = 20
+	s.hash.slots <- struct{}{} // the hasher is busy: checks queue up
+	results := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := s.Login(ctx, "ann", "wrong password", "10.0.0.1", "")
+			results <- err
+		}()
+	}
+	var rl *RateLimitError
+	bound := time.After(20 * time.Second) // only against hanging forever
+	for i := 0; i < n-3; i++ {
+		select {
+		case err := <-results:
+			if !errors.As(err, &rl) {
+				t.Fatalf("attempt beyond the limit: %v, want a rate-limit refusal", err)
+			}
+		case <-bound:
+			t.Fatalf("only %d of %d attempts refused at the door; the rest wait to be checked", i, n-3)
+		}
+	}
+	s.hash.release()
+	for i := 0; i < 3; i++ {
+		if err := <-results; !errors.Is(err, ErrBadCredentials) {
+			t.Errorf("checked attempt: %v", err)
+		}
+	}
+	// A right password is refused too now, and a success later gives back
+	// the attempt it reserved from the IP's budget.
+	if _, err := s.Login(ctx, "ann", "ann's long password", "10.0.0.1", ""); !errors.As(err, &rl) {
+		t.Errorf("right password within the block: %v", err)
+	}
+}
+
+func TestLimiterReserveAndRelease(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := NewLimiter(2, time.Minute, func() time.Time { return now })
+	if l.Reserve("k") != 0 || l.Reserve("k") != 0 {
+		t.Fatal("first two attempts refused")
+	}
+	if l.Reserve("k") == 0 {
+		t.Fatal("third attempt allowed")
+	}
+	l.Release("k")
+	if l.Reserve("k") != 0 {
+		t.Error("a released attempt still counts")
+	}
+	l.Release("none") // no record: nothing to do
+	now = now.Add(time.Minute + time.Second)
+	if l.Reserve("k") != 0 {
+		t.Error("attempts outlive the window")
+	}
+}

@@ -33,7 +33,10 @@ func NewLimiter(max int, window time.Duration, now func() time.Time) *Limiter {
 func (l *Limiter) Blocked(key string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f := l.live(key)
+	return l.wait(l.live(key))
+}
+
+func (l *Limiter) wait(f []time.Time) time.Duration {
 	if len(f) < l.max {
 		return 0
 	}
@@ -48,7 +51,11 @@ func (l *Limiter) Blocked(key string) time.Duration {
 func (l *Limiter) Fail(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f := append(l.live(key), l.now())
+	l.record(key, l.live(key))
+}
+
+func (l *Limiter) record(key string, f []time.Time) {
+	f = append(f, l.now())
 	if len(f) > l.max {
 		f = f[len(f)-l.max:]
 	}
@@ -56,6 +63,36 @@ func (l *Limiter) Fail(key string) {
 		l.evict()
 	}
 	l.fails[key] = f
+}
+
+// Reserve is Blocked and Fail in one step: unless key is blocked (then it
+// returns the wait), the attempt is recorded as a failure before it is
+// checked, so many attempts sent at once cannot all pass the check while
+// the first ones are still being verified. A success gives it back with
+// Release.
+func (l *Limiter) Reserve(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.live(key)
+	if wait := l.wait(f); wait > 0 {
+		return wait
+	}
+	l.record(key, f)
+	return 0
+}
+
+// Release forgets one reserved attempt of key (the newest).
+func (l *Limiter) Release(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.fails[key]
+	switch len(f) {
+	case 0:
+	case 1:
+		delete(l.fails, key)
+	default:
+		l.fails[key] = f[:len(f)-1]
+	}
 }
 
 // Reset forgets key's failures (after a successful login).

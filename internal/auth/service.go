@@ -143,11 +143,19 @@ type Login struct {
 func (s *Service) Login(ctx context.Context, name, password, ip, userAgent string) (*Login, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	acctKey, ipKey := "u:"+name, "ip:"+ip
-	if wait := max(s.accounts.Blocked(acctKey), s.ips.Blocked(ipKey)); wait > 0 {
+	// Each attempt counts as a failure from the start (see Reserve) and is
+	// given back when it succeeds or could not be checked.
+	if wait := s.accounts.Reserve(acctKey); wait > 0 {
 		return nil, &RateLimitError{RetryAfter: wait}
 	}
+	if wait := s.ips.Reserve(ipKey); wait > 0 {
+		s.accounts.Release(acctKey)
+		return nil, &RateLimitError{RetryAfter: wait}
+	}
+	unchecked := func() { s.accounts.Release(acctKey); s.ips.Release(ipKey) }
 	u, err := s.st.GetUser(ctx, name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		unchecked()
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	phc := s.dummyHash(ctx)
@@ -156,17 +164,17 @@ func (s *Service) Login(ctx context.Context, name, password, ip, userAgent strin
 	}
 	ok, rehash, err := s.hash.Verify(ctx, password, phc)
 	if err != nil {
+		unchecked()
 		return nil, fmt.Errorf("login %s: %w", name, err)
 	}
 	if !ok || u == nil || !u.Active() {
-		s.accounts.Fail(acctKey)
-		s.ips.Fail(ipKey)
 		if err := s.Record(ctx, Actor{Name: auditName(name), IP: ip}, model.AuditLoginFailed, auditName(name), ""); err != nil {
 			return nil, err
 		}
 		return nil, ErrBadCredentials
 	}
 	s.accounts.Reset(acctKey)
+	s.ips.Release(ipKey)
 	now := s.cfg.Now().UTC()
 	var newHash string
 	if rehash {
@@ -378,21 +386,23 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, name, password, keep
 // account like failed sign-ins, so the form is no way around the limit.
 func (s *Service) ChangeOwnPassword(ctx context.Context, a Actor, current, password, keep string) error {
 	key := "u:" + a.Name
-	if wait := s.accounts.Blocked(key); wait > 0 {
+	if wait := s.accounts.Reserve(key); wait > 0 {
 		return &RateLimitError{RetryAfter: wait}
 	}
 	u, err := s.st.GetUser(ctx, a.Name)
 	if err != nil {
+		s.accounts.Release(key)
 		return fmt.Errorf("change password: %w", err)
 	}
 	ok, _, err := s.hash.Verify(ctx, current, u.PasswordHash)
 	if err != nil {
+		s.accounts.Release(key)
 		return fmt.Errorf("change password: %w", err)
 	}
 	if !ok {
-		s.accounts.Fail(key)
 		return fmt.Errorf("%w: current password is wrong", ErrInvalid)
 	}
+	s.accounts.Release(key)
 	return s.SetPassword(ctx, a, a.Name, password, keep)
 }
 
