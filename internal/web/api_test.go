@@ -146,6 +146,18 @@ func TestAPIItems(t *testing.T) {
 	if tags, _ := body["tags"].([]any); len(tags) != 1 || tags[0] != "weather" {
 		t.Errorf("tags: %v", body["tags"])
 	}
+	code, body = h.apiCall(tok, "PATCH", "/api/v1/items/"+a.ID, `{"lead":"The river crests at 6 pm.","byline":"Ben Ode","section":"Cyber"}`)
+	orig, _ := body["original"].(map[string]any)
+	if code != 200 || body["lead"] != "The river crests at 6 pm." || body["byline"] != "Ben Ode" || body["section"] != "Cyber" ||
+		body["title"] != "Flood warning: river towns" || body["note"] != "check at 6" {
+		t.Fatalf("patch lead, byline, section: %d %v", code, body)
+	}
+	if orig["lead"] != "River crest." || orig["byline"] != "Ann Lee" || orig["title"] != "Flood warning" {
+		t.Errorf("original extraction changed by edits: %v", orig)
+	}
+	if code, body := h.apiCall(tok, "GET", "/api/v1/items/"+a.ID, ""); code != 200 || body["original"].(map[string]any)["lead"] != "River crest." {
+		t.Errorf("original not readable after the edits: %d %v", code, body["original"])
+	}
 	for _, tc := range []struct {
 		body string
 		want int
@@ -198,8 +210,8 @@ func TestAPIItems(t *testing.T) {
 	}
 	code, body = h.apiCall(h.token(model.RoleAdmin), "GET", "/api/v1/audit?actor=cur&action=item.", "")
 	evs, _ := body["events"].([]any)
-	if code != 200 || len(evs) != 3 {
-		t.Errorf("audit of API actions (edit, reject, approve): %d %v", code, body)
+	if code != 200 || len(evs) != 4 {
+		t.Errorf("audit of API actions (two edits, reject, approve): %d %v", code, body)
 	}
 	code, body = h.apiCall(h.token(model.RoleAdmin), "GET", "/api/v1/users", "")
 	if code != 200 || strings.Contains(jsonString(body), "argon2") {
