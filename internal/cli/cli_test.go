@@ -41,7 +41,7 @@ func TestSourcesValidateCommand(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("bad file exit %d", code)
 	}
-	for _, want := range []string{bad + `:5: source "X": unknown section "B"`, bad + `:6: source "X": duplicate name`, bad + `:7: source "X": url "notaurl"`, "3 problem(s)"} {
+	for _, want := range []string{bad + `: line 5: source "X": unknown section "B"`, bad + `: line 6: source "X": duplicate name`, bad + `: line 7: source "X": url "notaurl"`, "3 problem(s)"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
@@ -60,21 +60,21 @@ func TestSourcesValidateReportsEveryKindWithItsLine(t *testing.T) {
 		want       []string // "LINE: message" fragments
 	}{
 		{"unknown key", "  - name: A\n    url: https://a.example/feed\n    colour: red\n",
-			[]string{`:6: source "A": unknown key "colour"`}},
+			[]string{`: line 6: source "A": unknown key "colour"`}},
 		{"unknown top-level key", "  - name: A\n    url: https://a.example/feed\nfetch: {allow_private: true}\n",
-			[]string{`:6: top level: unknown key "fetch"`}},
+			[]string{`: line 6: top level: unknown key "fetch"`}},
 		{"bad urls", "  - name: A\n    url: ftp://a.example/feed\n  - name: B\n    url: a.example/feed\n  - name: C\n    url: https://\n",
-			[]string{`:5: source "A": url "ftp://a.example/feed" must be an absolute http or https URL`, `:7: source "B": url`, `:9: source "C": url`}},
+			[]string{`: line 5: source "A": url "ftp://a.example/feed" must be an absolute http or https URL`, `: line 7: source "B": url`, `: line 9: source "C": url`}},
 		{"duplicate names and urls", "  - name: A\n    url: https://a.example/feed\n  - name: a\n    url: https://b.example/feed\n  - name: C\n    url: http://A.example/feed/\n",
-			[]string{`:6: source "a": duplicate name (first used on line 4)`, `:9: source "C": duplicate url http://A.example/feed/ (first used on line 5)`}},
+			[]string{`: line 6: source "a": duplicate name (first used on line 4)`, `: line 9: source "C": duplicate url http://A.example/feed/ (first used on line 5)`}},
 		{"bad durations", "  - name: A\n    url: https://a.example/feed\n    interval: 15 minutes\n  - name: B\n    url: https://b.example/feed\n    interval: 10s\n  - name: C\n    url: https://c.example/feed\n    interval: 0s\n",
-			[]string{`:6: source "A": interval: invalid duration "15 minutes"`, `:9: source "B": interval 10s is below the minimum of 1m`, `:12: source "C": interval 0s is below the minimum`}},
+			[]string{`: line 6: source "A": interval: invalid duration "15 minutes"`, `: line 9: source "B": interval 10s is below the minimum of 1m`, `: line 12: source "C": interval 0s is below the minimum`}},
 		{"unknown section", "  - name: A\n    url: https://a.example/feed\n    section: Sport\n",
-			[]string{`:6: source "A": unknown section "Sport" (known: Cyber, Top stories)`}},
+			[]string{`: line 6: source "A": unknown section "Sport" (known: Cyber, Top stories)`}},
 		{"invalid YAML", "  - name: A\n    url: [https://a.example/feed\n",
-			[]string{`:5: invalid YAML`}},
+			[]string{`: line 5: invalid YAML`}},
 		{"wrong type", "  - name: A\n    url: https://a.example/feed\n    enabled: sometimes\n",
-			[]string{`:6: source "A": enabled: must be true or false, not "sometimes"`}},
+			[]string{`: line 6: source "A": enabled: must be true or false, not "sometimes"`}},
 	}
 	dir := t.TempDir()
 	for i, tt := range tests {
@@ -107,7 +107,7 @@ func TestSourcesValidateFollowsTheSourcesSetting(t *testing.T) {
 	os.WriteFile(bad, []byte("sources:\n  - name: X\n"), 0o600)
 	t.Setenv("CLIPSHEET_SOURCES", bad)
 	code, _, errOut := runCmd(t, validate)
-	if code != 1 || !strings.Contains(errOut, bad+`:2: source "X": url is required`) {
+	if code != 1 || !strings.Contains(errOut, bad+`: line 2: source "X": url is required`) {
 		t.Errorf("exit %d, stderr %s", code, errOut)
 	}
 	// A positional file wins over the setting.

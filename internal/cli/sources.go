@@ -74,23 +74,16 @@ func SourcesValidate(_ context.Context, args []string, stdout, stderr io.Writer)
 	return 0
 }
 
-// failSources reports an unusable sources file, one "FILE:LINE: problem"
-// line per problem as compilers do, and returns exit code 1.
+// failSources reports an unusable sources file, one "FILE: line N: problem"
+// line per problem, and returns exit code 1.
 func failSources(stderr io.Writer, path string, err error) int {
 	var ve *config.ValidationError
 	if !errors.As(err, &ve) {
 		return fail(stderr, err)
 	}
 	for _, p := range ve.Problems {
-		fmt.Fprintf(stderr, "%s:%s\n", path, lineSuffix(p))
+		fmt.Fprintf(stderr, "%s: %s\n", path, p)
 	}
 	fmt.Fprintf(stderr, "%d problem(s) in %s\n", len(ve.Problems), path)
 	return 1
-}
-
-func lineSuffix(p config.Problem) string {
-	if p.Line > 0 {
-		return fmt.Sprintf("%d: %s", p.Line, p.Message)
-	}
-	return " " + p.Message
 }
