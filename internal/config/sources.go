@@ -398,9 +398,14 @@ func syntaxProblem(data []byte, err error) Problem {
 	if len(lines) > 5000 {
 		return p
 	}
+	// yaml's line is never past the real one, so the scan starts there.
+	start := max(p.Line-1, 0)
 	end := 0
-	for i, l := range lines {
+	for _, l := range lines[:start] {
 		end += len(l)
+	}
+	for i := start; i < len(lines); i++ {
+		end += len(lines[i])
 		var n yaml.Node
 		perr := yaml.NewDecoder(bytes.NewReader(data[:end])).Decode(&n)
 		if perr != nil && !errors.Is(perr, io.EOF) && yamlPrefixRe.ReplaceAllString(perr.Error(), "") == msg {
