@@ -9,18 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/extract"
-)
-
-const (
-	extractFetchTimeout = 30 * time.Second
-	extractMaxBytes     = 10 << 20
+	"github.com/clipsheet/clipsheet/internal/fetch/httpx"
 )
 
 // Extract implements "clipsheet extract": run the article extractor on
@@ -36,12 +31,16 @@ func Extract(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var set multiFlag
 	fs.Var(&set, "set", "override a setting, e.g. --set excerpt.max_chars=900 (repeatable)")
 	sourcesPath := fs.String("config", "", "sources file for --source (default: the setting sources, sources.yaml)")
+	allowPrivate := fs.Bool("allow-private", false, "allow fetching loopback and private addresses (setting: fetch.allow_private)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `usage: clipsheet extract [flags] FILE|URL...
 
 Extracts headline, byline, publication time, site name, lead and body from
-article pages. FILE is an .html or .html.gz file; URL is fetched with a plain
-GET (30 s timeout, 10 MB cap).
+article pages. FILE is an .html or .html.gz file; URL is fetched with the
+fetcher's guarded client and settings (fetch.timeout, fetch.max_body_bytes,
+fetch.user_agent; loopback and private addresses only with fetch.allow_private).
+With --json, every input gives one line, in input order; an input that could
+not be read or fetched gives a line with an "error" key instead.
 
 flags:
 `)
@@ -64,7 +63,7 @@ flags:
 	}
 	// The lead is cut as the service would cut it: excerpt.max_chars from
 	// clipsheet.yaml or CLIPSHEET_EXCERPT_MAX_CHARS unless --max-chars says.
-	settings, err := (&envFlags{settingsPath: *settingsPath, sources: *sourcesPath, set: set, fs: fs}).load(stderr)
+	settings, err := (&envFlags{settingsPath: *settingsPath, sources: *sourcesPath, allowPrivate: *allowPrivate, set: set, fs: fs}).load(stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "clipsheet extract:", err)
 		return 2
@@ -89,7 +88,15 @@ flags:
 		return 2
 	}
 
-	client := &http.Client{Timeout: extractFetchTimeout}
+	fc := settings.Settings.Fetch
+	client := httpx.New(httpx.Config{
+		AllowPrivate:   fc.AllowPrivate,
+		Timeout:        fc.Timeout,
+		ConnectTimeout: fc.ConnectTimeout,
+		MaxBodyBytes:   int64(fc.MaxBodyBytes),
+		UserAgent:      fc.UserAgent,
+	})
+	defer client.Close()
 	failed := false
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
@@ -102,6 +109,12 @@ flags:
 		if err != nil {
 			fmt.Fprintf(stderr, "clipsheet extract: %s: %v\n", in, err)
 			failed = true
+			if *jsonOut {
+				if err := writeErrorJSON(enc, in, err); err != nil {
+					fmt.Fprintf(stderr, "clipsheet extract: %s: %v\n", in, err)
+					return 1
+				}
+			}
 			continue
 		}
 		opts.MaxLeadChars = *maxChars
@@ -110,6 +123,12 @@ flags:
 		if err != nil {
 			fmt.Fprintf(stderr, "clipsheet extract: %s: %v\n", in, err)
 			failed = true
+			if *jsonOut {
+				if err := writeErrorJSON(enc, in, err); err != nil {
+					fmt.Fprintf(stderr, "clipsheet extract: %s: %v\n", in, err)
+					return 1
+				}
+			}
 			continue
 		}
 		if *jsonOut {
@@ -183,7 +202,7 @@ func sourceSelectors(path, name string) (*extract.Selectors, error) {
 	return sel, nil
 }
 
-func loadInput(ctx context.Context, client *http.Client, in, baseURL string) ([]byte, extract.Options, error) {
+func loadInput(ctx context.Context, client *httpx.Client, in, baseURL string) ([]byte, extract.Options, error) {
 	if isHTTPURL(in) {
 		return fetchPage(ctx, client, in)
 	}
@@ -205,29 +224,12 @@ func loadInput(ctx context.Context, client *http.Client, in, baseURL string) ([]
 	return raw, extract.Options{URL: baseURL}, nil
 }
 
-func fetchPage(ctx context.Context, client *http.Client, u string) ([]byte, extract.Options, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, extract.Options{}, fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("User-Agent", "clipsheet-extract/1 (+https://github.com/clipsheet/clipsheet)")
-	req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
-	resp, err := client.Do(req)
+func fetchPage(ctx context.Context, client *httpx.Client, u string) ([]byte, extract.Options, error) {
+	resp, err := client.Get(ctx, httpx.Request{URL: u, Accept: httpx.AcceptHTML})
 	if err != nil {
 		return nil, extract.Options{}, fmt.Errorf("fetch: %w", err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, extract.Options{}, fmt.Errorf("fetch: HTTP %s", resp.Status)
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, extractMaxBytes+1))
-	if err != nil {
-		return nil, extract.Options{}, fmt.Errorf("fetch: read body: %w", err)
-	}
-	if len(raw) > extractMaxBytes {
-		return nil, extract.Options{}, fmt.Errorf("fetch: page larger than %d MB", extractMaxBytes>>20)
-	}
-	return raw, extract.Options{URL: resp.Request.URL.String(), ContentType: resp.Header.Get("Content-Type")}, nil
+	return resp.Body, extract.Options{URL: resp.URL, ContentType: resp.ContentType()}, nil
 }
 
 // articleLine is one line of `extract --json`: exactly the documented keys,
@@ -241,6 +243,9 @@ type articleLine struct {
 	SiteName     string `json:"site_name"`
 	Lead         string `json:"lead"`
 	Body         string `json:"body"`
+	// Error is set, and the rest empty, for an input that failed; it keeps
+	// the lines in step with the inputs.
+	Error string `json:"error,omitempty"`
 }
 
 func writeArticleJSON(enc *json.Encoder, a *extract.Article) error {
@@ -248,6 +253,17 @@ func writeArticleJSON(enc *json.Encoder, a *extract.Article) error {
 		SiteName: a.SiteName, Lead: a.Lead, Body: a.Body}
 	if !a.Published.IsZero() {
 		line.Published = a.Published.Format(time.RFC3339)
+	}
+	if err := enc.Encode(line); err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	return nil
+}
+
+func writeErrorJSON(enc *json.Encoder, in string, failure error) error {
+	line := articleLine{Error: failure.Error()}
+	if isHTTPURL(in) {
+		line.URL = in
 	}
 	if err := enc.Encode(line); err != nil {
 		return fmt.Errorf("encode: %w", err)

@@ -213,22 +213,50 @@ func TestExtractCommandURL(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	code, out, errOut := runExtract(t, "--json", srv.URL+"/latin1", srv.URL+"/gone", srv.URL+"/huge")
+	// Without fetch.allow_private the guarded client refuses loopback,
+	// and every input still gets its line, in order.
+	code, out, errOut := runExtract(t, "--json", srv.URL+"/latin1", srv.URL+"/gone")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if code != 1 || len(lines) != 2 {
+		t.Fatalf("private address: exit %d, %d lines: %q", code, len(lines), out)
+	}
+	for i, want := range []string{srv.URL + "/latin1", srv.URL + "/gone"} {
+		var got map[string]string
+		if err := json.Unmarshal([]byte(lines[i]), &got); err != nil {
+			t.Fatalf("bad JSON %q: %v", lines[i], err)
+		}
+		if got["url"] != want || !strings.Contains(got["error"], "refusing to fetch private address 127.0.0.1") || got["title"] != "" {
+			t.Errorf("line %d: %v", i, got)
+		}
+	}
+	if !strings.Contains(errOut, "fetch.allow_private") {
+		t.Errorf("stderr should say which setting allows it: %s", errOut)
+	}
+
+	code, out, errOut = runExtract(t, "--json", "--allow-private", srv.URL+"/latin1", srv.URL+"/gone", srv.URL+"/huge")
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
+	lines = strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want one JSON line per input, got %q", out)
+	}
 	var got map[string]string
-	if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &got); err != nil {
+	if err := json.Unmarshal([]byte(lines[0]), &got); err != nil {
 		t.Fatalf("bad JSON %q: %v", out, err)
 	}
-	if got["title"] != "Café bridge reopens" || got["url"] != srv.URL+"/latin1" || got["canonical_url"] != srv.URL+"/local/bridge-reopens" {
+	if got["title"] != "Café bridge reopens" || got["url"] != srv.URL+"/latin1" || got["canonical_url"] != srv.URL+"/local/bridge-reopens" || got["error"] != "" {
 		t.Errorf("URL input: %v", got)
 	}
-	if strings.Count(out, "\n") != 1 {
-		t.Errorf("want exactly one JSON line, got %q", out)
+	if !strings.Contains(lines[1], `"error":"fetch: HTTP 404`) || !strings.Contains(lines[2], "exceeds the limit of 10485760 bytes") {
+		t.Errorf("error lines: %q", lines[1:])
 	}
-	if !strings.Contains(errOut, "/gone: fetch: HTTP 404") || !strings.Contains(errOut, "/huge: fetch: page larger than 10 MB") {
+	if !strings.Contains(errOut, "/gone: fetch: HTTP 404") || !strings.Contains(errOut, "/huge: fetch: response exceeds the limit") {
 		t.Errorf("stderr: %s", errOut)
+	}
+	// fetch.max_body_bytes applies here as in the fetcher.
+	if code, out, _ := runExtract(t, "--json", "--allow-private", "--set", "fetch.max_body_bytes=300", srv.URL+"/latin1"); code != 1 || !strings.Contains(out, "exceeds the limit of 300 bytes") {
+		t.Errorf("max_body_bytes 300: exit %d, %s", code, out)
 	}
 }
 
