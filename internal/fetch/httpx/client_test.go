@@ -241,8 +241,10 @@ func TestTimeouts(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(stop)
-	// Drip faster than the silence timeout: the total timeout ends it.
-	c := New(Config{AllowPrivate: true, Timeout: 1500 * time.Millisecond, ReadTimeout: time.Second})
+	// Drip faster than the silence timeout: the total timeout ends it. (The
+	// silence limit is far longer than the total so that a loaded machine
+	// cannot turn a late byte into a silence.)
+	c := New(Config{AllowPrivate: true, Timeout: 1500 * time.Millisecond, ReadTimeout: 10 * time.Second})
 	start := time.Now()
 	_, err := c.Get(context.Background(), Request{URL: srv.URL})
 	var te *TimeoutError
@@ -329,9 +331,11 @@ func fullListener(t *testing.T) string {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
-	// Fill the queue; stop once a dial no longer completes promptly.
+	// Fill the queue; stop once a dial no longer completes. On loopback a
+	// dial that is answered completes at once, so a second without an
+	// answer means the SYN was dropped, even on a loaded machine.
 	for i := 0; i < 8; i++ {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
 			return addr
 		}
