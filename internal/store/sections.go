@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -102,12 +103,16 @@ func (s *Bolt) ItemArrivals(ctx context.Context, since time.Time) (map[string][]
 	out := map[string][]time.Time{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
-			var head itemHead
-			if err := json.Unmarshal(v, &head); err != nil {
-				return fmt.Errorf("decode item %s: %w", k, err)
+			source, at, ok := arrivalFields(v)
+			if !ok {
+				var head itemHead
+				if err := json.Unmarshal(v, &head); err != nil {
+					return fmt.Errorf("decode item %s: %w", k, err)
+				}
+				source, at = head.Source, head.FetchedAt
 			}
-			if !head.FetchedAt.Before(since) {
-				out[head.Source] = append(out[head.Source], head.FetchedAt)
+			if !at.Before(since) {
+				out[source] = append(out[source], at)
 			}
 			return nil
 		})
@@ -119,4 +124,91 @@ func (s *Bolt) ItemArrivals(ctx context.Context, since time.Time) (map[string][]
 		slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
 	}
 	return out, nil
+}
+
+// arrivalFields reads an item record's source and fetched_at without
+// decoding the record: the sources page reads them from every item, and
+// decoding whole records (bodies and all) is what made that slow
+// (BenchmarkItemArrivals). It walks the top-level keys of the JSON object
+// in order, skipping string values with a byte search, until it has both;
+// encoding/json writes them after the text fields and before anything
+// nested. It reports false when the record does not look like that (a
+// non-string value first, bad JSON); the caller then decodes it.
+func arrivalFields(v []byte) (string, time.Time, bool) {
+	var source string
+	var at time.Time
+	haveSource, haveAt := false, false
+	i := skipSpace(v, 0)
+	if i >= len(v) || v[i] != '{' {
+		return "", time.Time{}, false
+	}
+	i++
+	for {
+		i = skipSpace(v, i)
+		key, next, ok := jsonString(v, i)
+		if !ok {
+			return "", time.Time{}, false
+		}
+		i = skipSpace(v, next)
+		if i >= len(v) || v[i] != ':' {
+			return "", time.Time{}, false
+		}
+		i = skipSpace(v, i+1)
+		val, next, ok := jsonString(v, i)
+		if !ok {
+			return "", time.Time{}, false
+		}
+		switch string(key) {
+		case `"source"`:
+			if json.Unmarshal(val, &source) != nil {
+				return "", time.Time{}, false
+			}
+			haveSource = true
+		case `"fetched_at"`:
+			if json.Unmarshal(val, &at) != nil {
+				return "", time.Time{}, false
+			}
+			haveAt = true
+		}
+		if haveSource && haveAt {
+			return source, at, true
+		}
+		i = skipSpace(v, next)
+		if i >= len(v) || v[i] != ',' {
+			return "", time.Time{}, false
+		}
+		i++
+	}
+}
+
+// jsonString returns the JSON string starting at v[i] (quotes included)
+// and the index after it.
+func jsonString(v []byte, i int) ([]byte, int, bool) {
+	if i >= len(v) || v[i] != '"' {
+		return nil, 0, false
+	}
+	for j := i + 1; ; {
+		q := bytes.IndexByte(v[j:], '"')
+		if q < 0 {
+			return nil, 0, false
+		}
+		end := j + q
+		// The quote ends the string unless an odd run of backslashes
+		// escapes it.
+		n := 0
+		for k := end - 1; k > i && v[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return v[i : end+1], end + 1, true
+		}
+		j = end + 1
+	}
+}
+
+func skipSpace(v []byte, i int) int {
+	for i < len(v) && (v[i] == ' ' || v[i] == '\n' || v[i] == '\t' || v[i] == '\r') {
+		i++
+	}
+	return i
 }
