@@ -158,6 +158,14 @@ func TestItemsCommandJSONLines(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "2 items") {
 		t.Errorf("table: %d %s", code, out)
 	}
+	// A mistyped --data is an error, and creates nothing.
+	typo := filepath.Join(dir, "dta")
+	if code, _, errOut := runCmd(t, items, "--data", typo); code == 0 || !strings.Contains(errOut, "no database at") {
+		t.Errorf("missing database: exit %d, %s", code, errOut)
+	}
+	if _, err := os.Stat(typo); err == nil {
+		t.Errorf("items created %s", typo)
+	}
 }
 
 // bbolt reports a file locked by a running serve as "timeout"; commands say

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -138,6 +139,16 @@ func (e *Env) DBPath() string { return filepath.Join(e.Settings.DataDir, "clipsh
 
 // OpenStore opens the bbolt store under the data directory.
 func (e *Env) OpenStore() (*store.Bolt, error) { return openStore(e.DBPath()) }
+
+// OpenExistingStore opens the store for commands that only read it: a
+// mistyped --data must say so, not create an empty database and report
+// that it holds nothing.
+func (e *Env) OpenExistingStore() (*store.Bolt, error) {
+	if _, err := os.Stat(e.DBPath()); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no database at %s (check --data / data_dir; serve or fetch creates it)", e.DBPath())
+	}
+	return openStore(e.DBPath())
+}
 
 func openStore(path string) (*store.Bolt, error) {
 	st, err := store.Open(path)

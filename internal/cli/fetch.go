@@ -172,7 +172,7 @@ func SourcesStatus(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "clipsheet: warning: %v (showing stored states only)\n", srcErr)
 		sources = &config.SourcesFile{}
 	}
-	st, err := e.OpenStore()
+	st, err := e.OpenExistingStore()
 	if err != nil {
 		return fail(stderr, err)
 	}

@@ -31,7 +31,7 @@ func Items(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	st, err := e.OpenStore()
+	st, err := e.OpenExistingStore()
 	if err != nil {
 		return fail(stderr, err)
 	}
