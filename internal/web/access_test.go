@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -299,13 +300,26 @@ func TestEveryRouteWithTokens(t *testing.T) {
 		}
 	}
 	noCookies := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// do sends req; every API error must come in the API's error shape.
 	do := func(req *http.Request) (int, string) {
 		t.Helper()
 		res, err := noCookies.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res.Body.Close()
+		defer res.Body.Close()
+		if strings.HasPrefix(req.URL.Path, "/api/") && res.StatusCode >= 400 {
+			var e struct {
+				Error struct {
+					Code    string `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if err := json.NewDecoder(res.Body).Decode(&e); err != nil || e.Error.Code == "" || e.Error.Message == "" ||
+				!strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+				t.Errorf("%s %s: %d is not a JSON API error (%v, %+v)", req.Method, req.URL.Path, res.StatusCode, err, e)
+			}
+		}
 		return res.StatusCode, res.Header.Get("Location")
 	}
 	checked := 0
