@@ -371,8 +371,10 @@ func TestLoginLimitHoldsUnderConcurrentAttempts(t *testing.T) {
 func TestLimiterReserveAndRelease(t *testing.T) {
 	now := time.Unix(1000, 0)
 	l := NewLimiter(2, time.Minute, func() time.Time { return now })
-	if l.Reserve("k") != 0 || l.Reserve("k") != 0 {
-		t.Fatal("first two attempts refused")
+	for i := 0; i < 2; i++ {
+		if l.Reserve("k") != 0 {
+			t.Fatalf("attempt %d refused", i+1)
+		}
 	}
 	if l.Reserve("k") == 0 {
 		t.Fatal("third attempt allowed")
