@@ -105,6 +105,14 @@ func (f *Fetcher) configureHTTP(tweak func(*httpx.Config)) {
 		UserAgent:        f.cfg.UserAgent,
 		IdleConnsPerHost: f.cfg.PerHost,
 	}
+	if !f.cfg.IgnoreRobots {
+		// A redirect must not lead into what the target's robots.txt
+		// disallows.
+		hc.AllowRedirect = func(ctx context.Context, u *url.URL) error {
+			_, err := f.robotsCheck(ctx, u, false)
+			return err
+		}
+	}
 	if tweak != nil {
 		tweak(&hc)
 	}
@@ -126,7 +134,7 @@ func (f *Fetcher) get(ctx context.Context, req httpx.Request) (*httpx.Response, 
 	}
 	var crawlDelay time.Duration
 	if !f.cfg.IgnoreRobots {
-		if crawlDelay, err = f.robotsAllow(ctx, u); err != nil {
+		if crawlDelay, err = f.robotsCheck(ctx, u, true); err != nil {
 			return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/fetch/httpx"
 	"github.com/clipsheet/clipsheet/internal/model"
 )
 
@@ -505,5 +506,38 @@ func TestDeletedItemNotStoredAgain(t *testing.T) {
 	}
 	if has, _ := st.HasItem(context.Background(), victim); has || site.hits.get("/news/a") != 1 {
 		t.Errorf("deleted story stored again (present %v, fetched %d times)", has, site.hits.get("/news/a"))
+	}
+}
+
+// TestRobotsOnRedirectTarget: robots.txt is honoured on the host a
+// redirect leads to, not only on the host first asked.
+func TestRobotsOnRedirectTarget(t *testing.T) {
+	site := newNewsSite(t, []testEntry{{Path: "/news/a", Title: "A"}})
+	site.robots = "User-agent: *\nDisallow: /news/\n"
+	mux := http.NewServeMux()
+	mux.HandleFunc("/robots.txt", http.NotFound)
+	mux.HandleFunc("/go/feed", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, site.URL+"/feed.xml", http.StatusFound)
+	})
+	mux.HandleFunc("/go/story", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, site.URL+"/news/a", http.StatusFound)
+	})
+	short := httptest.NewServer(mux)
+	defer short.Close()
+	f, _ := newTestFetcher(t, testConfig())
+	// The feed is allowed on the target; a story behind a redirect is not.
+	if r := f.PollOnce(context.Background(), sourcesFile(feedSource("via", short.URL+"/go/feed")))[0]; r.Err != nil {
+		t.Fatalf("allowed redirect target: %+v", r)
+	}
+	_, err := f.get(context.Background(), httpx.Request{URL: short.URL + "/go/story", Accept: httpx.AcceptHTML})
+	var re *RobotsError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "redirect to "+site.URL+"/news/a") || !strings.Contains(err.Error(), "robots.txt disallows /news/a") {
+		t.Errorf("want a robots refusal of the redirect target, got %v", err)
+	}
+	if n := site.hits.get("/news/a"); n != 0 {
+		t.Errorf("disallowed redirect target fetched %d times", n)
+	}
+	if n := site.hits.get("/robots.txt"); n != 1 {
+		t.Errorf("target robots.txt fetched %d times, want 1 (cached)", n)
 	}
 }

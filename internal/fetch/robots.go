@@ -63,10 +63,14 @@ func (f *Fetcher) robotsAgent() string {
 // a poll of one source would take longer than its interval.
 const maxCrawlDelay = 30 * time.Second
 
-// robotsAllow returns nil if robots.txt lets us fetch u, with the
+// robotsCheck returns nil if robots.txt lets us fetch u, with the
 // Crawl-delay the host asks of us (0 if none). One fetch per host is shared
-// by all concurrent callers; answers are cached per host.
-func (f *Fetcher) robotsAllow(ctx context.Context, u *url.URL) (time.Duration, error) {
+// by all concurrent callers; answers are cached per host. limited says
+// whether fetching robots.txt waits for the per-host limit: not when the
+// check is for a redirect target, since the caller then holds a slot of
+// the redirecting host, and two hosts redirecting to each other must not
+// wait on each other.
+func (f *Fetcher) robotsCheck(ctx context.Context, u *url.URL, limited bool) (time.Duration, error) {
 	if u.Path == "/robots.txt" {
 		return 0, nil
 	}
@@ -96,7 +100,7 @@ func (f *Fetcher) robotsAllow(ctx context.Context, u *url.URL) (time.Duration, e
 	c.mu.Unlock()
 
 	if owner {
-		f.loadRobots(ctx, key, e)
+		f.loadRobots(ctx, key, e, limited)
 		close(e.ready)
 	} else {
 		select {
@@ -126,9 +130,16 @@ func (f *Fetcher) robotsAllow(ctx context.Context, u *url.URL) (time.Duration, e
 	return min(max(group.CrawlDelay, 0), maxCrawlDelay), nil
 }
 
-func (f *Fetcher) loadRobots(ctx context.Context, key string, e *robotsEntry) {
+func (f *Fetcher) loadRobots(ctx context.Context, key string, e *robotsEntry, limited bool) {
 	ru, _ := url.Parse(key + "/robots.txt")
-	resp, err := f.rawGet(ctx, ru, httpx.Request{URL: ru.String(), Accept: "text/plain", MaxBytes: robotsMaxBytes, Truncate: true}, 0)
+	req := httpx.Request{URL: ru.String(), Accept: "text/plain", MaxBytes: robotsMaxBytes, Truncate: true}
+	var resp *httpx.Response
+	var err error
+	if limited {
+		resp, err = f.rawGet(ctx, ru, req, 0)
+	} else {
+		resp, err = f.client.Get(ctx, req)
+	}
 	now := f.now()
 	var se *httpx.StatusError
 	switch {

@@ -55,6 +55,9 @@ type Config struct {
 	LookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
 	// TLSConfig overrides the TLS settings (tests use it to trust their CA).
 	TLSConfig *tls.Config
+	// AllowRedirect, if set, is asked before each redirect is followed
+	// (the fetcher checks robots.txt of the target there).
+	AllowRedirect func(ctx context.Context, target *url.URL) error
 }
 
 func (c *Config) fill() {
@@ -250,6 +253,11 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	if len(via) > c.cfg.MaxRedirects {
 		return fmt.Errorf("stopped after %d redirects (redirect loop?), last to %s", c.cfg.MaxRedirects, req.URL.Redacted())
+	}
+	if c.cfg.AllowRedirect != nil {
+		if err := c.cfg.AllowRedirect(req.Context(), req.URL); err != nil {
+			return fmt.Errorf("redirect to %s: %w", req.URL.Redacted(), err)
+		}
 	}
 	if st, ok := req.Context().Value(redirectKey{}).(*redirectState); ok && req.Response != nil {
 		code := req.Response.StatusCode
