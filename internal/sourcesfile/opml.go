@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/html/charset"
+
 	"github.com/clipsheet/clipsheet/internal/config"
 )
 
@@ -98,8 +100,15 @@ func ParseOPML(r io.Reader) ([]OPMLFeed, error) {
 	var doc opmlIn
 	dec := xml.NewDecoder(r)
 	// OPML files in the wild declare ISO-8859-1 and windows-1252 now and
-	// then; their URLs and titles are ASCII often enough to read them as is.
-	dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
+	// then, with accented folder and feed titles. A label nobody knows is
+	// read as is: URLs are ASCII, and a title that is not valid UTF-8
+	// then fails with a clear error.
+	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+		if r, err := charset.NewReaderLabel(label, in); err == nil {
+			return r, nil
+		}
+		return in, nil
+	}
 	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("read OPML: %w", err)
 	}

@@ -278,3 +278,22 @@ func sortedBySection(lines, sections []string) []string {
 	slices.SortStableFunc(out, func(a, b string) int { return rank(a) - rank(b) })
 	return out
 }
+
+// TestParseOPMLEncodings: exports declaring a legacy encoding, or starting
+// with a byte order mark, are read with their accented titles intact.
+func TestParseOPMLEncodings(t *testing.T) {
+	for _, c := range []struct{ name, in, folder, title string }{
+		{"utf-8 with BOM", "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?><opml version=\"1.0\"><body><outline text=\"Sécurité\"><outline text=\"Le Monde — International\" xmlUrl=\"https://www.lemonde.fr/international/rss_full.xml\"/></outline></body></opml>", "Sécurité", "Le Monde — International"},
+		{"iso-8859-1", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><opml version=\"1.0\"><body><outline text=\"S\xe9curit\xe9\"><outline text=\"Caf\xe9 Babel\" xmlUrl=\"https://cafebabel.example/feed\"/></outline></body></opml>", "Sécurité", "Café Babel"},
+		{"windows-1252", "<?xml version=\"1.0\" encoding=\"windows-1252\"?><opml version=\"1.1\"><body><outline text=\"\x93Wire\x94 \x96 World\" xmlUrl=\"https://wire.example/rss\"/></body></opml>", "", "“Wire” – World"},
+	} {
+		feeds, err := ParseOPML(strings.NewReader(c.in))
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if len(feeds) != 1 || feeds[0].Section != c.folder || feeds[0].Title != c.title {
+			t.Errorf("%s: %+v", c.name, feeds)
+		}
+	}
+}
