@@ -168,7 +168,10 @@ func itemFilterFromQuery(c *gin.Context) (store.ItemFilter, error) {
 	if v := c.Query("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			return f, fmt.Errorf("since: want RFC 3339 time such as 2026-01-02T15:04:05Z")
+			// A bare date means its start, in UTC.
+			if t, err = time.Parse(time.DateOnly, v); err != nil {
+				return f, fmt.Errorf("since: want an RFC 3339 time such as 2026-01-02T15:04:05Z, or a date such as 2026-01-02")
+			}
 		}
 		f.Since = t
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,18 @@ func TestAPIItems(t *testing.T) {
 	code, body = h.apiCall(tok, "GET", "/api/v1/items?q=flood&status=queued&since="+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), "")
 	if items, _ := body["items"].([]any); code != 200 || len(items) != 1 {
 		t.Errorf("q+status+since: %d %v", code, body)
+	}
+	for since, want := range map[string]int{
+		time.Now().Add(time.Hour).UTC().Format(time.RFC3339):                           0,
+		time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano):                      2,
+		time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly):                       2,
+		time.Now().UTC().AddDate(0, 0, 2).Format(time.DateOnly):                        0,
+		time.Now().Add(-time.Hour).In(time.FixedZone("", 5*3600)).Format(time.RFC3339): 2,
+	} {
+		code, body := h.apiCall(tok, "GET", "/api/v1/items?since="+url.QueryEscape(since), "")
+		if items, _ := body["items"].([]any); code != 200 || len(items) != want {
+			t.Errorf("since=%s: %d, %d items, want %d", since, code, len(items), want)
+		}
 	}
 	if code, body := h.apiCall(tok, "GET", "/api/v1/items?status=approved", ""); code != 200 || len(body["items"].([]any)) != 0 {
 		t.Errorf("empty list must be []: %d %v", code, body)
