@@ -108,6 +108,14 @@ func healthOf(row *sourceRow, now time.Time) (string, string) {
 		return healthFailing, "last poll failed"
 	}
 	if row.UsualGap == 0 || row.LastNew.IsZero() {
+		// No rhythm to judge by, but a source that delivered before and
+		// then nothing for the whole window (or three of its intervals,
+		// for slow ones) has gone quiet all the same.
+		if !row.LastNew.IsZero() {
+			if quiet := now.Sub(row.LastNew); quiet > max(healthWindow, silentFactor*row.Interval) {
+				return healthSilent, fmt.Sprintf("nothing new for %s", roughDuration(quiet))
+			}
+		}
 		return healthOK, "too little history to judge"
 	}
 	// The poll interval bounds how often news can arrive at all.

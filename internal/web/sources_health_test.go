@@ -36,6 +36,13 @@ func TestAssessHealth(t *testing.T) {
 		{"never polled", config.Source{}, time.Hour, nil, nil, healthPending, "not polled yet"},
 		{"failing", config.Source{}, time.Hour, &model.SourceState{LastAttempt: now, LastError: "HTTP 500", ConsecutiveFailures: 1}, nil, healthFailing, "last poll failed"},
 		{"too little history", config.Source{}, time.Hour, polled, every(2, time.Hour, time.Hour, 3), healthOK, "too little history"},
+		// Nothing at all in the 30-day window, but it delivered before.
+		{"quiet for longer than the window", config.Source{}, time.Hour,
+			&model.SourceState{LastAttempt: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), LastNewItemAt: now.Add(-40 * 24 * time.Hour)},
+			nil, healthSilent, "nothing new for 40 days"},
+		{"weekly source, quiet for 20 days", config.Source{}, 7 * 24 * time.Hour,
+			&model.SourceState{LastAttempt: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), LastNewItemAt: now.Add(-20 * 24 * time.Hour)},
+			nil, healthOK, "too little history"},
 		// Batches of several items per poll count once: gap is 6h, not seconds.
 		{"rhythm kept", config.Source{}, time.Hour, polled, every(8, 6*time.Hour, 2*time.Hour, 4), healthOK, "usually every 6 h"},
 		{"silent", config.Source{}, time.Hour, polled, every(8, 6*time.Hour, 19*time.Hour, 4), healthSilent, "nothing new for 19 h; usually every 6 h"},
