@@ -333,7 +333,7 @@ func TestPerHostLimit(t *testing.T) {
 	defer srv.Close()
 	cfg := testConfig()
 	cfg.Workers = 12
-	cfg.PerHost = 2
+	cfg.PerHost = 0 // the default, 2
 	f, _ := newTestFetcher(t, cfg)
 	var srcs []config.Source
 	for i := 0; i < 12; i++ {
@@ -424,5 +424,40 @@ func TestSlowArticlesDoNotHoldAWorker(t *testing.T) {
 	r = f.PollOnce(context.Background(), file)[0]
 	if r.NotModified || r.NewItems == 0 || first+r.NewItems > len(entries) {
 		t.Errorf("second poll must take up the rest: %+v", r)
+	}
+}
+
+// TestWorkerPoolBoundsConcurrency: however many hosts there are, no more
+// requests are in flight than fetch.workers.
+func TestWorkerPoolBoundsConcurrency(t *testing.T) {
+	var inFlight, peak atomic.Int32
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(20 * time.Millisecond)
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, rssFeed("F", "http://"+r.Host, nil))
+	})
+	cfg := testConfig()
+	cfg.Workers = 3
+	f, _ := newTestFetcher(t, cfg)
+	var srcs []config.Source
+	for i := 0; i < 9; i++ {
+		srv := httptest.NewServer(handler)
+		defer srv.Close()
+		srcs = append(srcs, feedSource(fmt.Sprint("s", i), srv.URL+"/feed"))
+	}
+	for _, r := range f.PollOnce(context.Background(), sourcesFile(srcs...)) {
+		if r.Err != nil {
+			t.Errorf("%+v", r)
+		}
+	}
+	if p := peak.Load(); p > 3 || p < 2 {
+		t.Errorf("peak of %d requests in flight on 9 hosts with 3 workers", p)
 	}
 }
