@@ -135,7 +135,7 @@ func printResults(w io.Writer, results []fetch.Result, took time.Duration) {
 			result += fmt.Sprintf(" (%d)", r.Status)
 		}
 		if r.MovedTo != "" {
-			detail = strings.TrimSpace(detail + " moved permanently to " + r.MovedTo + " (update sources.yaml)")
+			detail = strings.TrimSpace(detail + " moved permanently to " + r.MovedTo + " (polled there; update sources.yaml)")
 		}
 		newTotal += r.NewItems
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", r.Source, result, r.NewItems, r.Entries, r.Duration.Round(time.Millisecond), truncate(detail, 160))
@@ -233,7 +233,7 @@ func SourcesStatus(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		detail := l.LastError
 		if l.MovedTo != "" {
-			detail = strings.TrimSpace(detail + " moved permanently to " + l.MovedTo)
+			detail = strings.TrimSpace(detail + " moved permanently to " + l.MovedTo + " (polled there; update sources.yaml)")
 		}
 		status := ""
 		if l.HTTPStatus != 0 {

@@ -92,7 +92,7 @@ sources:
 		t.Fatalf("fetch --once exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"Gazette", "ok (200)", "Broken", "FAILED", "HTTP 404", "3 sources polled", "2 new items, 1 failed",
-		"moved permanently to " + srv.URL + "/feed.xml (update sources.yaml)"} {
+		"moved permanently to " + srv.URL + "/feed.xml (polled there; update sources.yaml)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("fetch output lacks %q:\n%s", want, out)
 		}
@@ -115,7 +115,7 @@ sources:
 		t.Fatalf("status exit %d", code)
 	}
 	for _, want := range []string{"Gazette", "ok", "Broken", "FAILING", "HTTP 404", "Off", "disabled", "4 sources, 1 failing",
-		"moved permanently to " + srv.URL + "/feed.xml"} {
+		"moved permanently to " + srv.URL + "/feed.xml (polled there; update sources.yaml)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status output lacks %q:\n%s", want, out)
 		}
