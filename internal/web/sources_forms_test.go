@@ -256,7 +256,7 @@ func TestSourcesAPIHealth(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := e.store.PutSourceState(ctx, &model.SourceState{Name: "Krebs on Security", LastAttempt: now.Add(-time.Hour), LastSuccess: now.Add(-time.Hour)}); err != nil {
+	if err := e.store.PutSourceState(ctx, &model.SourceState{Name: "Krebs on Security", LastAttempt: now.Add(-time.Hour), LastSuccess: now.Add(-time.Hour), ItemsFound: 20}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.store.PutSourceState(ctx, &model.SourceState{Name: "WHO — News", LastAttempt: now, LastError: "HTTP 503", ConsecutiveFailures: 2}); err != nil {
@@ -436,7 +436,7 @@ func TestSourcesPageSortOrders(t *testing.T) {
 		}
 	}
 	for name, ago := range map[string]time.Duration{"WHO — News": time.Hour, "Krebs on Security": 3 * time.Hour} {
-		if err := e.store.PutSourceState(ctx, &model.SourceState{Name: name, LastAttempt: now.Add(-ago), LastSuccess: now.Add(-ago)}); err != nil {
+		if err := e.store.PutSourceState(ctx, &model.SourceState{Name: name, LastAttempt: now.Add(-ago), LastSuccess: now.Add(-ago), ItemsFound: 20}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -575,7 +575,7 @@ func TestRenameSourceKeepsItsHistory(t *testing.T) {
 		}
 		ids = append(ids, it.ID)
 	}
-	if err := e.store.PutSourceState(ctx, &model.SourceState{Name: "Krebs on Security", LastAttempt: now, LastSuccess: now}); err != nil {
+	if err := e.store.PutSourceState(ctx, &model.SourceState{Name: "Krebs on Security", LastAttempt: now, LastSuccess: now, ItemsFound: 20}); err != nil {
 		t.Fatal(err)
 	}
 	path := "/admin/sources/edit?name=" + url.QueryEscape("Krebs on Security")

@@ -107,6 +107,14 @@ func healthOf(row *sourceRow, now time.Time) (string, string) {
 		}
 		return healthFailing, "last poll failed"
 	}
+	if st.ItemsFound == 0 && !st.LastSuccess.IsZero() {
+		// Answered, but with nothing in it: a links selector that no
+		// longer matches, or a feed emptied. Nothing can arrive.
+		if row.Source.KindOrDefault() == config.TypePage {
+			return healthSilent, "the last poll found no article links on the page: check the links selector"
+		}
+		return healthSilent, "the feed had no entries at the last poll"
+	}
 	if row.UsualGap == 0 || row.LastNew.IsZero() {
 		// No rhythm to judge by, but a source that delivered before and
 		// then nothing for the whole window (or three of its intervals,

@@ -21,7 +21,7 @@ func TestAssessHealth(t *testing.T) {
 		}
 		return out
 	}
-	polled := &model.SourceState{LastAttempt: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute)}
+	polled := &model.SourceState{LastAttempt: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), ItemsFound: 20}
 	off := false
 	cases := []struct {
 		name     string
@@ -38,10 +38,13 @@ func TestAssessHealth(t *testing.T) {
 		{"too little history", config.Source{}, time.Hour, polled, every(2, time.Hour, time.Hour, 3), healthOK, "too little history"},
 		// Nothing at all in the 30-day window, but it delivered before.
 		{"quiet for longer than the window", config.Source{}, time.Hour,
-			&model.SourceState{LastAttempt: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), LastNewItemAt: now.Add(-40 * 24 * time.Hour)},
+			&model.SourceState{LastAttempt: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), ItemsFound: 20, LastNewItemAt: now.Add(-40 * 24 * time.Hour)},
 			nil, healthSilent, "nothing new for 40 days"},
+		// Answered with nothing in it: the selector or the feed broke.
+		{"page without links", config.Source{Type: "page"}, time.Hour, &model.SourceState{LastAttempt: now, LastSuccess: now}, every(8, time.Hour, time.Hour, 1), healthSilent, "no article links on the page: check the links selector"},
+		{"empty feed", config.Source{}, time.Hour, &model.SourceState{LastAttempt: now, LastSuccess: now}, nil, healthSilent, "the feed had no entries"},
 		{"weekly source, quiet for 20 days", config.Source{}, 7 * 24 * time.Hour,
-			&model.SourceState{LastAttempt: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), LastNewItemAt: now.Add(-20 * 24 * time.Hour)},
+			&model.SourceState{LastAttempt: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), ItemsFound: 20, LastNewItemAt: now.Add(-20 * 24 * time.Hour)},
 			nil, healthOK, "too little history"},
 		// Batches of several items per poll count once: gap is 6h, not seconds.
 		{"rhythm kept", config.Source{}, time.Hour, polled, every(8, 6*time.Hour, 2*time.Hour, 4), healthOK, "usually every 6 h"},

@@ -199,12 +199,12 @@ func TestSourcesPageShowsHealth(t *testing.T) {
 	for i := range 24 {
 		arrive("Krebs on Security", now.Add(-time.Hour-time.Duration(i)*2*time.Hour))
 	}
-	put(&model.SourceState{Name: "Krebs on Security", LastAttempt: now.Add(-time.Hour), LastSuccess: now.Add(-time.Hour)})
+	put(&model.SourceState{Name: "Krebs on Security", LastAttempt: now.Add(-time.Hour), LastSuccess: now.Add(-time.Hour), ItemsFound: 20})
 	// CISA News (every 1h): hourly items that stopped two days ago: silent.
 	for i := range 10 {
 		arrive("CISA — News", now.Add(-48*time.Hour-time.Duration(i)*time.Hour))
 	}
-	put(&model.SourceState{Name: "CISA — News", LastAttempt: now.Add(-10 * time.Minute), LastSuccess: now.Add(-10 * time.Minute)})
+	put(&model.SourceState{Name: "CISA — News", LastAttempt: now.Add(-10 * time.Minute), LastSuccess: now.Add(-10 * time.Minute), ItemsFound: 20})
 	// WHO: the last three polls failed.
 	put(&model.SourceState{Name: "WHO — News", LastAttempt: now.Add(-5 * time.Minute), LastSuccess: now.Add(-3 * time.Hour),
 		LastError: "HTTP 503 Service Unavailable", ConsecutiveFailures: 3})
