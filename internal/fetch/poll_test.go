@@ -541,3 +541,32 @@ func TestRobotsOnRedirectTarget(t *testing.T) {
 		t.Errorf("target robots.txt fetched %d times, want 1 (cached)", n)
 	}
 }
+
+// TestRobotsServerError: a robots.txt answering 5xx makes the whole site
+// off limits for a while (RFC 9309 §2.3.1.4), with a stored error saying so,
+// and is not asked again for every source on the host.
+func TestRobotsServerError(t *testing.T) {
+	var hits hitCounter
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.add(r.URL.Path)
+		if r.URL.Path == "/robots.txt" {
+			http.Error(w, "backend down", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, rssFeed("F", "http://"+r.Host, nil))
+	}))
+	defer srv.Close()
+	f, st := newTestFetcher(t, testConfig())
+	rs := f.PollOnce(context.Background(), sourcesFile(feedSource("a", srv.URL+"/a"), feedSource("b", srv.URL+"/b")))
+	for _, r := range rs {
+		if r.Err == nil || !strings.Contains(r.Err.Error(), "robots.txt unavailable (HTTP 500); treating the site as disallowed for now") {
+			t.Errorf("%s: %v", r.Source, r.Err)
+		}
+		if s := sourceState(t, st, r.Source); !strings.Contains(s.LastError, "robots.txt unavailable") || s.ConsecutiveFailures != 1 {
+			t.Errorf("%s: state %+v", r.Source, s)
+		}
+	}
+	if hits.get("/robots.txt") != 1 || hits.get("/a")+hits.get("/b") != 0 {
+		t.Errorf("requests %v", hits.hits)
+	}
+}
