@@ -50,7 +50,14 @@ func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
+	// Bind before anything is announced or polled: a port in use is the
+	// commonest start-up failure and must be the only thing reported.
+	ln, err := srv.Listen()
+	if err != nil {
+		return fail(stderr, err)
+	}
 	if err := announceSetup(ctx, srv, e, stdout); err != nil {
+		ln.Close()
 		return fail(stderr, err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -76,8 +83,8 @@ func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if e.Settings.TLS.Cert != "" {
 		scheme = "https"
 	}
-	fmt.Fprintf(stdout, "clipsheet: serving on %s://%s (data %s, sources %s)\n", scheme, e.Settings.Addr, e.DBPath(), e.Settings.Sources)
-	err = srv.ListenAndServe(ctx)
+	fmt.Fprintf(stdout, "clipsheet: serving on %s://%s (data %s, sources %s)\n", scheme, ln.Addr(), e.DBPath(), e.Settings.Sources)
+	err = srv.Serve(ctx, ln)
 	cancel()
 	wg.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -313,7 +313,8 @@ func startServe(t *testing.T, args ...string) (stdout string, stop func()) {
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
-	// "serving on" is printed just before the listener opens.
+	// "serving on" is printed once the listener is bound; the loop
+	// only waits for the first request to be answered.
 	for i := 0; i < 200; i++ {
 		if res, err := http.Get("http://" + addr + "/healthz"); err == nil {
 			res.Body.Close()
@@ -326,6 +327,29 @@ func startServe(t *testing.T, args ...string) (stdout string, stop func()) {
 		if code := <-done; code != 0 {
 			t.Errorf("serve: exit %d: %s", code, errb)
 		}
+	}
+}
+
+// TestServeReportsPortInUse: a busy address is the only thing serve
+// reports; it does not announce itself first or start polling.
+func TestServeReportsPortInUse(t *testing.T) {
+	dir := t.TempDir()
+	sources := filepath.Join(dir, "sources.yaml")
+	if err := os.WriteFile(sources, []byte("sections: [Local]\nsources: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	var out, errb bytes.Buffer
+	code := Serve(context.Background(), []string{"--no-fetch", "--config", sources, "--data", dir, "--addr", busy.Addr().String()}, &out, &errb)
+	if code == 0 || !strings.Contains(errb.String(), "address already in use") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+	if strings.Contains(out.String(), "serving on") {
+		t.Errorf("announced a server that never listened: %q", out.String())
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -144,8 +145,29 @@ func (s *Server) sections() []string {
 	return s.cfg.Sources().Sections
 }
 
-// ListenAndServe serves until ctx is cancelled, then shuts down gracefully.
+// ListenAndServe binds the configured address and serves until ctx is
+// cancelled, then shuts down gracefully.
 func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := s.Listen()
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Listen binds the configured address. Callers that bind first learn of a
+// port in use before they announce the service or start polling.
+func (s *Server) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", s.cfg.Settings.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", s.cfg.Settings.Addr, err)
+	}
+	return ln, nil
+}
+
+// Serve serves on ln (TLS when a certificate is configured) until ctx is
+// cancelled, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Addr:              s.cfg.Settings.Addr,
 		Handler:           s,
@@ -161,10 +183,10 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() {
 		if s.cfg.Settings.TLS.Cert != "" {
-			errc <- srv.ListenAndServeTLS(s.cfg.Settings.TLS.Cert, s.cfg.Settings.TLS.Key)
+			errc <- srv.ServeTLS(ln, s.cfg.Settings.TLS.Cert, s.cfg.Settings.TLS.Key)
 			return
 		}
-		errc <- srv.ListenAndServe()
+		errc <- srv.Serve(ln)
 	}()
 	go s.pruneSessions(ctx)
 	select {
