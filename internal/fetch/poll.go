@@ -142,7 +142,7 @@ func (f *Fetcher) pollInto(ctx context.Context, o *outcome) error {
 	// worker for fifty timeouts: past the budget, the rest waits for the
 	// next poll.
 	budgetEnd := time.Now().Add(pollBudgetFactor * f.client.Config().Timeout)
-	overBudget := false
+	overBudget, paused := false, false
 	for i, e := range fresh {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -153,14 +153,25 @@ func (f *Fetcher) pollInto(ctx context.Context, o *outcome) error {
 				"fetched", i, "left", len(fresh)-i, "budget", pollBudgetFactor*f.client.Config().Timeout)
 			break
 		}
-		o.items = append(o.items, f.buildItem(ctx, o.src, e.feedEntry, doc.siteName, o.start))
+		it, aerr := f.buildItem(ctx, o.src, e.feedEntry, doc.siteName, o.start)
+		var hc *HostCooldownError
+		if errors.As(aerr, &hc) && hc.Until.Before(o.start.Add(time.Duration(float64(o.interval)*(1-jitterFrac)))) {
+			// The story's host asked for a pause that ends before the next
+			// poll: fetch the page then rather than store the story without
+			// it. (A longer pause stores it from the feed, so a fast feed
+			// cannot rotate it out unseen.)
+			paused = true
+			f.log.Info("story host paused; rest left for next poll", "source", o.src.Name, "host", hc.Host, "left", len(fresh)-i)
+			break
+		}
+		o.items = append(o.items, it)
 		o.seen = append(o.seen, e.id)
 	}
-	if truncated || overBudget {
+	if truncated || overBudget || paused {
 		// Leave the rest for the next poll, and make sure that poll gets the
 		// full document rather than a 304.
 		st.ETag, st.LastModified = "", ""
-		if truncated && !overBudget {
+		if truncated && !overBudget && !paused {
 			f.log.Info("article cap reached; rest left for next poll", "source", o.src.Name, "cap", f.cfg.MaxArticles)
 		}
 	} else {
@@ -293,8 +304,9 @@ func bareHost(raw string) string {
 
 // buildItem fetches and extracts the story page and fills the item from it,
 // falling back to the feed's fields wherever the page has none. A page that
-// cannot be fetched still yields an item from the feed, with FetchError set.
-func (f *Fetcher) buildItem(ctx context.Context, src config.Source, e feedEntry, siteName string, now time.Time) *model.Item {
+// cannot be fetched still yields an item from the feed, with FetchError set
+// (and the error returned).
+func (f *Fetcher) buildItem(ctx context.Context, src config.Source, e feedEntry, siteName string, now time.Time) (*model.Item, error) {
 	ext := model.Extraction{URL: e.Link}
 	art, err := f.fetchArticle(ctx, src, e.Link)
 	if art != nil {
@@ -332,7 +344,7 @@ func (f *Fetcher) buildItem(ctx context.Context, src config.Source, e feedEntry,
 	if err != nil {
 		it.FetchError = err.Error()
 	}
-	return it
+	return it, err
 }
 
 // fetchArticle fetches one story page and extracts it.

@@ -341,7 +341,7 @@ func (f *Fetcher) Preview(ctx context.Context, src config.Source, n int) ([]*mod
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			items[i] = f.buildItem(ctx, src, e, doc.siteName, now)
+			items[i], _ = f.buildItem(ctx, src, e, doc.siteName, now)
 		})
 	}
 	wg.Wait()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -267,5 +268,86 @@ func TestRunKeepsPollingWhileASourceHangs(t *testing.T) {
 	}
 	if s := sourceState(t, st, "ok"); s.LastSuccess.IsZero() || s.LastError != "" {
 		t.Errorf("ok state %+v", s)
+	}
+}
+
+// TestStoryHostPauseLeavesTheRestForNextPoll: when a story page answers 429
+// with a short Retry-After, that story is stored from the feed (it was
+// tried), the stories after it are not fetched against the pause nor
+// stored without their pages, and the next poll after the pause takes them
+// up with their pages. A pause longer than the source's interval stores them
+// from the feed, so a fast feed cannot rotate them out unseen.
+func TestStoryHostPauseLeavesTheRestForNextPoll(t *testing.T) {
+	var hits hitCounter
+	var limited atomic.Bool
+	limited.Store(true)
+	var retryAfter atomic.Value
+	retryAfter.Store("120")
+	var entries []testEntry
+	for i := 0; i < 4; i++ {
+		entries = append(entries, testEntry{Path: fmt.Sprintf("/story/%d", i), Title: fmt.Sprint("Feed title ", i), Desc: "Feed summary."})
+	}
+	var feed atomic.Pointer[[]testEntry]
+	feed.Store(&entries)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.add(r.URL.Path)
+		switch {
+		case r.URL.Path == "/robots.txt":
+			http.NotFound(w, r)
+		case strings.HasPrefix(r.URL.Path, "/feed"):
+			fmt.Fprint(w, rssFeed("F", "http://"+r.Host, *feed.Load()))
+		case limited.CompareAndSwap(true, false): // the first story page asks for a pause
+			w.Header().Set("Retry-After", retryAfter.Load().(string))
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		default:
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, articleHTML("Page "+r.URL.Path, ""))
+		}
+	}))
+	defer srv.Close()
+	cfg := testConfig()
+	cfg.Workers = 1 // stories in feed order
+	f, st := newTestFetcher(t, cfg)
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f.now = func() time.Time { return now }
+	file := sourcesFile(config.Source{Name: "s", URL: srv.URL + "/feed", Interval: config.Duration(10 * time.Minute)})
+	r := f.PollOnce(context.Background(), file)[0]
+	if r.Err != nil || r.NewItems != 1 {
+		t.Fatalf("first poll %+v", r)
+	}
+	items := listItems(t, st, "s")
+	if len(items) != 1 || !strings.Contains(items[0].FetchError, "HTTP 429") || items[0].Lead != "Feed summary." {
+		t.Fatalf("the story that got the 429 must be stored from the feed: %+v", items)
+	}
+	if n := hits.total("/story/"); n != 1 {
+		t.Errorf("%d story requests during the pause, want 1", n)
+	}
+	if s := sourceState(t, st, "s"); s.ETag != "" || s.LastError != "" {
+		t.Errorf("state %+v", s)
+	}
+	now = now.Add(3 * time.Minute) // past the pause
+	r = f.PollOnce(context.Background(), file)[0]
+	if r.Err != nil || r.NewItems != 3 {
+		t.Fatalf("second poll %+v", r)
+	}
+	for _, it := range listItems(t, st, "s") {
+		if it.URL != srv.URL+"/story/0" && (it.FetchError != "" || !strings.HasPrefix(it.Title, "Page /story/")) {
+			t.Errorf("story %s not fetched after the pause: %q %q", it.URL, it.Title, it.FetchError)
+		}
+	}
+
+	// A pause longer than the interval: the rest is stored from the feed.
+	more := append(slices.Clone(entries), testEntry{Path: "/story/4", Title: "Feed title 4"}, testEntry{Path: "/story/5", Title: "Feed title 5"})
+	feed.Store(&more)
+	limited.Store(true)
+	retryAfter.Store("3600")
+	now = now.Add(time.Hour)
+	if r := f.PollOnce(context.Background(), file)[0]; r.Err != nil || r.NewItems != 2 {
+		t.Fatalf("long pause %+v", r)
+	}
+	for _, it := range listItems(t, st, "s") {
+		if it.URL == srv.URL+"/story/5" && !strings.Contains(it.FetchError, "asked to wait") {
+			t.Errorf("story behind a long pause: %q", it.FetchError)
+		}
 	}
 }
