@@ -193,8 +193,7 @@ type listing struct {
 
 // listEntries fetches the source document from docURL (the source's URL,
 // or where it moved) conditionally when validators are given, and returns
-// its entries. res gets Status, Entries and
-// NotModified.
+// its entries. res gets Status, Entries and NotModified.
 func (f *Fetcher) listEntries(ctx context.Context, src config.Source, docURL, etag, lastMod string, res *Result) (*listing, *httpx.Response, error) {
 	accept := httpx.AcceptFeed
 	if src.KindOrDefault() == config.TypePage {
