@@ -40,7 +40,7 @@ lint:
 	cd bench && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 unit:
-	CLIPSHEET_REQUIRE_BROWSER=1 $(GO) test -race -timeout 15m $(PKGS)
+	REQUIRE_CHROMIUM=1 $(GO) test -race -timeout 15m $(PKGS)
 
 ## vuln: govulncheck; fails on a finding that reaches our code, skips when its database is unreachable
 vuln:

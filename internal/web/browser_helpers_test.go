@@ -14,10 +14,10 @@ import (
 func startBrowser(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CLIPSHEET_REQUIRE_BROWSER") != "" {
+		if os.Getenv("REQUIRE_CHROMIUM") != "" {
 			// make test installs Chromium; there a missing browser is a
 			// broken set-up, not a reason to pass without the test.
-			t.Fatalf("headless Chromium not found at %s and CLIPSHEET_REQUIRE_BROWSER is set: %v", chromiumPath, err)
+			t.Fatalf("headless Chromium not found at %s and REQUIRE_CHROMIUM is set: %v", chromiumPath, err)
 		}
 		t.Skipf("headless Chromium not found at %s (`make deps` installs Debian's chromium); skipping the browser test", chromiumPath)
 	}
