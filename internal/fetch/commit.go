@@ -127,6 +127,9 @@ func (f *Fetcher) logOutcome(o *outcome) {
 	r := o.res
 	attrs := []any{"source", r.Source, "status", r.Status, "entries", r.Entries, "new", r.NewItems,
 		"duration", r.Duration.Round(1e6), "next_poll", o.state.NextPoll.Format("15:04:05")}
+	if r.Excluded > 0 {
+		attrs = append(attrs, "excluded", r.Excluded)
+	}
 	switch {
 	case r.Err != nil:
 		f.log.Warn("poll failed", append(attrs, "failures", o.state.ConsecutiveFailures, "err", r.Err)...)

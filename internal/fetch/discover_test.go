@@ -98,9 +98,9 @@ func TestDiscover(t *testing.T) {
 		t.Errorf("samples %v", d.Page.Samples)
 	}
 	// The suggestion works as a page source.
-	entries, _, err := pageLinks([]byte(`<h2 class="headline"><a href="/x/y-z-w">Some headline here</a></h2>`), "", srvFront.URL+"/news/", d.Page.Source("n", srvFront.URL+"/news/"))
-	if err != nil || len(entries) != 1 {
-		t.Errorf("suggested selector as source: %v %v", entries, err)
+	l, err := pageLinks([]byte(`<h2 class="headline"><a href="/x/y-z-w">Some headline here</a></h2>`), "", srvFront.URL+"/news/", d.Page.Source("n", srvFront.URL+"/news/"))
+	if err != nil || len(l.entries) != 1 {
+		t.Errorf("suggested selector as source: %+v %v", l, err)
 	}
 
 	// A feed URL given directly is reported as itself.

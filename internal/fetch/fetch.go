@@ -52,7 +52,8 @@ type Fetcher struct {
 type Result struct {
 	Source      string
 	NewItems    int // items actually stored by this poll
-	Entries     int // entries in the feed, or article links found on the page
+	Entries     int // entries in the feed, or article links found on the page, that include/exclude keep
+	Excluded    int // entries or links the source's include/exclude patterns dropped
 	Status      int // HTTP status of the feed/page request, 0 if none
 	NotModified bool
 	Err         error

@@ -42,7 +42,8 @@ func baseURL(doc *goquery.Document, docURL string) *url.URL {
 	return base
 }
 
-// linkFilter applies a page source's include/exclude patterns to URLs.
+// linkFilter applies a source's include/exclude patterns to story URLs:
+// the links of a section front, or the entry links of a feed.
 type linkFilter struct {
 	include, exclude []*regexp.Regexp
 }
@@ -83,28 +84,44 @@ func (lf *linkFilter) keep(u string) bool {
 	return false
 }
 
+// entries keeps the feed entries whose link passes the filter and counts
+// the ones it drops. Entries without a link are kept: they are no story
+// the patterns could judge, and later steps drop them anyway.
+func (lf *linkFilter) entries(in []feedEntry) (kept []feedEntry, excluded int) {
+	kept = make([]feedEntry, 0, len(in))
+	for _, e := range in {
+		if e.Link != "" && !lf.keep(e.Link) {
+			excluded++
+			continue
+		}
+		kept = append(kept, e)
+	}
+	return kept, excluded
+}
+
 // pageLinks takes the article links of a section front: the elements the
 // source's links selector matches (an <a>, or the first link inside the
 // matched element), resolved against the page URL or <base href>, with
 // fragments dropped, non-http(s) links, the page itself and duplicates
-// removed, and the include/exclude patterns applied to the absolute URL.
-// It also returns the page's <title>.
-func pageLinks(body []byte, contentType, docURL string, src config.Source) ([]feedEntry, string, error) {
+// removed, and the include/exclude patterns applied to the absolute URL
+// (the links they drop are counted in excluded). Its title is the page's
+// <title>.
+func pageLinks(body []byte, contentType, docURL string, src config.Source) (*listing, error) {
 	if _, err := cascadia.ParseGroup(src.Links); err != nil {
-		return nil, "", fmt.Errorf("links selector %q: %w", src.Links, err)
+		return nil, fmt.Errorf("links selector %q: %w", src.Links, err)
 	}
 	filter, err := newLinkFilter(src)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	doc, err := parseHTML(body, contentType)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	base := baseURL(doc, docURL)
 	self := resolve(nil, docURL)
 	seen := map[string]bool{}
-	var out []feedEntry
+	out := &listing{}
 	doc.Find(src.Links).Each(func(_ int, s *goquery.Selection) {
 		a := s
 		if goquery.NodeName(s) != "a" || s.AttrOr("href", "") == "" {
@@ -115,15 +132,20 @@ func pageLinks(body []byte, contentType, docURL string, src config.Source) ([]fe
 			return
 		}
 		link := resolve(base, href)
-		if !isHTTPURL(link) || link == self || seen[link] || !filter.keep(link) {
+		if !isHTTPURL(link) || link == self || seen[link] {
 			return
 		}
 		seen[link] = true
+		if !filter.keep(link) {
+			out.excluded++
+			return
+		}
 		title := plainText(a.Text())
 		if title == "" {
 			title = plainText(a.AttrOr("title", ""))
 		}
-		out = append(out, feedEntry{Link: link, Title: title})
+		out.entries = append(out.entries, feedEntry{Link: link, Title: title})
 	})
-	return out, plainText(doc.Find("title").First().Text()), nil
+	out.title = plainText(doc.Find("title").First().Text())
+	return out, nil
 }

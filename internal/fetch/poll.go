@@ -126,7 +126,9 @@ func (f *Fetcher) pollInto(ctx context.Context, o *outcome) error {
 	if resp.NotModified {
 		return nil
 	}
-	st.ItemsFound = len(doc.entries)
+	// What the document offered, patterns aside: a source whose patterns
+	// drop every entry is not one whose feed or links selector is empty.
+	st.ItemsFound = len(doc.entries) + doc.excluded
 	if doc.title != "" {
 		st.FeedTitle = doc.title
 	}
@@ -186,14 +188,16 @@ const pollBudgetFactor = 3
 
 // listing is what a source document offers.
 type listing struct {
-	entries  []feedEntry
-	title    string // feed title, or the page's <title>
-	siteName string // fallback site name for items (feeds only)
+	entries  []feedEntry // those the source's include/exclude patterns keep
+	excluded int         // entries or links those patterns dropped
+	title    string      // feed title, or the page's <title>
+	siteName string      // fallback site name for items (feeds only)
 }
 
 // listEntries fetches the source document from docURL (the source's URL,
 // or where it moved) conditionally when validators are given, and returns
-// its entries. res gets Status, Entries and NotModified.
+// its entries, with the source's include/exclude patterns applied. res gets
+// Status, Entries, Excluded and NotModified.
 func (f *Fetcher) listEntries(ctx context.Context, src config.Source, docURL, etag, lastMod string, res *Result) (*listing, *httpx.Response, error) {
 	accept := httpx.AcceptFeed
 	if src.KindOrDefault() == config.TypePage {
@@ -210,9 +214,9 @@ func (f *Fetcher) listEntries(ctx context.Context, src config.Source, docURL, et
 		res.NotModified = true
 		return nil, resp, nil
 	}
-	doc := &listing{}
+	var doc *listing
 	if src.KindOrDefault() == config.TypePage {
-		doc.entries, doc.title, err = pageLinks(resp.Body, resp.ContentType(), resp.URL, src)
+		doc, err = pageLinks(resp.Body, resp.ContentType(), resp.URL, src)
 		if err != nil {
 			return nil, resp, fmt.Errorf("page %s: %w", docURL, err)
 		}
@@ -221,9 +225,14 @@ func (f *Fetcher) listEntries(ctx context.Context, src config.Source, docURL, et
 		if err != nil {
 			return nil, resp, fmt.Errorf("feed %s: %w", docURL, err)
 		}
-		doc.entries, doc.title, doc.siteName = feed.Entries, feed.Title, feed.Title
+		filter, err := newLinkFilter(src)
+		if err != nil {
+			return nil, resp, fmt.Errorf("feed %s: %w", docURL, err)
+		}
+		doc = &listing{title: feed.Title, siteName: feed.Title}
+		doc.entries, doc.excluded = filter.entries(feed.Entries)
 	}
-	res.Entries = len(doc.entries)
+	res.Entries, res.Excluded = len(doc.entries), doc.excluded
 	return doc, resp, nil
 }
 

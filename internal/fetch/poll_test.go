@@ -337,7 +337,7 @@ func TestPageSource(t *testing.T) {
 	// story-one, story-two (fragment dropped), story-one?x=1; not the
 	// external link (include), the video (exclude), the mailto, the duplicate
 	// or the h3.
-	if r.Entries != 3 || r.NewItems != 3 {
+	if r.Entries != 3 || r.Excluded != 2 || r.NewItems != 3 {
 		t.Fatalf("%+v", r)
 	}
 	urls := map[string]*model.Item{}
@@ -368,6 +368,73 @@ func TestPageSource(t *testing.T) {
 	}
 	if n := hits.get("/world/story-four"); n != 1 {
 		t.Errorf("story-four fetched %d times", n)
+	}
+}
+
+// TestFeedSourceIncludeExclude: a feed source's include/exclude patterns
+// judge each entry's story link before anything is fetched, as for a page
+// source: a dropped entry's article page is never requested and no item is
+// stored for it, and it is counted apart from the entries kept.
+func TestFeedSourceIncludeExclude(t *testing.T) {
+	site := newNewsSite(t, []testEntry{
+		{Path: "/news/world/a", Title: "World A"},
+		{Path: "/news/sport/b", Title: "Sport B"},
+		{Path: "/news/world/video/c", Title: "World video C"},
+		{Path: "/news/world/d?ref=rss", Title: "World D"},
+		{Path: "/news/business/e", Title: "Business E"},
+	})
+	f, st := newTestFetcher(t, testConfig())
+	src := feedSource("gazette", site.URL+"/feed.xml")
+	src.Include = []string{`/news/world/`}
+	src.Exclude = []string{`/video/`}
+
+	items, err := f.Preview(context.Background(), src, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 {
+		t.Errorf("preview shows %d items, want the 2 the patterns keep", len(items))
+	}
+
+	r := f.PollOnce(context.Background(), sourcesFile(src))[0]
+	if r.Err != nil || r.Entries != 2 || r.Excluded != 3 || r.NewItems != 2 {
+		t.Fatalf("result %+v", r)
+	}
+	got := map[string]bool{}
+	for _, it := range listItems(t, st, "gazette") {
+		got[it.URL] = true
+	}
+	for _, p := range []string{"/news/world/a", "/news/world/d?ref=rss"} {
+		if !got[site.URL+p] {
+			t.Errorf("included entry %s not stored (have %v)", p, got)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("stored %d items, want 2: %v", len(got), got)
+	}
+	for _, p := range []string{"/news/sport/b", "/news/world/video/c", "/news/business/e"} {
+		if n := site.hits.get(p); n != 0 {
+			t.Errorf("excluded entry %s: article page requested %d times", p, n)
+		}
+	}
+	if s := sourceState(t, st, "gazette"); s.ItemsFound != 5 || s.LastNewItems != 2 {
+		t.Errorf("state: items found %d (want all 5 the feed had), new %d", s.ItemsFound, s.LastNewItems)
+	}
+
+	// Dropped entries were not recorded as handled: once the patterns let
+	// one through, the next poll fetches and stores it.
+	entries := append(*site.entries.Load(), testEntry{Path: "/news/world/f", Title: "World F"})
+	site.entries.Store(&entries)
+	src.Exclude = nil
+	r = f.PollOnce(context.Background(), sourcesFile(src))[0]
+	if r.Err != nil || r.Entries != 4 || r.Excluded != 2 || r.NewItems != 2 {
+		t.Fatalf("second poll %+v", r)
+	}
+	if n := site.hits.get("/news/world/video/c"); n != 1 {
+		t.Errorf("video entry fetched %d times after the exclude was removed, want 1", n)
+	}
+	if n := site.hits.get("/news/sport/b") + site.hits.get("/news/business/e"); n != 0 {
+		t.Errorf("entries outside include fetched %d times", n)
 	}
 }
 
