@@ -67,6 +67,7 @@ func (s *Server) sourceRoutes(admin, api *gin.RouterGroup) {
 	admin.POST("/sources/edit", s.sourceEditPost)
 	admin.POST("/sources/delete", s.sourceDeletePost)
 	admin.POST("/sources/toggle", s.sourceTogglePost)
+	admin.POST("/sources/moved", s.sourceMovedPost)
 	admin.GET("/sources/sections", s.sectionsPage)
 	admin.POST("/sources/sections", s.sectionsPost)
 	admin.GET("/sources/import", s.importPage)
@@ -140,9 +141,13 @@ func (s *Server) sourcesPage(c *gin.Context) {
 	}
 	f := rowFilter{Query: c.Query("q"), Section: c.Query("section"), Health: c.Query("health"), Sort: c.DefaultQuery("sort", "health")}
 	counts := map[string]int{}
+	moved := 0
 	shown := rows[:0:0]
 	for _, r := range rows {
 		counts[r.Health]++
+		if r.MovedTo() != "" {
+			moved++
+		}
 		if f.keep(r) {
 			shown = append(shown, r)
 		}
@@ -153,6 +158,7 @@ func (s *Server) sourcesPage(c *gin.Context) {
 		"Rows":     shown,
 		"Total":    len(rows),
 		"Counts":   counts,
+		"Moved":    moved,
 		"Healths":  []string{healthFailing, healthSilent, healthPending, healthOK, healthDisabled},
 		"Filter":   f,
 		"Sections": list.Sections,
@@ -203,6 +209,8 @@ func doneMessage(c *gin.Context) string {
 		return fmt.Sprintf("Enabled %q.", what)
 	case "disabled":
 		return fmt.Sprintf("Disabled %q. It is no longer polled.", what)
+	case "moved":
+		return fmt.Sprintf("Updated the URL of %q to its new address.", what)
 	case "imported":
 		if n, err := strconv.Atoi(what); err == nil {
 			return fmt.Sprintf("Imported %d source(s).", n)

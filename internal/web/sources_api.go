@@ -48,11 +48,15 @@ type sourceHealth struct {
 	UsualGap            string `json:"usual_gap,omitempty"`
 	Items24h            int    `json:"items_24h"`
 	Items7d             int    `json:"items_7d"`
+	// MovedTo is where the source moved permanently (301/308) and is
+	// polled now, while sources.yaml still has the old URL.
+	MovedTo string `json:"moved_to,omitempty"`
 }
 
 func healthJSON(r *sourceRow) sourceHealth {
 	h := sourceHealth{Name: r.Source.Name, Health: r.Health, Why: r.Why, Enabled: r.Source.IsEnabled(),
-		Interval: r.IntervalText(), LastNewItem: model.FormatTime(r.LastNew), Items24h: r.Last24h, Items7d: r.Last7d}
+		Interval: r.IntervalText(), LastNewItem: model.FormatTime(r.LastNew), Items24h: r.Last24h, Items7d: r.Last7d,
+		MovedTo: r.MovedTo()}
 	if r.UsualGap > 0 {
 		h.UsualGap = config.Duration(r.UsualGap).String()
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/clipsheet/clipsheet/internal/model"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -133,5 +135,43 @@ func TestBrowserAddsSourceWithPreviewAndSeesItPolled(t *testing.T) {
 	}
 	if site.feedHits.Load() < 2 {
 		t.Errorf("feed fetched %d times; want preview and poll", site.feedHits.Load())
+	}
+}
+
+// TestBrowserUpdatesMovedSource: in headless Chromium an admin sees the
+// notice beside a source that moved permanently, clicks its one button,
+// and is back on the list with the URL updated and the notice gone.
+func TestBrowserUpdatesMovedSource(t *testing.T) {
+	ctx := startBrowser(t)
+	const oldURL, newURL = "http://news.example/rss", "https://feeds.news.example/all.xml"
+	e := newSourcesEnvWith(t, []byte(strings.Replace(movedSources, "OLD", oldURL, 1)))
+	if err := e.store.PutSourceState(context.Background(), &model.SourceState{Name: "Harbor Gazette", URL: oldURL, MovedTo: newURL,
+		LastAttempt: e.clock.Now(), LastSuccess: e.clock.Now(), ItemsFound: 3}); err != nil {
+		t.Fatal(err)
+	}
+	row := `tr[data-source="Harbor Gazette"]`
+	browserStep(t, ctx, "sign in", 10*time.Second,
+		chromedp.Navigate(e.srv.URL+"/login?next=/admin/sources"),
+		chromedp.SendKeys(`input[name="name"]`, testUsers["admin"]),
+		chromedp.SendKeys(`input[name="password"]`, testPassword),
+		chromedp.Click(`form[action="/login"] button[type="submit"]`),
+		chromedp.WaitVisible(row+` .moved`),
+	)
+	notice := browserRead(t, ctx, "notice", chromedp.Text(row+` .moved`))
+	if !strings.Contains(notice, "Moved permanently to "+newURL) {
+		t.Errorf("notice reads %q", notice)
+	}
+	browserStep(t, ctx, "update the URL", 10*time.Second,
+		chromedp.Click(row+` form[action="/admin/sources/moved"] button`),
+		chromedp.WaitVisible(`p.notice[role="status"]`),
+	)
+	if done := browserRead(t, ctx, "done", chromedp.Text(`p.notice[role="status"]`)); !strings.Contains(done, "Updated the URL") {
+		t.Errorf("after the click: %q", done)
+	}
+	if left := browserRead(t, ctx, "row", chromedp.Text(row)); strings.Contains(left, "Moved permanently") {
+		t.Errorf("notice still shown: %s", left)
+	}
+	if !strings.Contains(e.fileText(), "    url: "+newURL+" # first address\n") {
+		t.Errorf("sources.yaml after the click:\n%s", e.fileText())
 	}
 }

@@ -459,6 +459,54 @@ func (s *Server) sourceTogglePost(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, doneURL("/admin/sources", done, name))
 }
 
+// sourceMovedPost writes the address a source moved to permanently into
+// sources.yaml, as the edit form would: the same checks, the same
+// comment-keeping write with the version check, the same audit action.
+// The posted moved_to must be the move the page showed, so a click on a
+// page that is out of date cannot write an address nobody saw.
+func (s *Server) sourceMovedPost(c *gin.Context) {
+	name, to := c.PostForm("name"), strings.TrimSpace(c.PostForm("moved_to"))
+	_, snap, ok := s.readSourcesFile(c)
+	if !ok {
+		return
+	}
+	list := s.snapshotList(snap)
+	src, found := list.Find(name)
+	if !found {
+		s.errorPage(c, http.StatusNotFound, "No such source", "There is no source named "+quote(name)+" in sources.yaml; it may have been deleted meanwhile.")
+		return
+	}
+	st, err := s.store.SourceState(c.Request.Context(), src.Name)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	moved := pendingMove(*src, st)
+	switch {
+	case moved == "":
+		s.errorPage(c, http.StatusConflict, "Not changed", "No permanent move is recorded for "+quote(src.Name)+" any more (its URL may have been updated already). Nothing was changed.")
+		return
+	case moved != to:
+		s.errorPage(c, http.StatusConflict, "Not changed", "The address "+quote(src.Name)+" moved to is now "+moved+", not the one the page showed. Nothing was changed: reload the sources page and check the new address.")
+		return
+	}
+	next := *src
+	next.URL = moved
+	if ps := sourcesfile.CheckSource(list, src.Name, next); len(ps) > 0 {
+		s.errorPage(c, http.StatusUnprocessableEntity, "Not changed", "The new address cannot be saved: "+strings.Join(problemLines(ps), "; ")+". Nothing was changed.")
+		return
+	}
+	err = s.editFromList(c, src.Name, func(d *sourcesfile.Doc, cur config.Source) error {
+		cur.URL = moved
+		return d.UpdateSource(src.Name, cur)
+	})
+	if err != nil {
+		return
+	}
+	s.audit(c, model.AuditSourceChange, src.Name, fmt.Sprintf("url %s → %s (moved permanently)", src.URL, moved))
+	c.Redirect(http.StatusSeeOther, doneURL("/admin/sources", "moved", src.Name))
+}
+
 // editFromList applies a one-click change from the sources list to the
 // named source as it is in the file version the list was loaded with. On
 // failure it has answered (with the list and the reason) and returns the

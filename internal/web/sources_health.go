@@ -70,6 +70,25 @@ func (r *sourceRow) Ago(t time.Time) string {
 // IntervalText is the poll interval as written in sources.yaml.
 func (r *sourceRow) IntervalText() string { return config.Duration(r.Interval).String() }
 
+// MovedTo is the address the source moved to permanently while
+// sources.yaml still names the old one; "" when there is nothing to update.
+func (r *sourceRow) MovedTo() string { return pendingMove(r.Source, r.State) }
+
+// pendingMove is the permanent redirect target the fetcher recorded for src
+// and polls instead of its configured URL. The comparison is exact: an
+// http → https move is a move worth writing down, although both name the
+// same source. A state recorded for another URL (the source was edited
+// since) says nothing about this one; the fetcher drops it at the next poll.
+func pendingMove(src config.Source, st *model.SourceState) string {
+	if st == nil || st.MovedTo == "" || st.MovedTo == src.URL {
+		return ""
+	}
+	if st.URL != "" && st.URL != src.URL {
+		return ""
+	}
+	return st.MovedTo
+}
+
 // assess fills the counts and the health mark of a row from the source's
 // stored state and the arrival times of its items (oldest first).
 func assess(row *sourceRow, arrivals []time.Time, now time.Time) {
