@@ -63,8 +63,11 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// testClient has roomy limits: tests of the limits themselves build their
+// own client, and a loaded CI core under -race can stall a loopback dial
+// past one second (TestRedirects once failed so).
 func testClient(allowPrivate bool) *Client {
-	return New(Config{AllowPrivate: allowPrivate, Timeout: 2 * time.Second, ConnectTimeout: time.Second, MaxBodyBytes: 1 << 20, UserAgent: "ClipsheetTest/1"})
+	return New(Config{AllowPrivate: allowPrivate, Timeout: 15 * time.Second, ConnectTimeout: 10 * time.Second, MaxBodyBytes: 1 << 20, UserAgent: "ClipsheetTest/1"})
 }
 
 func TestGuardRefusesLoopbackUnlessAllowed(t *testing.T) {
