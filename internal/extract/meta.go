@@ -504,7 +504,7 @@ func siteLike(part, site, host string) bool {
 var (
 	reByPrefix = regexp.MustCompile(`(?i)^\s*((written|analysis|opinion|commentary|review|story|text|words|report|reporting|reported|photos?|compiled|edited)\s+)?(by|from|von|par|por|di|door|av)\s*:?\s+`)
 	// "Text: Jane Doe" / "Автор: …": a label with a colon before the names.
-	reByLabel = regexp.MustCompile(`(?i)^\s*(text|words|author|authors|autor|autores|auteur|auteurs|autore|autori|auteur|texto|testo|tekst|текст|автор|авторы)\s*:\s*`)
+	reByLabel = regexp.MustCompile(`(?i)^\s*(text|words|author|authors|autor|autores|auteur|auteurs|autore|autori|texto|testo|tekst|текст|автор|авторы)\s*:\s*`)
 	reAgency  = regexp.MustCompile(`(?i)^(reuters|afp|ap|upi|dpa|ians|pti|ani|efe|ansa|xinhua|bloomberg|tass|kyodo|yonhap|bernama|aap|cp|sapa|apa)$`)
 	reSentEnd = regexp.MustCompile(`(\p{Ll}{2})\.\s+`)
 	reNotName = regexp.MustCompile(`(?i)\b(staff|updated|published|posted|editor|editors|editorial|team|desk|news|service|reporter|reporters|correspondent|contributor|contributing|writer|writers|associated press|press|wire|agency|agencies|newsroom|admin|administrator|guest|opinion|columnist|photographer|photos?|video|min(ute)?s?|read|ago|am|pm|gmt|utc|est|edt|pst|pdt|cet|bst|today|yesterday|follow|twitter|email|facebook|more|view|all|posts|articles|share|comments?|image|credit|copyright|http|www|about|the|media|network|online|magazine|newspaper|blog|international|business|digital|group)\b|\d|@|https?:|\.[a-z]{2,}\b|[|/\\<>{}\[\]#=+*()]`)

@@ -23,16 +23,23 @@ func (s *Server) sectionsPage(c *gin.Context) {
 	s.renderSections(c, http.StatusOK, "")
 }
 
+// sourcesPerSection counts the sources filed under each section ("" for
+// those without one).
+func sourcesPerSection(sources []config.Source) map[string]int {
+	n := map[string]int{}
+	for _, src := range sources {
+		n[src.Section]++
+	}
+	return n
+}
+
 func (s *Server) renderSections(c *gin.Context, status int, problem string) {
 	_, snap, ok := s.readSourcesFile(c)
 	if !ok {
 		return
 	}
 	list := s.snapshotList(snap)
-	used := map[string]int{}
-	for _, src := range list.Sources {
-		used[src.Section]++
-	}
+	used := sourcesPerSection(list.Sources)
 	rows := make([]sectionRow, len(list.Sections))
 	for i, name := range list.Sections {
 		rows[i] = sectionRow{Name: name, Sources: used[name]}

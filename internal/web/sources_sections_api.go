@@ -47,12 +47,8 @@ func (s *Server) apiSections(c *gin.Context) {
 		return
 	}
 	list := s.snapshotList(snap)
-	count := map[string]int{}
-	for _, src := range list.Sources {
-		count[src.Section]++
-	}
 	setVersion(c, snap.Hash)
-	c.JSON(http.StatusOK, gin.H{"version": snap.Hash, "sections": sectionList(list.Sections, count)})
+	c.JSON(http.StatusOK, gin.H{"version": snap.Hash, "sections": sectionList(list.Sections, sourcesPerSection(list.Sources))})
 }
 
 func (s *Server) apiSectionCreate(c *gin.Context) {
@@ -137,14 +133,8 @@ func (s *Server) apiSectionUpdate(c *gin.Context) {
 	if in.Position > 0 {
 		s.audit(c, auditSectionMove, name, fmt.Sprintf("to position %d", in.Position))
 	}
-	count := 0
-	for _, src := range next.Sources.Sources {
-		if src.Section == name {
-			count++
-		}
-	}
 	setVersion(c, next.Hash)
-	out := sectionJSON{Name: name, Sources: count}
+	out := sectionJSON{Name: name, Sources: sourcesPerSection(next.Sources.Sources)[name]}
 	if name != old {
 		out.MovedItems = &moved
 	}
