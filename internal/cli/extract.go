@@ -15,6 +15,7 @@ import (
 
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/extract"
+	"github.com/clipsheet/clipsheet/internal/fetch"
 	"github.com/clipsheet/clipsheet/internal/fetch/httpx"
 )
 
@@ -88,14 +89,7 @@ flags:
 		return 2
 	}
 
-	fc := settings.Settings.Fetch
-	client := httpx.New(httpx.Config{
-		AllowPrivate:   fc.AllowPrivate,
-		Timeout:        fc.Timeout,
-		ConnectTimeout: fc.ConnectTimeout,
-		MaxBodyBytes:   int64(fc.MaxBodyBytes),
-		UserAgent:      fc.UserAgent,
-	})
+	client := httpx.New(fetch.HTTPConfig(settings.Settings.Fetch))
 	defer client.Close()
 	failed := false
 	enc := json.NewEncoder(stdout)
@@ -105,21 +99,7 @@ flags:
 			fmt.Fprintln(stderr, "clipsheet extract: interrupted")
 			return 1
 		}
-		raw, opts, err := loadInput(ctx, client, in, *baseURL)
-		if err != nil {
-			fmt.Fprintf(stderr, "clipsheet extract: %s: %v\n", in, err)
-			failed = true
-			if *jsonOut {
-				if err := writeErrorJSON(enc, in, err); err != nil {
-					fmt.Fprintf(stderr, "clipsheet extract: %s: %v\n", in, err)
-					return 1
-				}
-			}
-			continue
-		}
-		opts.MaxLeadChars = *maxChars
-		opts.Selectors = sel
-		a, err := extract.Extract(raw, opts)
+		a, err := extractInput(ctx, client, in, *baseURL, *maxChars, sel)
 		if err != nil {
 			fmt.Fprintf(stderr, "clipsheet extract: %s: %v\n", in, err)
 			failed = true
@@ -200,6 +180,17 @@ func sourceSelectors(path, name string) (*extract.Selectors, error) {
 		return nil, fmt.Errorf("--source %s: %w", name, err)
 	}
 	return sel, nil
+}
+
+// extractInput reads or fetches one input and extracts it.
+func extractInput(ctx context.Context, client *httpx.Client, in, baseURL string, maxChars int, sel *extract.Selectors) (*extract.Article, error) {
+	raw, opts, err := loadInput(ctx, client, in, baseURL)
+	if err != nil {
+		return nil, err
+	}
+	opts.MaxLeadChars = maxChars
+	opts.Selectors = sel
+	return extract.Extract(raw, opts)
 }
 
 func loadInput(ctx context.Context, client *httpx.Client, in, baseURL string) ([]byte, extract.Options, error) {

@@ -94,18 +94,25 @@ func New(st store.Store, cfg config.Fetch, excerptMaxChars int, logger *slog.Log
 	return f
 }
 
+// HTTPConfig is the guarded client's configuration for the fetch settings:
+// the SSRF guard, timeouts, body cap and User-Agent. Other one-off fetches
+// (clipsheet extract URL) use it so they obey the same limits.
+func HTTPConfig(cfg config.Fetch) httpx.Config {
+	return httpx.Config{
+		AllowPrivate:     cfg.AllowPrivate,
+		Timeout:          cfg.Timeout,
+		ConnectTimeout:   cfg.ConnectTimeout,
+		MaxBodyBytes:     int64(cfg.MaxBodyBytes),
+		UserAgent:        cfg.UserAgent,
+		IdleConnsPerHost: cfg.PerHost,
+	}
+}
+
 // configureHTTP (re)builds the HTTP client from the fetch settings; tweak,
 // if set, adjusts the client config (tests and benchmarks map host names to
 // loopback addresses or trust a test CA with it).
 func (f *Fetcher) configureHTTP(tweak func(*httpx.Config)) {
-	hc := httpx.Config{
-		AllowPrivate:     f.cfg.AllowPrivate,
-		Timeout:          f.cfg.Timeout,
-		ConnectTimeout:   f.cfg.ConnectTimeout,
-		MaxBodyBytes:     int64(f.cfg.MaxBodyBytes),
-		UserAgent:        f.cfg.UserAgent,
-		IdleConnsPerHost: f.cfg.PerHost,
-	}
+	hc := HTTPConfig(f.cfg)
 	if !f.cfg.IgnoreRobots {
 		// A redirect must not lead into what the target's robots.txt
 		// disallows.
