@@ -18,19 +18,27 @@ demo: build
 	./bin/clipsheet demo
 
 ## deps: what the tests need beyond Go: a C compiler (go test -race needs
-## cgo) and Debian's headless Chromium at /usr/bin/chromium, where the
-## browser tests look for it. Installed with apt-get when missing.
+## cgo), Debian's headless Chromium at /usr/bin/chromium, where the
+## browser tests look for it, and Node.js with npm. Installed with apt-get
+## when missing; then the npm packages of package-lock.json (npm ci).
 APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 deps:
 	@missing=""; \
 	command -v cc >/dev/null 2>&1 || missing="$$missing gcc libc6-dev"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		if ! command -v apt-get >/dev/null 2>&1; then \
 			echo "make deps: need$$missing but apt-get is not available; install them by hand" >&2; exit 1; \
 		fi; \
 		echo "installing$$missing for the tests"; \
 		$(APT) update && $(APT) install -y $$missing; \
+	fi
+	@# npm packages the tests run (axe-core in the browser tests, Redocly's
+	@# OpenAPI lint), pinned by package-lock.json; reinstalled when the lock changes.
+	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+		echo "installing npm packages from package-lock.json"; \
+		npm ci --no-audit --no-fund --loglevel=error; \
 	fi
 
 lint:
