@@ -339,3 +339,13 @@ func TestExtractCommandCorpus(t *testing.T) {
 		t.Errorf("only %d of %d corpus pages produced a body", withBody, len(files))
 	}
 }
+
+// TestExtractCommandRefusesSiteLocal: the extract command's client is the
+// fetcher's guarded one, so IPv6 site-local (fec0::/10) is refused before
+// any connection is tried.
+func TestExtractCommandRefusesSiteLocal(t *testing.T) {
+	code, out, _ := runExtract(t, "--json", "--set", "fetch.connect_timeout=2s", "http://[fec0::1]:8080/story", "http://[::ffff:10.0.0.1]/")
+	if code != 1 || strings.Count(out, "refusing to fetch private address") != 2 || !strings.Contains(out, "fec0::1 (site-local;") {
+		t.Errorf("exit %d, want both inputs refused by the guard: %s", code, out)
+	}
+}

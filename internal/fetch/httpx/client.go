@@ -53,6 +53,11 @@ type Config struct {
 	// many host names onto loopback addresses; the dial guard still checks
 	// whatever it returns.
 	LookupHost func(ctx context.Context, host string) ([]netip.Addr, error)
+	// Exempt lists exact address:port pairs the guard lets through while
+	// AllowPrivate is off. Tests name their one loopback publisher here so
+	// that everything else a fetch reaches (redirect targets, article
+	// links, discovered feeds) is still judged by the guard.
+	Exempt []netip.AddrPort
 	// TLSConfig overrides the TLS settings (tests use it to trust their CA).
 	TLSConfig *tls.Config
 	// AllowRedirect, if set, is asked before each redirect is followed
@@ -98,7 +103,7 @@ func New(cfg Config) *Client {
 	c.dialer = &net.Dialer{
 		Timeout:   cfg.ConnectTimeout,
 		KeepAlive: 30 * time.Second,
-		Control:   control(cfg.AllowPrivate),
+		Control:   control(cfg.AllowPrivate, cfg.Exempt),
 	}
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if cfg.TLSConfig != nil {
