@@ -83,12 +83,16 @@ type Edit struct {
 	Note    *string
 }
 
-// Limits on edited fields; generous, but they keep a paste accident from
-// putting a whole article on the briefing.
+// Limits on edited fields; generous, but they keep a paste accident (or a
+// malicious curator) from putting a whole article on the briefing and its
+// public feeds. The one-line fields share their limits with the fetcher.
 const (
-	MaxTitleChars = 400
-	MaxLeadChars  = 5000
-	MaxNoteChars  = 2000
+	MaxTitleChars  = model.MaxTitleChars
+	MaxBylineChars = model.MaxBylineChars
+	MaxTagChars    = model.MaxTagChars
+	MaxTags        = model.MaxTags
+	MaxLeadChars   = 5000
+	MaxNoteChars   = 2000
 )
 
 // Apply validates and applies an edit. sections, when non-nil, lists the
@@ -130,6 +134,22 @@ func (e Edit) validate(sections []string) error {
 		}
 		if utf8.RuneCountInString(t) > MaxTitleChars {
 			return fmt.Errorf("%w: headline longer than %d characters", ErrInvalid, MaxTitleChars)
+		}
+	}
+	if e.Byline != nil {
+		if n := utf8.RuneCountInString(cleanLine(*e.Byline)); n > MaxBylineChars {
+			return fmt.Errorf("%w: byline: at most %d characters (got %d)", ErrInvalid, MaxBylineChars, n)
+		}
+	}
+	if e.Tags != nil {
+		tags := cleanTags(*e.Tags)
+		for _, t := range tags {
+			if n := utf8.RuneCountInString(t); n > MaxTagChars {
+				return fmt.Errorf("%w: tags: at most %d characters per tag (%q has %d)", ErrInvalid, MaxTagChars, model.ClampLine(t, 20), n)
+			}
+		}
+		if len(tags) > MaxTags {
+			return fmt.Errorf("%w: tags: at most %d tags (got %d)", ErrInvalid, MaxTags, len(tags))
 		}
 	}
 	if e.Lead != nil && utf8.RuneCountInString(*e.Lead) > MaxLeadChars {

@@ -132,3 +132,53 @@ func TestBriefingGroupsApprovedBySectionOrder(t *testing.T) {
 		t.Errorf("decision not recorded: %+v", got)
 	}
 }
+
+// TestEditLimitsBylineAndTags: one curator once made the public feed
+// 20.9 MB through an unlimited byline; byline, each tag and the number of
+// tags are limited like headline, excerpt and note.
+func TestEditLimitsBylineAndTags(t *testing.T) {
+	d, st := newDesk(t)
+	ctx := context.Background()
+	it := add(t, st, "https://example.com/limits", "Cyber")
+	many := func(n int) []string {
+		var out []string
+		for i := range n {
+			out = append(out, "tag"+strings.Repeat("x", i%5)+string(rune('a'+i%26))+string(rune('a'+i/26)))
+		}
+		return out
+	}
+	str := func(s string) *string { return &s }
+	tags := func(ts ...string) *[]string { return &ts }
+	manyTags := func(n int) *[]string { ts := many(n); return &ts }
+	cases := []struct {
+		name string
+		edit Edit
+		want string // "" = accepted; else the message must contain it
+	}{
+		{"byline at the limit", Edit{Byline: str(strings.Repeat("é", MaxBylineChars))}, ""},
+		{"byline with spaces that collapse to the limit", Edit{Byline: str("  " + strings.Repeat("a", MaxBylineChars) + "   ")}, ""},
+		{"byline over the limit", Edit{Byline: str(strings.Repeat("a", MaxBylineChars+1))}, "byline: at most 200 characters (got 201)"},
+		{"megabyte byline", Edit{Byline: str(strings.Repeat("Jane Doe ", 1<<17))}, "byline: at most 200 characters"},
+		{"tag at the limit", Edit{Tags: tags(strings.Repeat("t", MaxTagChars))}, ""},
+		{"tag over the limit", Edit{Tags: tags("ok", strings.Repeat("t", MaxTagChars+1))}, "tags: at most 50 characters per tag"},
+		{"20 tags", Edit{Tags: manyTags(MaxTags)}, ""},
+		{"21 tags", Edit{Tags: manyTags(MaxTags + 1)}, "tags: at most 20 tags (got 21)"},
+		{"duplicates count once", Edit{Tags: func() *[]string { ts := append(many(MaxTags), many(MaxTags)...); return &ts }()}, ""},
+	}
+	for _, c := range cases {
+		_, err := d.Apply(ctx, it.ID, c.edit, "ann", nil)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: refused: %v", c.name, err)
+		case c.want != "" && (!errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: want ErrInvalid %q, got %v", c.name, c.want, err)
+		}
+	}
+	got, err := d.Item(ctx, it.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Tags) != MaxTags || len([]rune(got.Byline)) != MaxBylineChars {
+		t.Errorf("refused edits changed the item: %d tags, byline of %d", len(got.Tags), len([]rune(got.Byline)))
+	}
+}

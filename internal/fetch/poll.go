@@ -348,6 +348,11 @@ func (f *Fetcher) buildItem(ctx context.Context, src config.Source, e feedEntry,
 	if ext.Image == "" {
 		ext.Image = e.Image
 	}
+	// A hostile feed or page may send a byline or headline of any size;
+	// cut it to the desk's limits (the edit form would refuse it) rather
+	// than drop the story.
+	ext.Title = model.ClampLine(ext.Title, model.MaxTitleChars)
+	ext.Byline = model.ClampLine(ext.Byline, model.MaxBylineChars)
 	it := model.NewItem(ext, src.Name, src.Section, now.UTC())
 	if err != nil {
 		it.FetchError = err.Error()
