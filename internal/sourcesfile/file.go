@@ -167,7 +167,7 @@ func (f *File) ApplyWith(expectHash string, edit func(*Doc) error, hook Hook) (*
 	if expectHash != "" && expectHash != cur.Hash {
 		return nil, &ConflictError{Current: cur}
 	}
-	doc, err := Parse(cur.Data)
+	doc, err := f.parse(cur)
 	if err != nil {
 		return nil, err
 	}

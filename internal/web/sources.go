@@ -289,8 +289,13 @@ func (s *Server) moveSourceState(ctx context.Context, old, name string) int {
 func applyStatus(err error) int {
 	var ce *sourcesfile.ConflictError
 	var ve *config.ValidationError
+	var ie *sourcesfile.InvalidFileError
 	switch {
 	case errors.As(err, &ce), errors.Is(err, sourcesfile.ErrExists), errors.Is(err, sourcesfile.ErrInUse):
+		return http.StatusConflict
+	case errors.As(err, &ie):
+		// The file on disk is broken (a hand edit); the request is fine
+		// but cannot apply until someone fixes the file.
 		return http.StatusConflict
 	case errors.As(err, &ve):
 		return http.StatusUnprocessableEntity

@@ -236,10 +236,13 @@ func (s *Server) apiInvalid(c *gin.Context, ps []config.Problem) {
 func (s *Server) apiApplyFailed(c *gin.Context, err error) {
 	var ce *sourcesfile.ConflictError
 	var ve *config.ValidationError
+	var ie *sourcesfile.InvalidFileError
 	switch {
 	case errors.As(err, &ce):
 		setVersion(c, ce.Current.Hash)
 		s.apiError(c, http.StatusConflict, "conflict", "sources.yaml changed since version in If-Match; GET the current version and retry")
+	case errors.As(err, &ie):
+		s.apiError(c, http.StatusConflict, "file_invalid", ie.Error())
 	case errors.As(err, &ve):
 		s.apiInvalid(c, ve.Problems)
 	case errors.Is(err, sourcesfile.ErrExists):

@@ -130,6 +130,10 @@ func (s *Server) importConfirmPost(c *gin.Context) {
 		v.Problem = "Importing would leave sources.yaml invalid: " + ve.Error()
 		s.renderImport(c, http.StatusUnprocessableEntity, v, list)
 		return
+	case applyStatus(err) == http.StatusConflict:
+		v.Problem = err.Error()
+		s.renderImport(c, http.StatusConflict, v, list)
+		return
 	case err != nil:
 		s.fail(c, err)
 		return

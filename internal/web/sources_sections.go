@@ -161,6 +161,9 @@ func moveSection(file *sourcesfile.File, version, name string, up bool) (string,
 	if err != nil {
 		return "", err
 	}
+	if err := file.Editable(snap); err != nil {
+		return "", err
+	}
 	at := -1
 	if snap.Sources != nil {
 		for i, sec := range snap.Sources.Sections {
