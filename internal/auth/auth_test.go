@@ -137,8 +137,8 @@ func TestLoginSessionExpiryAndRevocation(t *testing.T) {
 		t.Error("other session ended by a single logout")
 	}
 	a3, _ := s.Login(ctx, "ann", "ann's long password", "10.0.0.3", "ua")
-	if n, err := s.LogoutEverywhere(ctx, Actor{Name: "ann"}, "ann"); err != nil || n != 2 {
-		t.Fatalf("logout everywhere: %d %v", n, err)
+	if r, err := s.LogoutEverywhere(ctx, Actor{Name: "ann"}, "ann", Also{}); err != nil || r.Sessions != 2 {
+		t.Fatalf("logout everywhere: %+v %v", r, err)
 	}
 	for _, l := range []*Login{a2, a3} {
 		if _, _, err := s.Session(ctx, l.Token); !errors.Is(err, ErrNoSession) {
@@ -387,5 +387,120 @@ func TestLimiterReserveAndRelease(t *testing.T) {
 	now = now.Add(time.Minute + time.Second)
 	if l.Reserve("k") != 0 {
 		t.Error("attempts outlive the window")
+	}
+}
+
+// TestSignOutEverywhereAndPasswordChangeRevokeTokens: API tokens outlived
+// "sign out everywhere" and the feed token a password change; both actions
+// now revoke them when asked, say what they did, and audit each.
+func TestSignOutEverywhereAndPasswordChangeRevokeTokens(t *testing.T) {
+	s, st, _ := newService(t)
+	ctx := context.Background()
+	const pw = "ann's long password"
+	ann := Actor{Name: "ann", IP: "10.0.0.9"}
+	if _, err := s.AddUser(ctx, admin, "ann", model.RoleCurator, pw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddUser(ctx, admin, "bob", model.RoleCurator, "bob's long password"); err != nil {
+		t.Fatal(err)
+	}
+	bobTok, _, _ := s.AddAPIToken(ctx, admin, "bob", "bob's")
+	type creds struct {
+		tokens []string
+		feed   string
+	}
+	issue := func(n int) creds {
+		var c creds
+		for range n {
+			tok, _, err := s.AddAPIToken(ctx, ann, "ann", "script")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.tokens = append(c.tokens, tok)
+		}
+		u, _ := s.User(ctx, "ann")
+		c.feed, _ = s.FeedToken(ctx, u)
+		return c
+	}
+	works := func(c creds) (tokens int, feed bool) {
+		for _, tok := range c.tokens {
+			if _, _, err := s.APIUser(ctx, tok); err == nil {
+				tokens++
+			}
+		}
+		_, err := s.FeedUser(ctx, c.feed)
+		return tokens, err == nil
+	}
+	audits := func(action string) int {
+		evs, err := st.ListAudit(ctx, store.AuditFilter{Action: action})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, ev := range evs {
+			if ev.Target == "ann" {
+				n++
+			}
+		}
+		return n
+	}
+
+	// Sign out everywhere, sessions only: tokens and feed link keep working
+	// and the answer says so.
+	c := issue(2)
+	s.Login(ctx, "ann", pw, "10.0.0.1", "ua")
+	r, err := s.LogoutEverywhere(ctx, ann, "ann", Also{})
+	if err != nil || r != (Revoked{Sessions: 1, KeptAPITokens: 2}) {
+		t.Fatalf("sessions only: %+v %v", r, err)
+	}
+	if n, feed := works(c); n != 2 || !feed {
+		t.Fatalf("sessions only revoked more: %d tokens, feed %v", n, feed)
+	}
+	// With both: every API token of ann (not bob's) and the feed link end.
+	r, err = s.LogoutEverywhere(ctx, ann, "ann", Also{APITokens: true, FeedToken: true})
+	if err != nil || r != (Revoked{APITokens: 2, FeedToken: true}) {
+		t.Fatalf("everything: %+v %v", r, err)
+	}
+	if n, feed := works(c); n != 0 || feed {
+		t.Fatalf("survived sign out everywhere: %d tokens, feed %v", n, feed)
+	}
+	if _, _, err := s.APIUser(ctx, bobTok); err != nil {
+		t.Error("another user's token was revoked")
+	}
+	if audits(model.AuditTokenRevoke) != 2 || audits(model.AuditFeedTokenReset) != 1 || audits(model.AuditLogoutAll) != 2 {
+		t.Errorf("audit: %d token.revoke, %d feed_reset, %d logout_all", audits(model.AuditTokenRevoke), audits(model.AuditFeedTokenReset), audits(model.AuditLogoutAll))
+	}
+
+	// Password change: the other sessions end; tokens and feed as asked.
+	c = issue(1)
+	keep, _ := s.Login(ctx, "ann", pw, "10.0.0.1", "ua")
+	other, _ := s.Login(ctx, "ann", pw, "10.0.0.2", "ua")
+	r, err = s.ChangeOwnPassword(ctx, ann, pw, "ann's new long password", keep.Session.ID, Also{FeedToken: true})
+	if err != nil || r != (Revoked{Sessions: 1, KeptAPITokens: 1, FeedToken: true}) {
+		t.Fatalf("password change: %+v %v", r, err)
+	}
+	if n, feed := works(c); n != 1 || feed {
+		t.Fatalf("password change with feed reset: %d tokens, feed %v", n, feed)
+	}
+	if _, _, err := s.Session(ctx, other.Token); !errors.Is(err, ErrNoSession) {
+		t.Error("other session survived the password change")
+	}
+	if _, _, err := s.Session(ctx, keep.Token); err != nil {
+		t.Error("the changing session was ended")
+	}
+	r, err = s.ChangeOwnPassword(ctx, ann, "ann's new long password", pw, keep.Session.ID, Also{APITokens: true})
+	if err != nil || r != (Revoked{APITokens: 1}) {
+		t.Fatalf("password change with tokens: %+v %v", r, err)
+	}
+	if audits(model.AuditTokenRevoke) != 3 || audits(model.AuditFeedTokenReset) != 2 {
+		t.Errorf("audit after password changes: %d token.revoke, %d feed_reset", audits(model.AuditTokenRevoke), audits(model.AuditFeedTokenReset))
+	}
+	// A wrong current password revokes nothing.
+	c = issue(1)
+	if _, err := s.ChangeOwnPassword(ctx, ann, "wrong wrong wrong", "x long new password", keep.Session.ID, Also{APITokens: true, FeedToken: true}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("wrong current password: %v", err)
+	}
+	if n, feed := works(c); n != 1 || !feed {
+		t.Error("a refused password change revoked credentials")
 	}
 }

@@ -302,13 +302,72 @@ func (s *Service) Logout(ctx context.Context, a Actor, ss *model.Session) error 
 	return s.Record(ctx, a, model.AuditLogout, ss.User, "")
 }
 
-// LogoutEverywhere revokes every session of user, including the current.
-func (s *Service) LogoutEverywhere(ctx context.Context, a Actor, user string) (int, error) {
+// Also names the credentials besides sessions that signing out everywhere
+// or changing a password revokes as well. Sessions alone are not enough
+// when whoever had one may have created an API token (which outlives it)
+// or copied the feed link from the account page.
+type Also struct {
+	APITokens bool // revoke every API token of the user
+	FeedToken bool // reset the user's feed links
+}
+
+// Revoked reports what a sign-out everywhere or password change ended, and
+// what it left working.
+type Revoked struct {
+	Sessions      int
+	APITokens     int  // revoked
+	KeptAPITokens int  // still valid (Also.APITokens was off)
+	FeedToken     bool // feed links reset
+}
+
+// LogoutEverywhere revokes every session of user, including the current,
+// and whatever also names.
+func (s *Service) LogoutEverywhere(ctx context.Context, a Actor, user string, also Also) (Revoked, error) {
+	var r Revoked
 	n, err := s.st.DeleteUserSessions(ctx, user, "")
 	if err != nil {
-		return 0, fmt.Errorf("logout everywhere: %w", err)
+		return r, fmt.Errorf("logout everywhere: %w", err)
 	}
-	return n, s.Record(ctx, a, model.AuditLogoutAll, user, strconv.Itoa(n)+" sessions")
+	r.Sessions = n
+	if err := s.Record(ctx, a, model.AuditLogoutAll, user, strconv.Itoa(n)+" sessions"); err != nil {
+		return r, err
+	}
+	return r, s.revokeAlso(ctx, a, user, also, "sign out everywhere", &r)
+}
+
+// revokeAlso revokes the API tokens and/or resets the feed token of user,
+// recording each in the audit log with why, and fills in r.
+func (s *Service) revokeAlso(ctx context.Context, a Actor, user string, also Also, why string, r *Revoked) error {
+	toks, err := s.st.ListAPITokens(ctx, user)
+	if err != nil {
+		return fmt.Errorf("%s: list API tokens: %w", why, err)
+	}
+	if !also.APITokens {
+		r.KeptAPITokens = len(toks)
+	} else {
+		for _, t := range toks {
+			if _, err := s.st.DeleteAPIToken(ctx, user, t.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("%s: revoke API token %s: %w", why, t.ID, err)
+			}
+			r.APITokens++
+			if err := s.Record(ctx, a, model.AuditTokenRevoke, user, t.ID+" (with "+why+")"); err != nil {
+				return err
+			}
+		}
+	}
+	if also.FeedToken {
+		if _, err := s.st.UpdateUser(ctx, user, func(u *model.User) error {
+			u.FeedGen++
+			return nil
+		}); err != nil {
+			return fmt.Errorf("%s: reset feed token: %w", why, err)
+		}
+		r.FeedToken = true
+		if err := s.Record(ctx, a, model.AuditFeedTokenReset, user, "with "+why); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Sessions lists a user's sessions.
@@ -361,49 +420,61 @@ func (s *Service) Users(ctx context.Context) ([]*model.User, error) {
 // SetPassword replaces a password and signs the user out everywhere except
 // the session keep (the one changing its own password; may be "").
 func (s *Service) SetPassword(ctx context.Context, a Actor, name, password, keep string) error {
+	_, err := s.setPassword(ctx, a, name, password, keep)
+	return err
+}
+
+// setPassword is SetPassword reporting how many sessions it ended.
+func (s *Service) setPassword(ctx context.Context, a Actor, name, password, keep string) (int, error) {
 	if err := CheckPassword(name, password); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
+		return 0, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	phc, err := s.hash.Hash(ctx, password)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	now := s.cfg.Now().UTC()
 	if _, err := s.st.UpdateUser(ctx, name, func(u *model.User) error {
 		u.PasswordHash, u.PasswordSet, u.Updated = phc, now, now
 		return nil
 	}); err != nil {
-		return fmt.Errorf("set password %s: %w", name, err)
+		return 0, fmt.Errorf("set password %s: %w", name, err)
 	}
-	if _, err := s.st.DeleteUserSessions(ctx, name, keep); err != nil {
-		return fmt.Errorf("set password %s: revoke sessions: %w", name, err)
+	n, err := s.st.DeleteUserSessions(ctx, name, keep)
+	if err != nil {
+		return 0, fmt.Errorf("set password %s: revoke sessions: %w", name, err)
 	}
-	return s.Record(ctx, a, model.AuditUserPassword, name, "")
+	return n, s.Record(ctx, a, model.AuditUserPassword, name, "")
 }
 
 // ChangeOwnPassword needs the current password, so a borrowed unlocked
 // browser cannot lock the owner out. Wrong guesses count against the
 // account like failed sign-ins, so the form is no way around the limit.
-func (s *Service) ChangeOwnPassword(ctx context.Context, a Actor, current, password, keep string) error {
+// It signs out every other session, and revokes what also names.
+func (s *Service) ChangeOwnPassword(ctx context.Context, a Actor, current, password, keep string, also Also) (Revoked, error) {
+	var r Revoked
 	key := "u:" + a.Name
 	if wait := s.accounts.Reserve(key); wait > 0 {
-		return &RateLimitError{RetryAfter: wait}
+		return r, &RateLimitError{RetryAfter: wait}
 	}
 	u, err := s.st.GetUser(ctx, a.Name)
 	if err != nil {
 		s.accounts.Release(key)
-		return fmt.Errorf("change password: %w", err)
+		return r, fmt.Errorf("change password: %w", err)
 	}
 	ok, _, err := s.hash.Verify(ctx, current, u.PasswordHash)
 	if err != nil {
 		s.accounts.Release(key)
-		return fmt.Errorf("change password: %w", err)
+		return r, fmt.Errorf("change password: %w", err)
 	}
 	if !ok {
-		return fmt.Errorf("%w: current password is wrong", ErrInvalid)
+		return r, fmt.Errorf("%w: current password is wrong", ErrInvalid)
 	}
 	s.accounts.Release(key)
-	return s.SetPassword(ctx, a, a.Name, password, keep)
+	if r.Sessions, err = s.setPassword(ctx, a, a.Name, password, keep); err != nil {
+		return r, err
+	}
+	return r, s.revokeAlso(ctx, a, a.Name, also, "password change", &r)
 }
 
 // SetRole changes a user's role; it applies to their live sessions and

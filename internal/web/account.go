@@ -2,8 +2,11 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -35,7 +38,7 @@ func (s *Server) renderLogin(c *gin.Context, status int, msg string) {
 	}
 	s.render(c, status, "login", gin.H{
 		"Title": "Sign in", "Error": msg, "Next": safeReturn(c.Query("next"), ""),
-		"Name": c.PostForm("name"), "NoAdmin": !hasAdmin,
+		"Name": c.PostForm("name"), "NoAdmin": !hasAdmin, "Notice": signedOutNotice(c),
 	})
 }
 
@@ -148,7 +151,7 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.renderAccount(c, http.StatusUnprocessableEntity, gin.H{"Error": "The new passwords differ."})
 		return
 	}
-	err := s.auth.ChangeOwnPassword(c.Request.Context(), s.actor(c), c.PostForm("current"), c.PostForm("password"), currentSession(c).ID)
+	r, err := s.auth.ChangeOwnPassword(c.Request.Context(), s.actor(c), c.PostForm("current"), c.PostForm("password"), currentSession(c).ID, alsoRevoke(c))
 	var rl *auth.RateLimitError
 	if errors.As(err, &rl) {
 		c.Header("Retry-After", strconv.Itoa(int(rl.RetryAfter.Seconds()+0.5)))
@@ -163,16 +166,73 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.renderAccount(c, http.StatusOK, gin.H{"Notice": "Password changed; your other sessions were signed out."})
+	s.renderAccount(c, http.StatusOK, gin.H{"Notice": fmt.Sprintf("Password changed and %s signed out. %s", countNoun(r.Sessions, "other session"), revokedText(r))})
+}
+
+// alsoRevoke reads the account page's "also revoke" checkboxes.
+func alsoRevoke(c *gin.Context) auth.Also {
+	return auth.Also{APITokens: c.PostForm("revoke_tokens") == "1", FeedToken: c.PostForm("reset_feed") == "1"}
 }
 
 func (s *Server) logoutEverywhere(c *gin.Context) {
-	if _, err := s.auth.LogoutEverywhere(c.Request.Context(), s.actor(c), currentUser(c).Name); err != nil {
+	r, err := s.auth.LogoutEverywhere(c.Request.Context(), s.actor(c), currentUser(c).Name, alsoRevoke(c))
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.setCookie(c, sessionCookie, "", 0, http.SameSiteLaxMode)
-	c.Redirect(http.StatusSeeOther, "/login")
+	// This browser is signed out too, so the sign-in page says what
+	// happened; the query carries numbers only, nothing to inject.
+	q := url.Values{"out": {"all"}, "sessions": {strconv.Itoa(r.Sessions)}, "tokens": {strconv.Itoa(r.APITokens)}, "kept": {strconv.Itoa(r.KeptAPITokens)}}
+	if r.FeedToken {
+		q.Set("feed", "1")
+	}
+	c.Redirect(http.StatusSeeOther, "/login?"+q.Encode())
+}
+
+// signedOutNotice is the sign-in page's confirmation after "sign out
+// everywhere", "" otherwise.
+func signedOutNotice(c *gin.Context) string {
+	if c.Query("out") != "all" {
+		return ""
+	}
+	num := func(k string) int {
+		n, err := strconv.Atoi(c.Query(k))
+		if err != nil || n < 0 {
+			return 0
+		}
+		return n
+	}
+	r := auth.Revoked{Sessions: num("sessions"), APITokens: num("tokens"), KeptAPITokens: num("kept"), FeedToken: c.Query("feed") == "1"}
+	return fmt.Sprintf("Signed out everywhere (%s). %s", countNoun(r.Sessions, "session"), revokedText(r))
+}
+
+// revokedText says what happened to the API tokens and feed links.
+func revokedText(r auth.Revoked) string {
+	var parts []string
+	switch {
+	case r.APITokens > 0:
+		parts = append(parts, countNoun(r.APITokens, "API token")+" revoked.")
+	case r.KeptAPITokens > 0:
+		verb := " still work."
+		if r.KeptAPITokens == 1 {
+			verb = " still works."
+		}
+		parts = append(parts, "Your "+countNoun(r.KeptAPITokens, "API token")+verb)
+	}
+	if r.FeedToken {
+		parts = append(parts, "Feed links reset: give your feed reader the new ones from your account page.")
+	} else {
+		parts = append(parts, "Your feed links still work.")
+	}
+	return strings.Join(parts, " ")
+}
+
+func countNoun(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 func (s *Server) addToken(c *gin.Context) {
