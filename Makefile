@@ -48,6 +48,8 @@ lint:
 	cd bench && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 unit:
+	@# go test shows skips only with -v; say once why the corpus tests did not run.
+	@[ -d ../shared/corpus ] || echo "../shared/corpus not found beside the repository: the tests that read it skip (go test -v names each)"
 	REQUIRE_CHROMIUM=1 $(GO) test -race -timeout 15m $(PKGS)
 
 ## vuln: govulncheck; fails on a finding that reaches our code, skips when its database is unreachable

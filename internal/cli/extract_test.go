@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -308,14 +309,29 @@ func TestExtractCommandUsage(t *testing.T) {
 	}
 }
 
-func TestExtractCommandCorpus(t *testing.T) {
-	dir := "../../../shared/corpus/article-extraction-benchmark/html"
-	files, _ := filepath.Glob(filepath.Join(dir, "*.html.gz"))
-	if len(files) == 0 {
-		t.Skipf("shared corpus not found at %s", dir)
+// corpusDir returns the directory sub of the third-party corpus in
+// ../shared beside the repository root, or skips the test with one line
+// naming the missing path: CI has the corpus, a fresh clone does not.
+func corpusDir(t testing.TB, sub string) string {
+	t.Helper()
+	dir := filepath.Join("../../../shared/corpus", sub)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		abs, _ := filepath.Abs(dir)
+		t.Skipf("skipped: shared corpus not found at %s (../shared beside the repository)", abs)
+	} else if err != nil {
+		t.Fatalf("shared corpus: %v", err)
 	}
+	return dir
+}
+
+func TestExtractCommandCorpus(t *testing.T) {
+	dir := corpusDir(t, "article-extraction-benchmark/html")
 	if testing.Short() {
 		t.Skip("corpus run skipped in -short mode")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.html.gz"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no pages in %s: %v", dir, err)
 	}
 	code, out, errOut := runExtract(t, append([]string{"--json"}, files...)...)
 	if code != 0 {

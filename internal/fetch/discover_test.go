@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -125,9 +126,10 @@ func TestFrontPageCorpus(t *testing.T) {
 		{"furbo", "https://furbo.org/", "http://furbo.org/feed/", "h2 a", 3},
 		{"sixcolors", "https://sixcolors.com/", "http://feedpress.me/sixcolors", "", 3},
 	}
+	dir := corpusDir(t, "frontpages")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			body, err := os.ReadFile("../../../shared/corpus/frontpages/" + c.name + "-homepage.html")
+			body, err := os.ReadFile(filepath.Join(dir, c.name+"-homepage.html"))
 			if err != nil {
 				t.Fatal(err)
 			}

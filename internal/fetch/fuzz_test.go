@@ -15,7 +15,7 @@ import (
 // beside the repository, and small hand-made documents.
 func FuzzParseFeed(f *testing.F) {
 	for _, name := range []string{"atom-daringfireball.atom", "atom-golem-feedcreator.xml"} {
-		if b, err := os.ReadFile(filepath.Join("../../../shared/corpus/feeds", name)); err == nil {
+		if b, err := os.ReadFile(filepath.Join(sharedCorpus, "feeds", name)); err == nil {
 			f.Add(b, "application/atom+xml", "https://example.com/feed")
 		}
 	}
