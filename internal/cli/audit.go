@@ -30,11 +30,11 @@ func Audit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	st, _, err := openAccounts(e)
+	st, closeStore, err := e.openReader(ctx)
 	if err != nil {
 		return fail(stderr, err)
 	}
-	defer st.Close()
+	defer closeStore()
 	events, err := st.ListAudit(ctx, store.AuditFilter{Actor: *actor, Action: *action, Limit: *limit, Before: *before})
 	if err != nil {
 		return fail(stderr, err)

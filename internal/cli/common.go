@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/control"
 	"github.com/clipsheet/clipsheet/internal/store"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -154,9 +155,28 @@ func openStore(path string) (*store.Bolt, error) {
 	st, err := store.Open(path)
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		// bbolt's own word for a file another process holds is "timeout".
-		return nil, fmt.Errorf("%s is in use by another clipsheet process (a running serve?); stop it first or use another --data: %w", path, err)
+		return nil, fmt.Errorf("%s is in use by another clipsheet process (a running serve, fetch or demo?); stop it first or use another --data: %w", path, err)
 	}
 	return st, err
+}
+
+// openReader opens the database for a command that only reads it. A
+// running serve holds the file's exclusive lock, so the command asks that
+// server through its control socket; with no server answering it opens the
+// file itself. Either way it reads the same data and prints the same.
+func (e *Env) openReader(ctx context.Context) (control.Reader, func() error, error) {
+	c, err := control.Dial(ctx, control.SocketPath(e.Settings.DataDir))
+	if err == nil {
+		return c, c.Close, nil
+	}
+	if !errors.Is(err, control.ErrNoServer) {
+		return nil, nil, err
+	}
+	st, err := e.OpenExistingStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, st.Close, nil
 }
 
 // LoadSources reads and validates the sources file.

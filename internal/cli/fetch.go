@@ -172,11 +172,11 @@ func SourcesStatus(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "clipsheet: warning: %v (showing stored states only)\n", srcErr)
 		sources = &config.SourcesFile{}
 	}
-	st, err := e.OpenExistingStore()
+	st, closeStore, err := e.openReader(ctx)
 	if err != nil {
 		return fail(stderr, err)
 	}
-	defer st.Close()
+	defer closeStore()
 	states, err := st.ListSourceStates(ctx)
 	if err != nil {
 		return fail(stderr, err)

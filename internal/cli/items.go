@@ -31,11 +31,11 @@ func Items(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	st, err := e.OpenExistingStore()
+	st, closeStore, err := e.openReader(ctx)
 	if err != nil {
 		return fail(stderr, err)
 	}
-	defer st.Close()
+	defer closeStore()
 	items, err := st.ListItems(ctx, store.ItemFilter{Status: model.Status(*status), Section: *section, Source: *source, Limit: *limit})
 	if err != nil {
 		return fail(stderr, err)

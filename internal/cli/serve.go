@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 
 	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/control"
 	"github.com/clipsheet/clipsheet/internal/fetch"
 	"github.com/clipsheet/clipsheet/internal/sourcesfile"
 	"github.com/clipsheet/clipsheet/internal/web"
@@ -18,7 +20,16 @@ import (
 // Serve runs the fetcher and the web interface in one process until ctx is
 // cancelled (SIGINT/SIGTERM in main), then shuts both down gracefully.
 func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("serve", "serve [--config sources.yaml] [--data ./data] [--addr :8080]", stderr)
+	return serve(ctx, args, stdout, stderr, nil)
+}
+
+// listening runs once the web port is bound, before anything is announced:
+// the demo makes its account there, so a busy port never costs a printed
+// password. addr is the bound address.
+type listening func(ctx context.Context, srv *web.Server, addr net.Addr) error
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready listening) int {
+	fs := newFlagSet("serve", "serve [--config sources.yaml] [--data ./data] [--addr 127.0.0.1:8080]", stderr)
 	env := addEnvFlags(fs)
 	noFetch := fs.Bool("no-fetch", false, "serve the web interface only, do not poll sources")
 	if code, done := parseFlags(fs, args); done {
@@ -56,6 +67,12 @@ func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
+	if ready != nil {
+		if err := ready(ctx, srv, ln.Addr()); err != nil {
+			ln.Close()
+			return fail(stderr, err)
+		}
+	}
 	if err := announceSetup(ctx, srv, e, stdout); err != nil {
 		ln.Close()
 		return fail(stderr, err)
@@ -63,6 +80,21 @@ func Serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
+	// This process holds the database's lock; the read-only commands
+	// (items, audit, sources status) read through this socket meanwhile.
+	// Without it they only wait and refuse, so failing to make it is no
+	// reason not to serve.
+	if ctl, err := control.Listen(control.SocketPath(e.Settings.DataDir), st, e.Logger); err != nil {
+		e.Logger.Warn("no control socket; items, audit and sources status cannot read the database while this server runs", "err", err)
+	} else {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := ctl.Serve(ctx); err != nil {
+				e.Logger.Warn("control socket stopped", "err", err)
+			}
+		}()
+	}
 	// Hand edits of sources.yaml go in force while running, if valid.
 	if watching, err := file.Watch(ctx); err != nil {
 		e.Logger.Warn("not watching the sources file; hand edits take effect after a restart", "err", err)
