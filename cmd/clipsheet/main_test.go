@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clipsheet/clipsheet/internal/model"
 	"github.com/clipsheet/clipsheet/internal/store"
 )
 
@@ -183,5 +185,93 @@ func TestServeShutsDownGracefullyOnSignals(t *testing.T) {
 			}
 			st.Close()
 		})
+	}
+}
+
+// startServe runs `clipsheet serve --no-fetch` on data in its own process
+// and waits until it answers.
+func startServe(t *testing.T, dir, data string) (*exec.Cmd, <-chan error, *syncBuffer) {
+	t.Helper()
+	sources := filepath.Join(dir, "sources.yaml")
+	os.WriteFile(sources, []byte("sections: [Local]\nsources: []\n"), 0o600)
+	addr := freeAddr(t)
+	cmd := exec.Command(os.Args[0], "serve", "--config", sources, "--data", data, "--addr", addr, "--no-fetch")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), reexecEnv+"=1")
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(stdout.String(), "clipsheet: serving on"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not come up\n%s\n%s", stdout.String(), stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cmd, exited, &stderr
+}
+
+// clipsheet runs the command in its own process and returns its exit code
+// and output.
+func clipsheet(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), reexecEnv+"=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if cmd.ProcessState == nil {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
+}
+
+// A running server process answers `clipsheet items` from another process
+// through its control socket; a server killed without shutting down leaves
+// the socket file, and the next one replaces it.
+func TestItemsFromAnotherProcessWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	st, err := store.Open(filepath.Join(data, "clipsheet.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := model.NewItem(model.Extraction{URL: "https://example.com/flood", Title: "Flood warning lifted"}, "Src", "Local", time.Now())
+	if _, err := st.AddItem(context.Background(), it); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	socket := filepath.Join(data, "clipsheet.sock")
+
+	srv, _, _ := startServe(t, dir, data)
+	if code, out, errOut := clipsheet(t, dir, "items", "--data", data); code != 0 || !strings.Contains(out, "Flood warning lifted") {
+		t.Fatalf("items while serving: exit %d\n%s%s", code, out, errOut)
+	}
+	srv.Process.Kill() // a crash: no shutdown, the socket file stays
+	srv.Wait()
+	if _, err := os.Lstat(socket); err != nil {
+		t.Fatalf("no socket file left by the killed server: %v", err)
+	}
+
+	srv, exited, stderr := startServe(t, dir, data)
+	if code, out, errOut := clipsheet(t, dir, "items", "--data", data, "--json"); code != 0 || !strings.Contains(out, `"title":"Flood warning lifted"`) {
+		t.Fatalf("items after the stale socket was replaced: exit %d\n%s%s", code, out, errOut)
+	}
+	srv.Process.Signal(syscall.SIGTERM)
+	if err := <-exited; err != nil {
+		t.Fatalf("serve: %v\n%s", err, stderr.String())
+	}
+	if _, err := os.Lstat(socket); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket left after a clean shutdown: %v", err)
 	}
 }
