@@ -4,10 +4,14 @@ STATICCHECK_VERSION := v0.8.2
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PKGS := ./...
 
-.PHONY: build run demo test deps lint unit vuln fuzz bench-extract bench-fetch clean
+.PHONY: build install run demo test deps lint unit vuln fuzz bench-extract bench-fetch clean
 
 build:
 	$(GO) build -o bin/clipsheet ./cmd/clipsheet
+
+## install: clipsheet on the PATH: go install puts it in $GOBIN (default ~/go/bin)
+install:
+	$(GO) install ./cmd/clipsheet
 
 ## run: the service on the defaults (bbolt under ./data, ./sources.yaml)
 run: build
