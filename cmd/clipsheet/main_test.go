@@ -189,27 +189,28 @@ func TestServeShutsDownGracefullyOnSignals(t *testing.T) {
 }
 
 // startServe runs `clipsheet serve --no-fetch` on data in its own process
-// and waits until it answers.
-func startServe(t *testing.T, dir, data string) (*exec.Cmd, <-chan error, *syncBuffer) {
+// and waits until it answers. wait waits for the process to end.
+func startServe(t *testing.T, dir, data string) (cmd *exec.Cmd, wait func() error, stderr *syncBuffer) {
 	t.Helper()
 	sources := filepath.Join(dir, "sources.yaml")
 	os.WriteFile(sources, []byte("sections: [Local]\nsources: []\n"), 0o600)
 	addr := freeAddr(t)
-	cmd := exec.Command(os.Args[0], "serve", "--config", sources, "--data", data, "--addr", addr, "--no-fetch")
+	cmd = exec.Command(os.Args[0], "serve", "--config", sources, "--data", data, "--addr", addr, "--no-fetch")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), reexecEnv+"=1")
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stdout syncBuffer
+	stderr = &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
+	wait = func() error { <-done; return waitErr }
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
-		}
+		cmd.Process.Kill() // an error when it has ended already
+		wait()
 	})
 	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(stdout.String(), "clipsheet: serving on"); {
 		if time.Now().After(deadline) {
@@ -217,7 +218,7 @@ func startServe(t *testing.T, dir, data string) (*exec.Cmd, <-chan error, *syncB
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return cmd, exited, &stderr
+	return cmd, wait, stderr
 }
 
 // clipsheet runs the command in its own process and returns its exit code
@@ -253,22 +254,22 @@ func TestItemsFromAnotherProcessWhileServing(t *testing.T) {
 	st.Close()
 	socket := filepath.Join(data, "clipsheet.sock")
 
-	srv, _, _ := startServe(t, dir, data)
+	srv, wait, _ := startServe(t, dir, data)
 	if code, out, errOut := clipsheet(t, dir, "items", "--data", data); code != 0 || !strings.Contains(out, "Flood warning lifted") {
 		t.Fatalf("items while serving: exit %d\n%s%s", code, out, errOut)
 	}
 	srv.Process.Kill() // a crash: no shutdown, the socket file stays
-	srv.Wait()
+	wait()
 	if _, err := os.Lstat(socket); err != nil {
 		t.Fatalf("no socket file left by the killed server: %v", err)
 	}
 
-	srv, exited, stderr := startServe(t, dir, data)
+	srv, wait, stderr := startServe(t, dir, data)
 	if code, out, errOut := clipsheet(t, dir, "items", "--data", data, "--json"); code != 0 || !strings.Contains(out, `"title":"Flood warning lifted"`) {
 		t.Fatalf("items after the stale socket was replaced: exit %d\n%s%s", code, out, errOut)
 	}
 	srv.Process.Signal(syscall.SIGTERM)
-	if err := <-exited; err != nil {
+	if err := wait(); err != nil {
 		t.Fatalf("serve: %v\n%s", err, stderr.String())
 	}
 	if _, err := os.Lstat(socket); !errors.Is(err, os.ErrNotExist) {
