@@ -83,7 +83,7 @@ func (s *Server) logout(c *gin.Context) {
 // an ordinary 404, so probing reveals nothing.
 func (s *Server) setupPage(c *gin.Context) {
 	if !s.auth.SetupOpen(c.Request.Context(), c.Query("token")) {
-		c.String(http.StatusNotFound, "Not found")
+		s.notFound(c)
 		return
 	}
 	s.render(c, http.StatusOK, "setup", gin.H{"Title": "Create the first admin", "Token": c.Query("token")})
@@ -92,7 +92,7 @@ func (s *Server) setupPage(c *gin.Context) {
 func (s *Server) setupSubmit(c *gin.Context) {
 	tok := c.PostForm("token")
 	if !s.auth.SetupOpen(c.Request.Context(), tok) {
-		c.String(http.StatusNotFound, "Not found")
+		s.notFound(c)
 		return
 	}
 	if c.PostForm("password") != c.PostForm("confirm") {
@@ -102,7 +102,7 @@ func (s *Server) setupSubmit(c *gin.Context) {
 	l, err := s.auth.Setup(c.Request.Context(), tok, c.PostForm("name"), c.PostForm("password"), s.clientIP(c), c.Request.UserAgent())
 	switch {
 	case errors.Is(err, auth.ErrSetupClosed):
-		c.String(http.StatusNotFound, "Not found")
+		s.notFound(c)
 		return
 	case errors.Is(err, auth.ErrInvalid):
 		s.render(c, http.StatusUnprocessableEntity, "setup", gin.H{"Title": "Create the first admin", "Token": tok, "Error": err.Error(), "Name": c.PostForm("name")})

@@ -73,6 +73,11 @@ func (s *Server) bindJSON(c *gin.Context, v any) bool {
 	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
 		err = errors.New("trailing data after the JSON value")
 	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		s.tooLarge(c)
+		return false
+	}
 	if err != nil {
 		s.apiError(c, http.StatusBadRequest, "bad_request", "invalid JSON body: "+err.Error())
 		return false

@@ -22,7 +22,18 @@ func (s *Server) briefingPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "briefing", gin.H{"Title": s.cfg.Settings.Briefing.Title, "Briefing": b})
+	body, err := s.renderPage(c, "briefing", gin.H{"Title": s.cfg.Settings.Briefing.Title, "Briefing": b})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	// The page names the signed-in user and carries their CSRF token: it
+	// is theirs alone, for their browser to revalidate.
+	who := ""
+	if u := currentUser(c); u != nil {
+		who = u.Name
+	}
+	s.sendValidated(c, "text/html; charset=utf-8", body, who, false)
 }
 
 func (s *Server) queuePage(c *gin.Context) {

@@ -5,7 +5,9 @@ import (
 	"encoding/xml"
 	"errors"
 	"html"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -18,6 +20,13 @@ import (
 
 // feedSize is how many approved items the outgoing feeds carry.
 const feedSize = 100
+
+// feedTokenKey holds the feed token that identified the reader.
+const feedTokenKey = "clipsheet.feedtoken"
+
+// feedChallenge is WWW-Authenticate on a feed's 401: feeds take no
+// Authorization header but a per-user token in ?token= (on /account).
+const feedChallenge = `FeedToken realm="clipsheet", param="token"`
 
 // feedAuth lets feed readers, which cannot sign in, identify with the
 // per-user token in ?token=. A bad token is refused only when the briefing
@@ -33,8 +42,10 @@ func (s *Server) feedAuth(c *gin.Context) {
 	switch {
 	case err == nil:
 		c.Set(userKey, u)
+		c.Set(feedTokenKey, tok)
 	case errors.Is(err, auth.ErrNoSession):
 		if !s.cfg.Settings.Briefing.Public {
+			c.Header("WWW-Authenticate", feedChallenge+`, error="invalid_token"`)
 			c.String(http.StatusUnauthorized, "This feed token is not valid any more: copy the feed URL from your account page again.")
 			c.Abort()
 			return
@@ -46,8 +57,60 @@ func (s *Server) feedAuth(c *gin.Context) {
 	c.Next()
 }
 
-// baseURL is the public root of the site: base_url when configured (the
-// only trustworthy value behind a proxy), else derived from the request.
+// feedBase is the root of feed ids and links: base_url, else the
+// configured listen address. Never the request's Host or
+// X-Forwarded-Host: an atom:id must not change (RFC 4287 §4.2.6), and
+// whoever sends the request must not choose where readers are sent.
+func (s *Server) feedBase() string {
+	if b := strings.TrimRight(s.cfg.Settings.BaseURL, "/"); b != "" {
+		return b
+	}
+	scheme, defaultPort := "http", "80"
+	if s.cfg.Settings.TLS.Cert != "" {
+		scheme, defaultPort = "https", "443"
+	}
+	host, port, err := net.SplitHostPort(s.cfg.Settings.Addr)
+	if err != nil {
+		return scheme + "://" + s.cfg.Settings.Addr
+	}
+	// Listening on every interface names no host; localhost is the one
+	// that certainly reaches it (base_url is the fix for other readers).
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	if port != defaultPort {
+		return scheme + "://" + net.JoinHostPort(host, port)
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return scheme + "://" + host
+}
+
+// feedQuery is what a feed's self link needs to work when followed: the
+// token of a private feed (never added on a public one, where it is not
+// needed and would spread).
+func (s *Server) feedQuery(c *gin.Context) string {
+	if tok := c.GetString(feedTokenKey); tok != "" && !s.cfg.Settings.Briefing.Public {
+		return "?token=" + url.QueryEscape(tok)
+	}
+	return ""
+}
+
+// feedAudience is whose copy a feed document is: everyone's on a public
+// briefing, else the token holder's (the self link carries the token).
+func (s *Server) feedAudience(c *gin.Context) (string, bool) {
+	if s.cfg.Settings.Briefing.Public {
+		return "", true
+	}
+	if u := currentUser(c); u != nil {
+		return u.Name, false
+	}
+	return "", false
+}
+
+// baseURL is the public root of the site as the account page shows it:
+// base_url when configured, else the address the user reached.
 func (s *Server) baseURL(c *gin.Context) string {
 	if b := strings.TrimRight(s.cfg.Settings.BaseURL, "/"); b != "" {
 		return b
@@ -156,11 +219,11 @@ func (s *Server) feedAtom(c *gin.Context) {
 	if !ok {
 		return
 	}
-	base := s.baseURL(c)
+	base := s.feedBase()
 	f := atomFeed{
 		Title:  s.cfg.Settings.Briefing.Title,
 		ID:     base + "/",
-		Links:  []atomLink{{Rel: "self", Type: "application/atom+xml", Href: base + "/feed.atom"}, {Rel: "alternate", Type: "text/html", Href: base + "/"}},
+		Links:  []atomLink{{Rel: "self", Type: "application/atom+xml", Href: base + "/feed.atom" + s.feedQuery(c)}, {Rel: "alternate", Type: "text/html", Href: base + "/"}},
 		Author: atomPerson{Name: s.cfg.Settings.Briefing.Title},
 		Gen:    "Clipsheet",
 	}
@@ -201,7 +264,8 @@ func (s *Server) feedAtom(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.Data(http.StatusOK, "application/atom+xml; charset=utf-8", append([]byte(xml.Header), out...))
+	who, public := s.feedAudience(c)
+	s.sendValidated(c, "application/atom+xml; charset=utf-8", append([]byte(xml.Header), out...), who, public)
 }
 
 // jsonFeed is JSON Feed 1.1 (https://jsonfeed.org/version/1.1). The
@@ -245,12 +309,12 @@ func (s *Server) feedJSON(c *gin.Context) {
 	if !ok {
 		return
 	}
-	base := s.baseURL(c)
+	base := s.feedBase()
 	f := jsonFeed{
 		Version:     "https://jsonfeed.org/version/1.1",
 		Title:       s.cfg.Settings.Briefing.Title,
 		HomePageURL: base + "/",
-		FeedURL:     base + "/feed.json",
+		FeedURL:     base + "/feed.json" + s.feedQuery(c),
 		Items:       []jsonFeedItem{},
 	}
 	for _, it := range items {
@@ -284,5 +348,6 @@ func (s *Server) feedJSON(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.Data(http.StatusOK, "application/feed+json; charset=utf-8", out)
+	who, public := s.feedAudience(c)
+	s.sendValidated(c, "application/feed+json; charset=utf-8", out, who, public)
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -58,6 +57,10 @@ func (s *Server) securityHeaders(c *gin.Context) {
 	// no shared or browser cache may keep them. Static files may be cached.
 	if !strings.HasPrefix(c.Request.URL.Path, "/static/") {
 		h.Set("Cache-Control", "no-store")
+	}
+	if c.Request.ContentLength > maxBody {
+		s.tooLarge(c)
+		return
 	}
 	if c.Request.Body != nil {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
@@ -216,6 +219,7 @@ func (s *Server) unauthenticated(c *gin.Context) {
 		c.Header("WWW-Authenticate", `Bearer realm="clipsheet"`)
 		s.apiError(c, http.StatusUnauthorized, "unauthenticated", "sign in or send Authorization: Bearer <token>")
 	case kindFeed:
+		c.Header("WWW-Authenticate", feedChallenge)
 		c.String(http.StatusUnauthorized, "This feed needs a feed token: copy the feed URL from your account page.")
 		c.Abort()
 	default:
@@ -322,33 +326,23 @@ func (s *Server) checkCSRF(c *gin.Context) bool {
 		s.denied(c, "cross-origin request refused")
 		return false
 	}
+	// A form (say an OPML upload) over maxBody, sent without a length,
+	// loses its token with the rest of the body: say so rather than blame
+	// the token, or let the handler see empty fields.
+	if c.GetString(kindKey) != kindAPI && formTooLarge(c.Request) {
+		s.tooLarge(c)
+		return false
+	}
 	want := csrfExpected(c)
 	sent := c.GetHeader(csrfHeader)
 	if sent == "" && c.GetString(kindKey) != kindAPI {
 		sent = c.PostForm(csrfField)
-		// A form (say an OPML upload) over maxBody loses its token with
-		// the rest of the body: say so rather than blame the token.
-		if sent == "" && bodyTooLarge(c.Request) {
-			s.errorPage(c, http.StatusRequestEntityTooLarge, "Too large", fmt.Sprintf("The form or file sent is larger than the %d MB this server accepts.", maxBody>>20))
-			return false
-		}
 	}
 	if want == "" || sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(want)) != 1 {
 		s.denied(c, "missing or wrong CSRF token; reload the page and try again")
 		return false
 	}
 	return true
-}
-
-// bodyTooLarge reports whether parsing the request's form ran into the
-// MaxBytesReader limit.
-func bodyTooLarge(r *http.Request) bool {
-	var tooLarge *http.MaxBytesError
-	err := r.ParseMultipartForm(32 << 20)
-	if errors.Is(err, http.ErrNotMultipart) {
-		err = r.ParseForm()
-	}
-	return errors.As(err, &tooLarge)
 }
 
 func (s *Server) forbidden(c *gin.Context, msg string) {
@@ -359,6 +353,6 @@ func (s *Server) requestLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	// Path only: query strings carry feed and setup tokens.
-	s.log.Debug("http", "method", c.Request.Method, "path", c.Request.URL.Path,
+	s.log.Debug("http", "method", requestMethod(c.Request), "path", c.Request.URL.Path,
 		"status", c.Writer.Status(), "dur", time.Since(start))
 }

@@ -54,6 +54,7 @@ func (s *Server) funcs() template.FuncMap {
 		"join":       strings.Join,
 		"add":        func(a, b int) int { return a + b },
 		"roles":      model.Roles,
+		"asset":      s.assets.url,
 	}
 }
 
@@ -96,10 +97,19 @@ func paragraphs(s string) []string {
 // render executes a page into a buffer first so a template error becomes a
 // clean 500 rather than half a page.
 func (s *Server) render(c *gin.Context, status int, page string, data gin.H) {
+	body, err := s.renderPage(c, page, data)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", body)
+}
+
+// renderPage executes a page with the data every page gets.
+func (s *Server) renderPage(c *gin.Context, page string, data gin.H) ([]byte, error) {
 	t, ok := s.pages[page]
 	if !ok {
-		s.fail(c, fmt.Errorf("no template %q", page))
-		return
+		return nil, fmt.Errorf("no template %q", page)
 	}
 	if data == nil {
 		data = gin.H{}
@@ -120,10 +130,9 @@ func (s *Server) render(c *gin.Context, status int, page string, data gin.H) {
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
-		s.fail(c, fmt.Errorf("render %s: %w", page, err))
-		return
+		return nil, fmt.Errorf("render %s: %w", page, err)
 	}
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 // errorPage answers with a short page in the site layout and stops the

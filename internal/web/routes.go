@@ -32,17 +32,20 @@ func (s *Server) routes() *gin.Engine {
 	r.ForwardedByClientIP = true
 	r.RemoteIPHeaders = []string{"X-Forwarded-For", "X-Real-IP"}
 	r.HandleMethodNotAllowed = true
-	r.Use(s.requestLog, s.securityHeaders, s.identify)
+	// Off: under /api it redirected DELETE /api/v1/sources to a 404 instead
+	// of answering 405; noRoute redirects page paths itself.
+	r.RedirectTrailingSlash = false
+	r.Use(s.requestLog, s.securityHeaders, s.compress, s.identify)
 
 	r.GET("/healthz", s.healthz)
-	r.StaticFS("/static", http.FS(s.static))
+	r.GET("/static/*filepath", s.serveAsset)
 
 	// Anyone: sign-in and first-admin setup.
 	public := r.Group("/", s.csrf)
 	public.GET("/login", s.loginPage)
 	public.POST("/login", s.loginSubmit)
-	public.GET("/setup", s.setupPage)
-	public.POST("/setup", s.setupSubmit)
+	r.GET("/setup", s.setupGate, s.csrf, s.setupPage)
+	r.POST("/setup", s.setupGate, s.csrf, s.setupSubmit)
 
 	// The briefing and its feeds: public or readers, per briefing.public.
 	r.GET("/", s.briefingAccess, s.csrf, s.briefingPage)
@@ -94,20 +97,14 @@ func (s *Server) routes() *gin.Engine {
 	// source administration routes
 	s.sourceRoutes(adminPages, adminAPI)
 
-	r.NoRoute(func(c *gin.Context) {
-		if strings.HasPrefix(c.Request.URL.Path, "/api/v1/") {
-			s.apiError(c, http.StatusNotFound, "not_found", "no such endpoint")
-			return
+	r.NoRoute(s.noRoute)
+	r.NoMethod(s.noMethod)
+	s.pagePaths = map[string]bool{}
+	for _, rt := range r.Routes() {
+		if rt.Method == http.MethodGet && !isAPIPath(rt.Path) && !strings.ContainsAny(rt.Path, ":*") {
+			s.pagePaths[rt.Path] = true
 		}
-		s.errorPage(c, http.StatusNotFound, "Page not found", "There is no page at this address. The briefing is at the top of the site.")
-	})
-	r.NoMethod(func(c *gin.Context) {
-		if strings.HasPrefix(c.Request.URL.Path, "/api/v1/") {
-			s.apiError(c, http.StatusMethodNotAllowed, "method_not_allowed", c.Request.Method+" is not allowed here")
-			return
-		}
-		c.String(http.StatusMethodNotAllowed, "Method not allowed")
-	})
+	}
 	return r
 }
 

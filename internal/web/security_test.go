@@ -346,8 +346,10 @@ func TestFeedsWithTokens(t *testing.T) {
 	if e.Title != "Flood warning" || e.Link.Href != "https://example.com/flood" || e.Author.Name != "Ann Lee" || e.Source.Title != "Example News" || e.Sum != "The river will crest." {
 		t.Errorf("atom entry: %+v", e)
 	}
-	if strings.Contains(body, tok) {
-		t.Error("feed document repeats the private token")
+	// The token is in the self link only (so following it works), never
+	// in the id or the entries.
+	if strings.Count(body, url.QueryEscape(tok)) != 1 || !strings.Contains(body, `rel="self" type="application/atom+xml" href="http://127.0.0.1:8080/feed.atom?token=`+url.QueryEscape(tok)+`"`) {
+		t.Errorf("the private token should be in the self link only:\n%s", body)
 	}
 	if strings.Contains(h.logs.String(), tok[strings.IndexByte(tok, '.')+1:]) {
 		t.Error("the request log holds the feed token")

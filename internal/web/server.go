@@ -66,6 +66,14 @@ type Server struct {
 	// rich sanitises HTML that came from feeds; plain strips all markup.
 	rich  *bluemonday.Policy
 	plain *bluemonday.Policy
+	// assets are the static files with their fingerprints; encoders and
+	// validators serve compression and conditional requests.
+	assets     *assetSet
+	encoders   *encoders
+	validators *validatorLog
+	// pagePaths are the GET page routes without parameters, for the
+	// trailing-slash redirect.
+	pagePaths map[string]bool
 }
 
 // NewServer builds the HTTP handler tree.
@@ -96,11 +104,17 @@ func NewServer(st Store, cfg Config) (*Server, error) {
 		proxies: proxies,
 		rich:    richPolicy(),
 		plain:   bluemonday.StrictPolicy(),
-	}
-	if s.pages, err = loadTemplates(assets.Templates, s.funcs()); err != nil {
-		return nil, err
+
+		encoders:   newEncoders(),
+		validators: newValidatorLog(),
 	}
 	if s.static, err = fs.Sub(assets.Static, "static"); err != nil {
+		return nil, err
+	}
+	if s.assets, err = loadAssets(s.static, cfg.Now()); err != nil {
+		return nil, err
+	}
+	if s.pages, err = loadTemplates(assets.Templates, s.funcs()); err != nil {
 		return nil, err
 	}
 	s.engine = s.routes()
@@ -134,7 +148,7 @@ func (s *Server) Auth() *auth.Service { return s.auth }
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.engine.ServeHTTP(w, r)
+	s.engine.ServeHTTP(w, asGet(r))
 }
 
 // Routes lists the registered method and path pairs (for tests and docs).

@@ -361,7 +361,7 @@ func TestSecurityHeadersAndHealth(t *testing.T) {
 func TestNotFoundPage(t *testing.T) {
 	h := newHarness(t)
 	code, body, hdr := h.get("/no/such/page")
-	if code != http.StatusNotFound || !strings.Contains(body, "Page not found") || !strings.Contains(body, `href="/static/style.css"`) {
+	if code != http.StatusNotFound || !strings.Contains(body, "Page not found") || !regexp.MustCompile(`href="/static/style\.[0-9a-f]+\.css"`).MatchString(body) {
 		t.Errorf("404 page: %d %s", code, body)
 	}
 	if hdr.Get("Content-Security-Policy") == "" {
