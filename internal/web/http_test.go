@@ -430,6 +430,18 @@ func TestFeedAndBriefingValidators(t *testing.T) {
 					}
 				}
 			}
+			// A stale session cookie is cleared: that answer is no one
+			// else's to keep.
+			req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/feed.atom"+feedQ, nil)
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "stale"})
+			res, err := rawClient(nil).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 || res.Header.Get("Set-Cookie") == "" || res.Header.Get("Cache-Control") != "private, no-cache" {
+				t.Errorf("feed clearing a stale cookie: %d Set-Cookie %q Cache-Control %q", res.StatusCode, res.Header.Get("Set-Cookie"), res.Header.Get("Cache-Control"))
+			}
 			// Per-user content: the briefing of two users differs, so do
 			// their ETags, and one's ETag is no 304 for the other.
 			var tags []string

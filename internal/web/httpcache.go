@@ -65,7 +65,9 @@ func (s *Server) sendValidated(c *gin.Context, contentType string, body []byte, 
 	h := c.Writer.Header()
 	h.Set("ETag", etag)
 	h.Set("Last-Modified", lm.Format(http.TimeFormat))
-	if public {
+	// A cookie being set (say clearing a stale session) is for this
+	// client alone: a shared cache must not hand it to others.
+	if public && len(h.Values("Set-Cookie")) == 0 {
 		h.Set("Cache-Control", "public, no-cache")
 	} else {
 		h.Set("Cache-Control", "private, no-cache")
