@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/clipsheet/clipsheet/internal/config"
@@ -42,6 +43,10 @@ type Fetcher struct {
 	client  *httpx.Client
 	hosts   *hostLimiter
 	robots  *robotsCache
+	// pollNow carries PollNow requests to the Run loop, which sets
+	// running while it reads them.
+	pollNow chan pollRequest
+	running atomic.Bool
 
 	// Seams for tests; production uses the clock and math/rand.
 	now    func() time.Time
@@ -87,6 +92,7 @@ func New(st store.Store, cfg config.Fetch, excerptMaxChars int, logger *slog.Log
 		log:     logger,
 		hosts:   newHostLimiter(cfg.PerHost),
 		robots:  newRobotsCache(),
+		pollNow: make(chan pollRequest),
 		now:     time.Now,
 		jitter:  rand.Float64,
 	}

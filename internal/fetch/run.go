@@ -130,6 +130,46 @@ type completion struct {
 	name string
 	gen  int
 	next time.Time
+	res  *Result // nil when the poll was cut short by shutdown
+}
+
+// pollRequest asks Run to poll one source now; reply gets the result.
+type pollRequest struct {
+	name  string
+	reply chan Result
+}
+
+// Errors of PollNow.
+var (
+	ErrNotRunning  = errors.New("the fetcher is not running (serve --no-fetch?)")
+	ErrNotPolled   = errors.New("no such enabled source is being polled")
+	errPollStopped = errors.New("the fetcher stopped before the poll finished")
+)
+
+// PollNow asks the running Run loop to poll the named source at once
+// instead of at its scheduled time, and waits for that poll's result. A
+// poll of the source already under way counts. It answers ErrNotRunning
+// when no Run loop is running and ErrNotPolled for a source Run does not
+// poll (unknown or disabled).
+func (f *Fetcher) PollNow(ctx context.Context, name string) (Result, error) {
+	req := pollRequest{name: name, reply: make(chan Result, 1)}
+	if !f.running.Load() {
+		return Result{}, ErrNotRunning
+	}
+	select {
+	case f.pollNow <- req:
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+	select {
+	case r := <-req.reply:
+		if errors.Is(r.Err, ErrNotPolled) || errors.Is(r.Err, errPollStopped) {
+			return r, r.Err
+		}
+		return r, nil
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
 }
 
 // Run polls each source on its own schedule until ctx is done, then waits
@@ -141,6 +181,8 @@ func (f *Fetcher) Run(ctx context.Context, provider func() *config.SourcesFile) 
 	if provider == nil {
 		return errors.New("fetch: Run needs a sources provider")
 	}
+	f.running.Store(true)
+	defer f.running.Store(false)
 	c := f.startCommitter()
 	jobs := make(chan runJob)
 	var mu sync.Mutex
@@ -166,7 +208,7 @@ func (f *Fetcher) Run(ctx context.Context, provider func() *config.SourcesFile) 
 					continue
 				}
 				o.done = func(o *outcome) {
-					notify(completion{name: j.name, gen: j.gen, next: o.state.NextPoll})
+					notify(completion{name: j.name, gen: j.gen, next: o.state.NextPoll, res: o.res})
 				}
 				c.submit(o)
 			}
@@ -179,6 +221,16 @@ func (f *Fetcher) Run(ctx context.Context, provider func() *config.SourcesFile) 
 	}()
 
 	sched := map[string]*schedEntry{}
+	// waiting holds the PollNow callers of each source until its next
+	// poll completes.
+	waiting := map[string][]chan Result{}
+	defer func() {
+		for _, ws := range waiting {
+			for _, w := range ws {
+				w <- Result{Err: errPollStopped}
+			}
+		}
+	}()
 	var ready []string
 	var file *config.SourcesFile
 	var lastProvide, lastPrune time.Time
@@ -195,6 +247,14 @@ func (f *Fetcher) Run(ctx context.Context, provider func() *config.SourcesFile) 
 			lastProvide = now
 			f.reconcile(ctx, sched, file, now)
 			ready = slices.DeleteFunc(ready, func(n string) bool { return sched[n] == nil })
+			for name, ws := range waiting {
+				if sched[name] == nil {
+					for _, w := range ws {
+						w <- Result{Source: name, Err: ErrNotPolled}
+					}
+					delete(waiting, name)
+				}
+			}
 		}
 		if now.Sub(lastPrune) >= pruneEvery {
 			lastPrune = now
@@ -205,6 +265,16 @@ func (f *Fetcher) Run(ctx context.Context, provider func() *config.SourcesFile) 
 		finished = nil
 		mu.Unlock()
 		for _, cp := range done {
+			if ws := waiting[cp.name]; len(ws) > 0 {
+				r := Result{Source: cp.name, Err: errPollStopped}
+				if cp.res != nil {
+					r = *cp.res
+				}
+				for _, w := range ws {
+					w <- r
+				}
+				delete(waiting, cp.name)
+			}
 			if e := sched[cp.name]; e != nil && e.gen == cp.gen {
 				e.running = false
 				e.due = cp.next
@@ -247,6 +317,17 @@ func (f *Fetcher) Run(ctx context.Context, provider func() *config.SourcesFile) 
 				e.queued, e.running = false, true
 			}
 			ready = ready[1:]
+		case req := <-f.pollNow:
+			e := sched[req.name]
+			if e == nil {
+				req.reply <- Result{Source: req.name, Err: ErrNotPolled}
+				break
+			}
+			waiting[req.name] = append(waiting[req.name], req.reply)
+			if !e.queued && !e.running {
+				// Due now: the next round queues it ahead of later ones.
+				e.due = now
+			}
 		case <-wake:
 		case <-timer.C:
 		}

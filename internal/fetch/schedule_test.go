@@ -351,3 +351,47 @@ func TestStoryHostPauseLeavesTheRestForNextPoll(t *testing.T) {
 		}
 	}
 }
+
+// TestPollNow: a source backed off for an hour is polled at once when
+// PollNow asks the running loop, and the caller gets that poll's result;
+// without a running loop, or for a source the loop does not poll, PollNow
+// says so instead of waiting.
+func TestPollNow(t *testing.T) {
+	site := newNewsSite(t, []testEntry{{Path: "/news/one", Title: "One"}, {Path: "/news/two", Title: "Two"}})
+	f, st := newTestFetcher(t, testConfig())
+	ctx := context.Background()
+	if _, err := f.PollNow(ctx, "later"); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("PollNow without Run: %v", err)
+	}
+	url := site.URL + "/feed.xml"
+	st.PutSourceState(ctx, &model.SourceState{Name: "later", URL: url, NextPoll: time.Now().Add(time.Hour), LastError: "HTTP 500 Internal Server Error", ConsecutiveFailures: 3})
+	file := sourcesFile(feedSource("later", url), config.Source{Name: "off", URL: url, Section: "Top", Enabled: new(false)})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- f.Run(runCtx, func() *config.SourcesFile { return file }) }()
+	defer func() { cancel(); <-done }()
+
+	waitCtx, stop := context.WithTimeout(ctx, 15*time.Second)
+	defer stop()
+	var r Result
+	var err error
+	for {
+		// Run may not have started reading requests yet.
+		if r, err = f.PollNow(waitCtx, "later"); !errors.Is(err, ErrNotRunning) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil || r.Err != nil || r.NewItems != 2 {
+		t.Fatalf("PollNow: %+v, %v", r, err)
+	}
+	if s := sourceState(t, st, "later"); s.LastError != "" || s.ConsecutiveFailures != 0 || s.LastSuccess.IsZero() {
+		t.Errorf("state after the poll: %+v", s)
+	}
+	if _, err := f.PollNow(waitCtx, "off"); !errors.Is(err, ErrNotPolled) {
+		t.Errorf("disabled source: %v", err)
+	}
+	if _, err := f.PollNow(waitCtx, "nobody"); !errors.Is(err, ErrNotPolled) {
+		t.Errorf("unknown source: %v", err)
+	}
+}
