@@ -57,7 +57,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready l
 	}
 	f := fetch.New(st, e.Settings.Fetch, e.Settings.Excerpt.MaxChars, e.Logger)
 	srv, err := web.NewServer(st, web.Config{Settings: e.Settings, Sources: live.Current, Logger: e.Logger,
-		SourceAdmin: web.SourceAdmin{File: file, Tester: f}})
+		SourceAdmin: web.SourceAdmin{File: file, Tester: f, Poller: f}})
 	if err != nil {
 		return fail(stderr, err)
 	}

@@ -127,6 +127,9 @@ func (s *Server) renderPage(c *gin.Context, page string, data gin.H) ([]byte, er
 			// Admins see on every page that a hand edit of sources.yaml was refused.
 			data["SourcesFileError"] = s.fileErrorText()
 		}
+		if u.Role.AtLeast(model.RoleCurator) {
+			s.addFailingSources(c, data)
+		}
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {

@@ -28,11 +28,21 @@ type SourceTester interface {
 	Discover(ctx context.Context, pageURL string) (*fetch.Discovery, error)
 }
 
+// SourcePoller asks the running fetcher to poll a source now, for the
+// sources page's "Poll now". *fetch.Fetcher implements it.
+type SourcePoller interface {
+	// PollNow polls the named source at once and returns that poll's
+	// result; fetch.ErrNotRunning and fetch.ErrNotPolled say why not.
+	PollNow(ctx context.Context, name string) (fetch.Result, error)
+}
+
 // SourceAdmin is what the source administration pages and API need. With
 // File nil they answer 503: the service runs without an editable file.
 type SourceAdmin struct {
 	File   *sourcesfile.File
 	Tester SourceTester
+	// Poller is nil when nothing polls (then "Poll now" says so).
+	Poller SourcePoller
 }
 
 // Optional store abilities the source pages use; *store.Bolt has both.
@@ -68,6 +78,7 @@ func (s *Server) sourceRoutes(admin, api *gin.RouterGroup) {
 	admin.POST("/sources/delete", s.sourceDeletePost)
 	admin.POST("/sources/toggle", s.sourceTogglePost)
 	admin.POST("/sources/moved", s.sourceMovedPost)
+	admin.POST("/sources/poll", s.sourcePollPost)
 	admin.GET("/sources/sections", s.sectionsPage)
 	admin.POST("/sources/sections", s.sectionsPost)
 	admin.GET("/sources/import", s.importPage)
@@ -217,6 +228,14 @@ func doneMessage(c *gin.Context) string {
 		}
 	case "sections":
 		return "Sections saved."
+	case "polled":
+		if n, err := strconv.Atoi(c.Query("new")); err == nil {
+			return fmt.Sprintf("Polled %q just now: %s.", what, countNew(n))
+		}
+	case "pollfailed":
+		return fmt.Sprintf("Polled %q just now: the poll failed; its row below says why.", what)
+	case "pollslow":
+		return fmt.Sprintf("Asked to poll %q now; the poll is taking a while. Reload this page in a minute to see how it went.", what)
 	}
 	return ""
 }
@@ -228,6 +247,7 @@ func doneURL(path, done, name string) string {
 
 // Audit actions of source administration besides model's source.* ones.
 const (
+	auditSourcePoll    = "source.poll"
 	auditSourceImport  = "source.import"
 	auditFileReload    = "source.file_reload"  // a hand edit put in force, by auditFileActor
 	auditFileRefused   = "source.file_refused" // a hand edit refused, by auditFileActor
@@ -303,4 +323,57 @@ func applyStatus(err error) int {
 		return http.StatusNotFound
 	}
 	return http.StatusInternalServerError
+}
+
+// countNew says how many new items a poll stored.
+func countNew(n int) string {
+	switch n {
+	case 0:
+		return "nothing new"
+	case 1:
+		return "1 new item"
+	}
+	return fmt.Sprintf("%d new items", n)
+}
+
+// sourcePollPost asks the running fetcher to poll one source now ("Poll
+// now" on the sources page), waits for the poll, and goes back to the list
+// with its outcome; the source's row shows the details.
+func (s *Server) sourcePollPost(c *gin.Context) {
+	name := c.PostForm("name")
+	src, ok := s.cfg.Sources().Find(name)
+	if !ok {
+		s.errorPage(c, http.StatusNotFound, "No such source", "There is no source named "+quote(name)+" in force; it may have been deleted meanwhile.")
+		return
+	}
+	poller := s.cfg.SourceAdmin.Poller
+	if poller == nil {
+		s.errorPage(c, http.StatusServiceUnavailable, "Not polled", "This server does not poll sources, so it cannot poll "+quote(src.Name)+" now.")
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), previewTimeout)
+	defer cancel()
+	res, err := poller.PollNow(ctx, src.Name)
+	switch {
+	case errors.Is(err, fetch.ErrNotRunning):
+		s.errorPage(c, http.StatusServiceUnavailable, "Not polled", "The fetcher is not running in this server (it was started with --no-fetch), so "+quote(src.Name)+" cannot be polled now.")
+		return
+	case errors.Is(err, fetch.ErrNotPolled):
+		s.errorPage(c, http.StatusConflict, "Not polled", quote(src.Name)+" is not being polled: it is disabled, or the change that added it is not in force yet.")
+		return
+	case errors.Is(err, context.DeadlineExceeded):
+		s.audit(c, auditSourcePoll, src.Name, "asked to poll now; still running after "+previewTimeout.String())
+		c.Redirect(http.StatusSeeOther, doneURL("/admin/sources", "pollslow", src.Name))
+		return
+	case err != nil:
+		s.fail(c, fmt.Errorf("poll %s now: %w", src.Name, err))
+		return
+	}
+	if res.Err != nil {
+		s.audit(c, auditSourcePoll, src.Name, "polled now: failed: "+fetch.Explain(res.Err))
+		c.Redirect(http.StatusSeeOther, doneURL("/admin/sources", "pollfailed", src.Name))
+		return
+	}
+	s.audit(c, auditSourcePoll, src.Name, "polled now: "+countNew(res.NewItems))
+	c.Redirect(http.StatusSeeOther, doneURL("/admin/sources", "polled", src.Name)+"&new="+strconv.Itoa(res.NewItems))
 }

@@ -1,12 +1,16 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/clipsheet/clipsheet/internal/config"
+	"github.com/clipsheet/clipsheet/internal/fetch"
 	"github.com/clipsheet/clipsheet/internal/model"
 )
 
@@ -65,6 +69,15 @@ func (r *sourceRow) Ago(t time.Time) string {
 		return "just now"
 	}
 	return roughDuration(d) + " ago"
+}
+
+// Problem says in a plain sentence why the last poll failed; "" when it
+// did not. The stored error is the detail shown on demand.
+func (r *sourceRow) Problem() string {
+	if r.State == nil {
+		return ""
+	}
+	return fetch.ExplainText(r.State.LastError)
 }
 
 // IntervalText is the poll interval as written in sources.yaml.
@@ -256,4 +269,53 @@ func lastSuccess(r *sourceRow) time.Time {
 		return time.Time{}
 	}
 	return r.State.LastSuccess
+}
+
+// failingCount is how many enabled sources failed at their last poll, of
+// how many are enabled.
+type failingCount struct {
+	Failing, Enabled int
+}
+
+// many says whether so many sources fail that it changes what the desk
+// sees: three or more, or a fifth of them.
+func (f failingCount) many() bool {
+	return f.Failing >= 3 || (f.Failing > 0 && f.Failing*5 >= f.Enabled)
+}
+
+// countFailing counts the enabled sources whose last poll failed.
+func (s *Server) countFailing(ctx context.Context) (failingCount, error) {
+	states, err := s.store.ListSourceStates(ctx)
+	if err != nil {
+		return failingCount{}, fmt.Errorf("source states: %w", err)
+	}
+	byName := make(map[string]*model.SourceState, len(states))
+	for _, st := range states {
+		byName[st.Name] = st
+	}
+	var n failingCount
+	for _, src := range s.cfg.Sources().Sources {
+		if !src.IsEnabled() {
+			continue
+		}
+		n.Enabled++
+		if st := byName[src.Name]; st != nil && !st.LastAttempt.IsZero() && st.LastError != "" {
+			n.Failing++
+		}
+	}
+	return n, nil
+}
+
+// addFailingSources puts the failing-sources count on every page of a
+// curator or admin when many sources fail: admins get a badge in the
+// navigation, curators the reason beside a thin queue.
+func (s *Server) addFailingSources(c *gin.Context, data gin.H) {
+	n, err := s.countFailing(c.Request.Context())
+	if err != nil {
+		s.log.Warn("count failing sources", "err", err)
+		return
+	}
+	if n.many() {
+		data["ManyFailing"] = n
+	}
 }

@@ -70,7 +70,7 @@ func newSourcesEnvWith(t *testing.T, data []byte) *sourcesEnv {
 		c.Sources = live.Current
 		// The fetcher needs the harness's store, which does not exist
 		// yet; lazyTester reaches it once it does.
-		c.SourceAdmin = SourceAdmin{File: file, Tester: &lazyTester{env: env}}
+		c.SourceAdmin = SourceAdmin{File: file, Tester: &lazyTester{env: env}, Poller: &lazyTester{env: env}}
 	})
 	env.harness = h
 	fc := config.DefaultSettings().Fetch
@@ -93,6 +93,10 @@ func (l *lazyTester) Preview(ctx context.Context, src config.Source, n int) ([]*
 
 func (l *lazyTester) Discover(ctx context.Context, pageURL string) (*fetch.Discovery, error) {
 	return l.env.fetcher.Discover(ctx, pageURL)
+}
+
+func (l *lazyTester) PollNow(ctx context.Context, name string) (fetch.Result, error) {
+	return l.env.fetcher.PollNow(ctx, name)
 }
 
 func (e *sourcesEnv) fileText() string {
