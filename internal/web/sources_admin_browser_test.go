@@ -185,3 +185,71 @@ func TestBrowserSourcesPageFailingSources(t *testing.T) {
 		t.Error("curator sees the admin badge")
 	}
 }
+
+// TestBrowserPreviewMarksStoredItems: the source form's preview lays each
+// item out on its own full-width row (not the queue's two-column grid),
+// says how many items are new, and marks those stored already; "Find
+// feeds" on a site whose feed is polled already marks it with a link to
+// that source, offers no "Use this feed" for it and fills nothing in.
+func TestBrowserPreviewMarksStoredItems(t *testing.T) {
+	ctx := startBrowser(t)
+	site := newTestSite(t, true)
+	e := newSourcesEnvWith(t, []byte("sections: [Local]\nsources:\n  - name: Harbor Gazette\n    url: "+site.URL("/feed.xml")+"\n    section: Local\n"))
+	bg := context.Background()
+	stories := siteStories()
+	for i, status := range []model.Status{model.StatusQueued, model.StatusApproved} {
+		it := model.NewItem(model.Extraction{URL: site.URL("/news/2026/03/" + stories[i].Slug), Title: stories[i].Title}, "Harbor Gazette", "Local", e.clock.Now())
+		it.Status = status
+		if _, err := e.store.AddItem(bg, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := e.srv.URL
+	signIn(t, ctx, base, testUsers[model.RoleAdmin], "/admin/sources/edit?name=Harbor%20Gazette", `#preview-button`)
+	browserStep(t, ctx, "preview", 20*time.Second,
+		chromedp.Click(`#preview-button`),
+		chromedp.WaitVisible(`#preview .preview-items`),
+	)
+	if sum := browserRead(t, ctx, "summary", chromedp.Text(`#preview-summary`)); !strings.HasPrefix(sum, "3 of these 5 items are new: the next poll would store those 3; the others are already stored.") {
+		t.Errorf("summary reads %q", sum)
+	}
+	marks := browserEval[[]string](t, ctx, "marks", `[...document.querySelectorAll("#preview .preview-item .stored-mark")].map(m => m.textContent)`)
+	if want := []string{"already in the queue", "already stored (approved)", "new", "new", "new"}; strings.Join(marks, "|") != strings.Join(want, "|") {
+		t.Errorf("marks %q, want %q", marks, want)
+	}
+	// Every part of an item starts at the item's left edge and the lead
+	// takes its full width.
+	cramped := browserEval[[]string](t, ctx, "layout", `[...document.querySelectorAll("#preview .preview-item")].flatMap(li => {
+		const box = li.getBoundingClientRect(), out = [];
+		for (const el of li.children) {
+			const r = el.getBoundingClientRect();
+			if (Math.abs(r.left - li.children[0].getBoundingClientRect().left) > 1) out.push(el.tagName + " of " + li.querySelector("h3").textContent + " starts at " + Math.round(r.left - box.left) + " px");
+			if (el.classList.contains("lead") && r.width < 0.85 * box.width) out.push("lead of " + li.querySelector("h3").textContent + " is " + Math.round(r.width) + " of " + Math.round(box.width) + " px");
+		}
+		return out;
+	})`)
+	if len(cramped) > 0 {
+		t.Errorf("preview rows are cramped:\n%s", strings.Join(cramped, "\n"))
+	}
+
+	browserStep(t, ctx, "find feeds", 20*time.Second,
+		chromedp.Navigate(base+"/admin/sources/new"),
+		chromedp.WaitVisible(`input[name="discover"]`),
+		chromedp.SendKeys(`input[name="discover"]`, site.URL("/")),
+		chromedp.Click(`#discover button[type="submit"]`),
+		chromedp.WaitVisible(`.discovery`),
+	)
+	feeds := browserRead(t, ctx, "feeds", chromedp.Text(`.discovery .feeds`))
+	if !strings.Contains(feeds, "already polled as Harbor Gazette") || strings.Contains(feeds, "Use this feed") {
+		t.Errorf("discovered feeds read %q", feeds)
+	}
+	if href := browserEval[string](t, ctx, "link", `document.querySelector(".discovery .polled a").getAttribute("href")`); href != "/admin/sources/edit?name=Harbor%20Gazette" {
+		t.Errorf("polled link goes to %q", href)
+	}
+	if u := browserRead(t, ctx, "url", chromedp.Value(`input[name="url"]`)); u != "" {
+		t.Errorf("the form was filled with %q, a feed polled already", u)
+	}
+	if note := browserRead(t, ctx, "note", chromedp.Text(`#discover-note`)); !strings.Contains(note, "polled already") {
+		t.Errorf("note reads %q", note)
+	}
+}

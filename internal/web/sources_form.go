@@ -15,6 +15,7 @@ import (
 	"github.com/clipsheet/clipsheet/internal/fetch"
 	"github.com/clipsheet/clipsheet/internal/model"
 	"github.com/clipsheet/clipsheet/internal/sourcesfile"
+	"github.com/clipsheet/clipsheet/internal/store"
 )
 
 // sourceForm is the add/edit form: what the person typed, kept verbatim
@@ -47,17 +48,58 @@ type sourceForm struct {
 	DiscoverURL string
 	Discovery   *fetch.Discovery
 	DiscoverErr string
+	// DiscoverDetail is the error behind DiscoverErr, shown on demand.
+	DiscoverDetail string
+	// DiscoverNote says why discovery filled nothing in, when that is no
+	// error.
+	DiscoverNote string
 	// Polled maps discovered feed URLs that are already sources to the
 	// source's name.
 	Polled map[string]string
 }
 
-// previewResult is what "Preview" shows: the items the next poll would
-// store, or why it would fail.
+// previewResult is what "Preview" shows: the first items the source
+// lists, each marked when it is stored already, or why the fetch failed.
 type previewResult struct {
-	Items []*model.Item
-	Err   string
-	Took  time.Duration
+	Items []previewItem
+	New   int // how many of Items are not stored yet
+	// Err says in a sentence why the preview failed; Detail is the error.
+	Err    string
+	Detail string
+	Took   time.Duration
+}
+
+// previewItem is one previewed item and, when it is stored already, where
+// it is ("already in the queue"); "" for a new one.
+type previewItem struct {
+	*model.Item
+	Stored string
+}
+
+// Summary says how many of the previewed items the next poll would store.
+func (p *previewResult) Summary() string {
+	n, fresh := len(p.Items), p.New
+	switch {
+	case fresh == n && n == 1:
+		return "1 new item: the next poll would store it."
+	case fresh == n:
+		return fmt.Sprintf("%d new items: the next poll would store all of them.", n)
+	case fresh == 0 && n == 1:
+		return "Nothing new: this item is already stored, so the next poll would store nothing from it."
+	case fresh == 0:
+		return fmt.Sprintf("Nothing new: all %d items are already stored, so the next poll would store none of them.", n)
+	case fresh == 1:
+		return fmt.Sprintf("1 of these %d items is new: the next poll would store it; the others are already stored.", n)
+	}
+	return fmt.Sprintf("%d of these %d items are new: the next poll would store those %d; the others are already stored.", fresh, n, fresh)
+}
+
+// storedMark says where an already stored item is.
+func storedMark(st model.Status) string {
+	if st == model.StatusQueued {
+		return "already in the queue"
+	}
+	return "already stored (" + string(st) + ")"
 }
 
 func formFromSource(src config.Source) sourceForm {
@@ -223,7 +265,7 @@ func (s *Server) discover(ctx context.Context, f *sourceForm, raw string, list *
 		}
 	}
 	if err != nil {
-		f.DiscoverErr = "Could not read " + raw + ": " + err.Error()
+		f.DiscoverErr, f.DiscoverDetail = "Could not read "+raw+": "+fetch.Explain(err), err.Error()
 		return
 	}
 	f.Discovery = d
@@ -236,15 +278,21 @@ func (s *Server) discover(ctx context.Context, f *sourceForm, raw string, list *
 		known[config.NormalizeSourceURL(src.URL)] = src.Name
 	}
 	f.Polled = map[string]string{}
+	// A feed already polled is never filled in or offered again: adding
+	// it would only be refused as a duplicate.
 	var pick *fetch.FoundFeed
+	working := 0
 	for i := range d.Feeds {
 		feed := &d.Feeds[i]
 		other, polled := known[config.NormalizeSourceURL(feed.URL)]
 		if polled {
 			f.Polled[feed.URL] = other
 		}
-		if feed.Error == "" && (pick == nil || (!polled && f.Polled[pick.URL] != "")) {
-			pick = feed
+		if feed.Error == "" {
+			working++
+			if pick == nil && !polled {
+				pick = feed
+			}
 		}
 	}
 	if pick != nil {
@@ -253,6 +301,10 @@ func (s *Server) discover(ctx context.Context, f *sourceForm, raw string, list *
 		if pick.Title != "" {
 			f.Name = pick.Title
 		}
+		return
+	}
+	if working > 0 {
+		f.DiscoverNote = "Every working feed found on " + raw + " is polled already, so nothing was filled in."
 		return
 	}
 	if d.Page != nil {
@@ -411,12 +463,24 @@ func (s *Server) runPreview(ctx context.Context, src config.Source) *previewResu
 	defer cancel()
 	start := time.Now()
 	items, err := tester.Preview(ctx, src, previewItems)
-	res := &previewResult{Items: items, Took: time.Since(start).Round(10 * time.Millisecond)}
+	res := &previewResult{Took: time.Since(start).Round(10 * time.Millisecond)}
 	switch {
 	case err != nil:
-		res.Err = err.Error()
+		res.Err, res.Detail = fetch.Explain(err), err.Error()
 	case len(items) == 0:
 		res.Err = "The source answered but yielded no items: check the URL, the type and, for a page, the links selector."
+	}
+	for _, it := range items {
+		row := previewItem{Item: it}
+		if have, err := s.store.GetItem(ctx, it.ID); err == nil {
+			row.Stored = storedMark(have.Status)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			s.log.Warn("preview: look up stored item", "id", it.ID, "err", err)
+		}
+		if row.Stored == "" {
+			res.New++
+		}
+		res.Items = append(res.Items, row)
 	}
 	return res
 }

@@ -555,7 +555,7 @@ func TestAddByURLMarksFeedsAlreadyPolled(t *testing.T) {
 	if !strings.Contains(body, `name="url" value="`+srv.URL+`/local.xml"`) || !strings.Contains(body, `name="name" value="Two Feeds — Local"`) {
 		t.Errorf("form not filled with the feed not yet polled:\n%s", body)
 	}
-	if strings.Count(body, `class="warn polled"`) != 1 || !strings.Contains(body, "already polled as Two Feeds top") {
+	if strings.Count(body, `class="polled"`) != 1 || !strings.Contains(body, `already polled as <a href="/admin/sources/edit?name=Two%20Feeds%20top">Two Feeds top</a>`) {
 		t.Error("polled feed not marked")
 	}
 }
