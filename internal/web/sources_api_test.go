@@ -27,8 +27,8 @@ func TestPreviewUsesTheFormsSettings(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("preview: %d\n%s", code, body)
 	}
-	if strings.Count(body, `<li class="item">`) != 5 {
-		t.Errorf("want the first 5 items, got %d", strings.Count(body, `<li class="item">`))
+	if strings.Count(body, `<li class="preview-item">`) != 5 {
+		t.Errorf("want the first 5 items, got %d", strings.Count(body, `<li class="preview-item">`))
 	}
 	for _, w := range []string{"Harbour pilots end strike after overnight talks", "Jane Roe", `datetime="2026-03-09T06:00:00Z"`,
 		"Harbour pilots returned to work on Monday", "Council agrees sale of disused lighthouse", `value="Harbor Gazette"`} {
@@ -57,7 +57,7 @@ func TestPreviewUsesTheFormsSettings(t *testing.T) {
 	// A page source with its links selector.
 	form = newSourceForm(csrf, version, "action", "preview", "name", "Gazette latest", "url", site.URL("/latest"), "type", "page", "links", "h2.headline a", "section", "")
 	_, body, _ = e.postAdmin("/admin/sources/new", form)
-	if strings.Count(body, `<li class="item">`) != 5 || !strings.Contains(body, "Flood barrier closes") {
+	if strings.Count(body, `<li class="preview-item">`) != 5 || !strings.Contains(body, "Flood barrier closes") {
 		t.Errorf("page preview:\n%s", body)
 	}
 

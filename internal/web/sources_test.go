@@ -226,7 +226,7 @@ func TestSourcesPageShowsHealth(t *testing.T) {
 	for name, want := range map[string][]string{
 		"Krebs on Security":                    {"<strong class=\"\">ok</strong>", "new items usually every 2 h", "<td>12</td>\n  <td>24</td>", "1 h ago"},
 		"CISA — News":                          {">silent</strong>", "nothing new for 2 days; usually every 1 h", "<td>0</td>\n  <td>10</td>"},
-		"WHO — News":                           {">failing</strong>", "last 3 polls failed", "HTTP 503 Service Unavailable", "(3×)"},
+		"WHO — News":                           {">failing</strong>", "last 3 polls failed", "HTTP 503 Service Unavailable", "The site answered 503 Service Unavailable: it asks Clipsheet to slow down or is down for now."},
 		"Washington Post — World":              {">pending</strong>", "not polled yet"},
 		"DHS — Press Releases":                 {"<td>page</td>", "<td>1h</td>"},
 		"National Hurricane Center — Atlantic": {"<td>30m</td>"},
