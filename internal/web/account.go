@@ -249,6 +249,9 @@ func (s *Server) addToken(c *gin.Context) {
 }
 
 func (s *Server) revokeToken(c *gin.Context) {
+	if !s.confirmTokenRevoke(c) {
+		return
+	}
 	err := s.auth.RevokeAPIToken(c.Request.Context(), s.actor(c), currentUser(c).Name, c.Param("id"))
 	if err != nil {
 		s.pageFail(c, err)

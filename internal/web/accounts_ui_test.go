@@ -30,6 +30,13 @@ func TestAdminManagesUsersInTheUI(t *testing.T) {
 		}
 		return v
 	}
+	// Destructive actions ask first; the confirmation page posts the same
+	// form again with confirm=yes.
+	confirmed := func(kv ...string) url.Values {
+		v := form(kv...)
+		v.Set("confirm", "yes")
+		return v
+	}
 	const pw1, pw2 = "first password of eve", "second password of eve"
 	if code, _ := h.postWith(admin, "/admin/users", form("name", "Eve", "role", "curator", "password", pw1), nil); code != http.StatusSeeOther {
 		t.Fatalf("add: %d", code)
@@ -57,7 +64,13 @@ func TestAdminManagesUsersInTheUI(t *testing.T) {
 		return c
 	}
 	eve := signIn("eve", pw1)
-	if code, _ := h.postWith(admin, "/admin/users/eve/password", form("password", pw2), nil); code != http.StatusSeeOther {
+	if code, body := h.postWith(admin, "/admin/users/eve/password", form("password", pw2), nil); code != http.StatusOK || !strings.Contains(body, "Replace the password of eve?") {
+		t.Errorf("unconfirmed reset: %d", code)
+	}
+	if code, _, _ := h.getWith(eve, "/queue"); code != http.StatusOK {
+		t.Errorf("an unconfirmed reset ended eve's session: %d", code)
+	}
+	if code, _ := h.postWith(admin, "/admin/users/eve/password", confirmed("password", pw2), nil); code != http.StatusSeeOther {
 		t.Fatalf("reset password: %d", code)
 	}
 	if code, _, _ := h.getWith(eve, "/queue"); code != http.StatusFound {
@@ -66,12 +79,12 @@ func TestAdminManagesUsersInTheUI(t *testing.T) {
 	if code, _ := h.tryLogin(h.newClient(), "eve", pw1); code != http.StatusUnauthorized {
 		t.Errorf("old password: %d", code)
 	}
-	if code, _ := h.postWith(admin, "/admin/users/eve/password", form("password", "short"), nil); code != http.StatusUnprocessableEntity {
+	if code, _ := h.postWith(admin, "/admin/users/eve/password", confirmed("password", "short"), nil); code != http.StatusUnprocessableEntity {
 		t.Errorf("weak reset: %d", code)
 	}
 
 	eve = signIn("eve", pw2)
-	if code, _ := h.postWith(admin, "/admin/users/eve/disable", form(), nil); code != http.StatusSeeOther {
+	if code, _ := h.postWith(admin, "/admin/users/eve/disable", confirmed(), nil); code != http.StatusSeeOther {
 		t.Fatalf("disable: %d", code)
 	}
 	if code, _, _ := h.getWith(eve, "/queue"); code != http.StatusFound {
@@ -102,7 +115,13 @@ func TestAdminManagesUsersInTheUI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, _ := h.postWith(admin, "/admin/users/eve/remove", form(), nil); code != http.StatusSeeOther {
+	if code, body := h.postWith(admin, "/admin/users/eve/remove", form(), nil); code != http.StatusOK || !strings.Contains(body, "Remove eve?") {
+		t.Fatalf("unconfirmed remove: %d", code)
+	}
+	if code, _ := h.apiCall(tok, "GET", "/api/v1/me", ""); code != http.StatusOK {
+		t.Errorf("an unconfirmed remove took effect: %d", code)
+	}
+	if code, _ := h.postWith(admin, "/admin/users/eve/remove", confirmed(), nil); code != http.StatusSeeOther {
 		t.Fatalf("remove: %d", code)
 	}
 	if code, _, _ := h.getWith(eve, "/queue"); code != http.StatusFound {
@@ -111,11 +130,11 @@ func TestAdminManagesUsersInTheUI(t *testing.T) {
 	if code, _ := h.apiCall(tok, "GET", "/api/v1/me", ""); code != http.StatusUnauthorized {
 		t.Errorf("removed user's token: %d", code)
 	}
-	if code, _ := h.postWith(admin, "/admin/users/eve/remove", form(), nil); code != http.StatusNotFound {
+	if code, _ := h.postWith(admin, "/admin/users/eve/remove", confirmed(), nil); code != http.StatusNotFound {
 		t.Errorf("remove twice: %d", code)
 	}
 	// The last admin stays.
-	if code, body := h.postWith(admin, "/admin/users/root/remove", form(), nil); code != http.StatusConflict || !strings.Contains(body, "no active admin") {
+	if code, body := h.postWith(admin, "/admin/users/root/remove", confirmed(), nil); code != http.StatusConflict || !strings.Contains(body, "no active admin") {
 		t.Errorf("removing the last admin: %d", code)
 	}
 	if code, _ := h.postWith(admin, "/admin/users/root/role", form("role", "curator"), nil); code != http.StatusConflict {
@@ -168,7 +187,13 @@ func TestAccountPageTokensAndPassword(t *testing.T) {
 	if code, _ := h.apiCall(tok[1], "GET", "/api/v1/me", ""); code != 200 {
 		t.Fatalf("token gone after a foreign revoke: %d", code)
 	}
-	if code, _ := h.postWith(rdr, "/account/tokens/"+id[1]+"/revoke", url.Values{"csrf_token": {csrf()}}, nil); code != http.StatusSeeOther {
+	if code, body := h.postWith(rdr, "/account/tokens/"+id[1]+"/revoke", url.Values{"csrf_token": {csrf()}}, nil); code != http.StatusOK || !strings.Contains(body, `id="confirm"`) {
+		t.Fatalf("unconfirmed revoke: %d", code)
+	}
+	if code, _ := h.apiCall(tok[1], "GET", "/api/v1/me", ""); code != 200 {
+		t.Fatalf("token gone before confirming: %d", code)
+	}
+	if code, _ := h.postWith(rdr, "/account/tokens/"+id[1]+"/revoke", url.Values{"csrf_token": {csrf()}, "confirm": {"yes"}}, nil); code != http.StatusSeeOther {
 		t.Fatalf("revoke: %d", code)
 	}
 	if code, body := h.apiCall(tok[1], "GET", "/api/v1/me", ""); code != 401 || apiErrCode(body) != "invalid_token" {

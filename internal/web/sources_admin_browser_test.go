@@ -206,6 +206,17 @@ func TestBrowserPreviewMarksStoredItems(t *testing.T) {
 	}
 	base := e.srv.URL
 	signIn(t, ctx, base, testUsers[model.RoleAdmin], "/admin/sources/edit?name=Harbor%20Gazette", `#preview-button`)
+	// The checkbox that keeps a source polled has a real label and a hint.
+	if l := browserEval[string](t, ctx, "label", `[...document.getElementById("source-enabled").labels].map(l => l.textContent.trim()).join("|")`); l != "Poll this source" {
+		t.Errorf("the enabled checkbox is labelled %q", l)
+	}
+	if hint := browserEval[string](t, ctx, "hint", `document.getElementById(document.getElementById("source-enabled").getAttribute("aria-describedby")).textContent`); !strings.Contains(hint, "stop polling") {
+		t.Errorf("the enabled checkbox's hint reads %q", hint)
+	}
+	browserStep(t, ctx, "untick by the label", 5*time.Second, chromedp.Click(`label[for="source-enabled"]`))
+	if browserEval[bool](t, ctx, "checked", `document.getElementById("source-enabled").checked`) {
+		t.Error("clicking the label does not untick the box")
+	}
 	browserStep(t, ctx, "preview", 20*time.Second,
 		chromedp.Click(`#preview-button`),
 		chromedp.WaitVisible(`#preview .preview-items`),

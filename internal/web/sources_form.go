@@ -490,6 +490,14 @@ func (s *Server) runPreview(ctx context.Context, src config.Source) *previewResu
 // afresh.
 func (s *Server) sourceDeletePost(c *gin.Context) {
 	name := c.PostForm("name")
+	if s.sourceExists(name) && !s.confirmed(c, confirmStep{
+		Title:       "Delete the source " + quote(name) + "?",
+		Consequence: "It is removed from sources.yaml and no longer polled. Items already stored stay in the queue and briefing. To stop polling for a while, disable it instead.",
+		Button:      "Delete the source",
+		Back:        "/admin/sources/edit?" + url.Values{"name": {name}}.Encode(),
+	}) {
+		return
+	}
 	err := s.editFromList(c, name, func(d *sourcesfile.Doc, _ config.Source) error { return d.DeleteSource(name) })
 	if err != nil {
 		return
@@ -614,3 +622,19 @@ func (s *Server) editFromList(c *gin.Context, name string, edit func(*sourcesfil
 func quote(s string) string { return "“" + s + "”" }
 
 func sameText(a, b string) bool { return strings.TrimSpace(a) == strings.TrimSpace(b) }
+
+// sourceExists reports whether sources.yaml has a source of this name, so
+// deleting one that is not there is refused at once instead of after a
+// confirmation.
+func (s *Server) sourceExists(name string) bool {
+	f := s.cfg.SourceAdmin.File
+	if f == nil {
+		return false
+	}
+	snap, err := f.Read()
+	if err != nil {
+		return false
+	}
+	_, ok := s.snapshotList(snap).Find(name)
+	return ok
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -92,6 +93,14 @@ func (s *Server) sectionsPost(c *gin.Context) {
 		action = auditSectionMove
 		detail, err = moveSection(file, version, name, act == "up")
 	case "delete":
+		if s.sectionDeletable(file, name) && !s.confirmed(c, confirmStep{
+			Title:       "Delete the section " + quote(name) + "?",
+			Consequence: "It is removed from sources.yaml and from the briefing's order. No source uses it.",
+			Button:      "Delete the section",
+			Back:        "/admin/sources/sections",
+		}) {
+			return
+		}
 		action = auditSectionRemove
 		_, err = file.Apply(version, func(d *sourcesfile.Doc) error { return d.DeleteSection(name) })
 	default:
@@ -200,4 +209,16 @@ func (s *Server) sectionsFailed(c *gin.Context, err error) {
 		}
 	}
 	s.renderSections(c, status, msg)
+}
+
+// sectionDeletable reports whether the section exists and no source uses
+// it: only then is deleting it asked about; otherwise the edit is refused
+// at once with the reason.
+func (s *Server) sectionDeletable(file *sourcesfile.File, name string) bool {
+	snap, err := file.Read()
+	if err != nil {
+		return false
+	}
+	list := s.snapshotList(snap)
+	return slices.Contains(list.Sections, name) && sourcesPerSection(list.Sources)[name] == 0
 }

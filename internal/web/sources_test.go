@@ -544,7 +544,13 @@ func TestToggleAndDeleteSource(t *testing.T) {
 	}
 
 	_, csrf, version = e.page("/admin/sources/edit?name=" + url.QueryEscape("NPR — News"))
-	code, _, _ = e.postAdmin("/admin/sources/delete", url.Values{"csrf_token": {csrf}, "version": {version}, "name": {"NPR — News"}})
+	// Deleting asks first and changes nothing until confirmed.
+	before = e.fileText()
+	code, body, _ = e.postAdmin("/admin/sources/delete", url.Values{"csrf_token": {csrf}, "version": {version}, "name": {"NPR — News"}})
+	if code != http.StatusOK || !strings.Contains(body, `id="confirm"`) || e.fileText() != before {
+		t.Fatalf("unconfirmed delete: %d", code)
+	}
+	code, _, _ = e.postAdmin("/admin/sources/delete", url.Values{"csrf_token": {csrf}, "version": {version}, "name": {"NPR — News"}, "confirm": {"yes"}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("delete: %d", code)
 	}
@@ -617,7 +623,10 @@ func TestSectionsForms(t *testing.T) {
 	if got, _ := e.store.GetItem(ctx, it.ID); got.Section != "Cyber & infrastructure" {
 		t.Errorf("stored item still in %q", got.Section)
 	}
-	if code, _ := post("action", "delete", "name", "Elections"); code != http.StatusSeeOther {
+	if code, body := post("action", "delete", "name", "Elections"); code != http.StatusOK || !strings.Contains(body, "Delete the section “Elections”?") {
+		t.Errorf("unconfirmed delete of an empty section: %d", code)
+	}
+	if code, _ := post("action", "delete", "name", "Elections", "confirm", "yes"); code != http.StatusSeeOther {
 		t.Error("delete empty section")
 	}
 	text := e.fileText()

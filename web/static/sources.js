@@ -1,16 +1,8 @@
 // Clipsheet source administration. The pages work without this script
-// (plain forms); it only adds a confirmation before deleting and hides the
+// (plain forms; deleting asks on a page of its own); it only hides the
 // page-only fields while the type is "feed".
 (function () {
   "use strict";
-
-  document.addEventListener("submit", function (ev) {
-    var btn = ev.submitter;
-    var msg = btn && btn.getAttribute("data-confirm");
-    if (msg && !window.confirm(msg)) {
-      ev.preventDefault();
-    }
-  });
 
   var type = document.getElementById("source-type");
   var pageOnly = document.querySelector(".page-only");
