@@ -92,6 +92,7 @@ var routeAccess = map[string]routeRule{
 	"POST /admin/sources/delete":         {min: "admin", want: 404},
 	"POST /admin/sources/toggle":         {min: "admin", want: 404},
 	"POST /admin/sources/moved":          {min: "admin", want: 404},
+	"POST /admin/sources/poll":           {min: "admin", want: 404}, // no such source
 	"GET /admin/sources/sections":        {min: "admin", want: 200},
 	"POST /admin/sources/sections":       {min: "admin", want: 400}, // no action
 	"GET /admin/sources/import":          {min: "admin", want: 200},

@@ -188,13 +188,13 @@ func (s *Server) setUserRole(c *gin.Context, a auth.Actor, name string) error {
 }
 
 func (s *Server) resetUserPassword(c *gin.Context, a auth.Actor, name string) error {
-	if _, err := s.store.GetUser(c.Request.Context(), name); err != nil {
-		return err
-	}
-	// The policy is checked before asking, so a short password is refused
-	// at once rather than after a confirmation.
+	// The policy and the account are checked before asking, so a short
+	// password is refused at once rather than after a confirmation.
 	if err := auth.CheckPassword(name, c.PostForm("password")); err != nil {
 		return fmt.Errorf("%w: %w", auth.ErrInvalid, err)
+	}
+	if _, err := s.store.GetUser(c.Request.Context(), name); err != nil {
+		return err
 	}
 	if !s.confirmed(c, confirmStep{
 		Title:       "Replace the password of " + name + "?",
