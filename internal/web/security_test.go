@@ -261,7 +261,7 @@ func TestPasswordNeverStoredOrLoggedInClear(t *testing.T) {
 	if code, _ := h.postWith(c, "/account/password", url.Values{"csrf_token": {h.csrfOf(c, "/account")}, "current": {fresh}, "password": {changed}, "confirm": {changed}}, nil); code != http.StatusOK {
 		t.Fatalf("change password: %d", code)
 	}
-	if code, _ := h.postWith(admin, "/admin/users/rdr/password", url.Values{"csrf_token": {h.csrfOf(admin, "/admin/users")}, "password": {reset}}, nil); code != http.StatusSeeOther {
+	if code, _ := h.postWith(admin, "/admin/users/rdr/password", url.Values{"csrf_token": {h.csrfOf(admin, "/admin/users")}, "password": {reset}, "confirm": {"yes"}}, nil); code != http.StatusSeeOther {
 		t.Fatalf("reset password: %d", code)
 	}
 	// Also an API token and a session: only hashes may be stored.

@@ -623,18 +623,18 @@ func quote(s string) string { return "“" + s + "”" }
 
 func sameText(a, b string) bool { return strings.TrimSpace(a) == strings.TrimSpace(b) }
 
-// sourceExists reports whether sources.yaml has a source of this name, so
-// deleting one that is not there is refused at once instead of after a
-// confirmation.
+// sourceExists reports whether sources.yaml as on disk has a source of
+// this name, so deleting one that is not there, or while the file cannot
+// be edited, is refused at once instead of after a confirmation.
 func (s *Server) sourceExists(name string) bool {
 	f := s.cfg.SourceAdmin.File
 	if f == nil {
 		return false
 	}
 	snap, err := f.Read()
-	if err != nil {
+	if err != nil || snap.Sources == nil {
 		return false
 	}
-	_, ok := s.snapshotList(snap).Find(name)
+	_, ok := snap.Sources.Find(name)
 	return ok
 }

@@ -211,14 +211,14 @@ func (s *Server) sectionsFailed(c *gin.Context, err error) {
 	s.renderSections(c, status, msg)
 }
 
-// sectionDeletable reports whether the section exists and no source uses
-// it: only then is deleting it asked about; otherwise the edit is refused
-// at once with the reason.
+// sectionDeletable reports whether the section exists in sources.yaml as
+// on disk and no source uses it: only then is deleting it asked about;
+// otherwise the edit is refused at once with the reason.
 func (s *Server) sectionDeletable(file *sourcesfile.File, name string) bool {
 	snap, err := file.Read()
-	if err != nil {
+	if err != nil || snap.Sources == nil {
 		return false
 	}
-	list := s.snapshotList(snap)
+	list := snap.Sources
 	return slices.Contains(list.Sections, name) && sourcesPerSection(list.Sources)[name] == 0
 }
