@@ -243,13 +243,32 @@ func TestBrowserPreviewMarksStoredItems(t *testing.T) {
 		t.Errorf("preview rows are cramped:\n%s", strings.Join(cramped, "\n"))
 	}
 
+	// The form and its preview fit a phone and a laptop screen.
+	for _, w := range []int64{390, 1366} {
+		browserStep(t, ctx, fmt.Sprintf("preview at %d px", w), 20*time.Second,
+			chromedp.EmulateViewport(w, 900),
+			chromedp.Navigate(base+"/admin/sources/edit?name=Harbor%20Gazette"),
+			chromedp.WaitVisible(`#preview-button`),
+			chromedp.Click(`#preview-button`),
+			chromedp.WaitVisible(`#preview .preview-items`),
+		)
+		dims := browserEval[[]int](t, ctx, "widths", `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`)
+		if dims[0] > dims[1] {
+			t.Errorf("at %d px the source form with its preview is %d px wide (viewport %d): it scrolls sideways", w, dims[0], dims[1])
+		}
+	}
+
 	browserStep(t, ctx, "find feeds", 20*time.Second,
+		chromedp.EmulateViewport(390, 900),
 		chromedp.Navigate(base+"/admin/sources/new"),
 		chromedp.WaitVisible(`input[name="discover"]`),
 		chromedp.SendKeys(`input[name="discover"]`, site.URL("/")),
 		chromedp.Click(`#discover button[type="submit"]`),
 		chromedp.WaitVisible(`.discovery`),
 	)
+	if dims := browserEval[[]int](t, ctx, "widths", `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`); dims[0] > dims[1] {
+		t.Errorf("at 390 px the discovery results are %d px wide (viewport %d)", dims[0], dims[1])
+	}
 	feeds := browserRead(t, ctx, "feeds", chromedp.Text(`.discovery .feeds`))
 	if !strings.Contains(feeds, "already polled as Harbor Gazette") || strings.Contains(feeds, "Use this feed") {
 		t.Errorf("discovered feeds read %q", feeds)
