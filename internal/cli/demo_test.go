@@ -107,6 +107,18 @@ func TestDemoFillsTheQueueWithoutInternet(t *testing.T) {
 		t.Errorf("briefing does not link to the story on the sample site:\n%s", briefing)
 	}
 
+	// serve hands the running fetcher to the sources page: "Poll now"
+	// polls a source at once (nothing new: it was just polled).
+	res, err := client.PostForm("http://"+addr+"/admin/sources/poll", url.Values{"csrf_token": {csrfRe.FindStringSubmatch(queue)[1]}, "name": {"Metro Transit Police"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(page), "Polled &#34;Metro Transit Police&#34; just now: nothing new.") {
+		t.Errorf("Poll now: %s\n%s", res.Status, page)
+	}
+
 	cancel()
 	select {
 	case code := <-done:
