@@ -120,4 +120,17 @@ func TestExplainUnknownAndEmpty(t *testing.T) {
 	if got := ExplainText("something nobody foresaw"); got != "The last poll failed; the details say why." {
 		t.Errorf("unknown: %q", got)
 	}
+	// Stored texts of failures that are slow or awkward to cause for real,
+	// as the errors of this package and httpx write them.
+	for msg, want := range map[string]string{
+		(&HostCooldownError{Host: "news.example", Until: time.Date(2026, 3, 9, 6, 0, 0, 0, time.UTC)}).Error():                                                                    "news.example asked Clipsheet to slow down; it is polled again after the wait it asked for.",
+		"fetch https://news.example/feed: stopped after 10 redirects (redirect loop?), last to https://news.example/feed":                                                         "news.example redirects in a loop.",
+		"fetch https://news.example/feed: response of 9000000 bytes exceeds the limit of 5242880 bytes (fetch.max_body_bytes)":                                                    "The answer was larger than the limit of 5242880 bytes (fetch.max_body_bytes).",
+		"fetch https://news.example/feed: HTTP 403 Forbidden":                                                                                                                     "The site answered 403 Forbidden.",
+		"fetch https://news.example/feed: robots.txt unavailable (HTTP 500); treating the site as disallowed for now (user agent Clipsheet; set fetch.ignore_robots to override)": "The site's robots.txt could not be read (HTTP 500), so the site is off limits until it can.",
+	} {
+		if got := ExplainText(msg); got != want {
+			t.Errorf("ExplainText(%q)\n got %q\nwant %q", msg, got, want)
+		}
+	}
 }
