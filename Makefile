@@ -45,11 +45,16 @@ deps:
 		npm ci --no-audit --no-fund --loglevel=error; \
 	fi
 
+## lint: gofmt, go vet, staticcheck, and Redocly's lint of docs/openapi.yaml
+## (config redocly.yaml; no telemetry or update check, so no network)
+REDOCLY := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true node_modules/.bin/redocly
 lint:
 	@out=$$(gofmt -l cmd internal web bench); if [ -n "$$out" ]; then echo "gofmt -l reports:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
 	cd bench && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	@[ -x node_modules/.bin/redocly ] || { echo "make lint: node_modules/.bin/redocly is missing: run make deps" >&2; exit 1; }
+	$(REDOCLY) lint docs/openapi.yaml
 
 unit:
 	@# go test shows skips only with -v; say once why the corpus tests did not run.

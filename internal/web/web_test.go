@@ -104,7 +104,9 @@ func newHarnessWith(t *testing.T, st *store.Bolt, opts ...harnessOpt) *harness {
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(s)
+	// Every /api/v1 answer of every test is checked against
+	// docs/openapi.yaml (see openapi_test.go).
+	srv := httptest.NewServer(specChecked(t, s))
 	t.Cleanup(srv.Close)
 	h := &harness{t: t, srv: srv, server: s, store: st, clock: clock, logs: logs}
 	h.client = h.newClient()
