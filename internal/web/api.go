@@ -134,10 +134,11 @@ func (s *Server) apiGroups(r *gin.Engine) (api, readers, curators, admins *gin.R
 		api.Group("", s.requireRole(model.RoleCurator)), api.Group("", s.requireRole(model.RoleAdmin))
 }
 
-// API limits on listing.
+// API limits on listing, as docs/openapi.yaml states them.
 const (
 	apiDefaultLimit = 100
 	apiMaxLimit     = 1000
+	apiMaxOffset    = 1 << 30
 )
 
 func (s *Server) apiListItems(c *gin.Context) {
@@ -181,20 +182,17 @@ func itemFilterFromQuery(c *gin.Context) (store.ItemFilter, error) {
 		f.Since = t
 	}
 	for _, p := range []struct {
-		name string
-		dst  *int
-		max  int
-	}{{"limit", &f.Limit, apiMaxLimit}, {"offset", &f.Offset, 1 << 30}} {
+		name     string
+		dst      *int
+		min, max int
+	}{{"limit", &f.Limit, 1, apiMaxLimit}, {"offset", &f.Offset, 0, apiMaxOffset}} {
 		if v := c.Query(p.name); v != "" {
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || n > p.max {
-				return f, fmt.Errorf("%s: want a whole number from 0 to %d", p.name, p.max)
+			if err != nil || n < p.min || n > p.max {
+				return f, fmt.Errorf("%s: want a whole number from %d to %d", p.name, p.min, p.max)
 			}
 			*p.dst = n
 		}
-	}
-	if f.Limit == 0 {
-		f.Limit = apiDefaultLimit
 	}
 	return f, nil
 }
