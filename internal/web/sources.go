@@ -96,6 +96,7 @@ func (s *Server) sourceRoutes(admin, api *gin.RouterGroup) {
 	api.DELETE("/sources/*name", s.apiSourceDelete)
 	api.GET("/sections", s.apiSections)
 	api.POST("/sections", s.apiSectionCreate)
+	api.GET("/sections/*name", s.apiSectionGet)
 	api.PUT("/sections/*name", s.apiSectionUpdate)
 	api.DELETE("/sections/*name", s.apiSectionDelete)
 }

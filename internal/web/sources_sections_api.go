@@ -51,6 +51,23 @@ func (s *Server) apiSections(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"version": snap.Hash, "sections": sectionList(list.Sections, sourcesPerSection(list.Sources))})
 }
 
+// apiSectionGet is one section: what the Location of a created section
+// points at.
+func (s *Server) apiSectionGet(c *gin.Context) {
+	_, snap := s.apiSnapshot(c)
+	if snap == nil {
+		return
+	}
+	list := s.snapshotList(snap)
+	name := pathName(c)
+	if !slices.Contains(list.Sections, name) {
+		s.apiError(c, http.StatusNotFound, "not_found", "no section named "+quote(name))
+		return
+	}
+	setVersion(c, snap.Hash)
+	c.JSON(http.StatusOK, sectionJSON{Name: name, Sources: sourcesPerSection(list.Sources)[name]})
+}
+
 func (s *Server) apiSectionCreate(c *gin.Context) {
 	file, snap := s.apiSnapshot(c)
 	if snap == nil {
