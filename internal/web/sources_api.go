@@ -16,7 +16,7 @@ import (
 
 // The sources API speaks JSON with the same keys as sources.yaml. The
 // file's content hash is the resource version: every answer carries it in
-// ETag, and a write with If-Match is refused with 409 when the file
+// ETag, and a write with If-Match is refused with 412 when the file
 // changed since (a write without If-Match applies to whatever is current,
 // as the last writer).
 
@@ -239,8 +239,9 @@ func (s *Server) apiApplyFailed(c *gin.Context, err error) {
 	var ie *sourcesfile.InvalidFileError
 	switch {
 	case errors.As(err, &ce):
+		// A failed If-Match is 412 (RFC 9110 §13.1.1), as for items.
 		setVersion(c, ce.Current.Hash)
-		s.apiError(c, http.StatusConflict, "conflict", "sources.yaml changed since version in If-Match; GET the current version and retry")
+		s.apiError(c, http.StatusPreconditionFailed, "stale", "sources.yaml changed since the version in If-Match; GET the current version and retry")
 	case errors.As(err, &ie):
 		s.apiError(c, http.StatusConflict, "file_invalid", ie.Error())
 	case errors.As(err, &ve):

@@ -241,7 +241,7 @@ func TestSourcesAPI(t *testing.T) {
 	// A write based on an old version is refused: someone changed the
 	// file since (here: the create above).
 	code, hdr, body = api.do("POST", "/api/v1/sources", `{"name":"Z","url":"https://z.example/feed"}`, "If-Match", `"`+version+`"`)
-	if code != http.StatusConflict || errCode(body) != "conflict" || strings.Trim(hdr.Get("ETag"), `"`) != newVersion {
+	if code != http.StatusPreconditionFailed || errCode(body) != "stale" || strings.Trim(hdr.Get("ETag"), `"`) != newVersion {
 		t.Errorf("stale If-Match: %d %v", code, body)
 	}
 
@@ -267,7 +267,7 @@ func TestSourcesAPI(t *testing.T) {
 	if src, ok := e.live.Current().Find("The Record (Recorded Future)"); !ok || len(src.Include) != 0 {
 		t.Error("update not in force (or include kept although the body dropped it)")
 	}
-	if code, _, _ := api.do("PUT", "/api/v1/sources/"+url.PathEscape("The Record (Recorded Future)"), upd, "If-Match", `"`+newVersion+`"`); code != http.StatusConflict {
+	if code, _, _ := api.do("PUT", "/api/v1/sources/"+url.PathEscape("The Record (Recorded Future)"), upd, "If-Match", `"`+newVersion+`"`); code != http.StatusPreconditionFailed {
 		t.Errorf("stale update: %d", code)
 	}
 	if code, _, _ := api.do("PUT", "/api/v1/sources/Nope", upd); code != http.StatusNotFound {

@@ -313,7 +313,7 @@ func TestSectionsAPI(t *testing.T) {
 	if code != http.StatusCreated || hdr.Get("Location") != "/api/v1/sections/Elections" {
 		t.Fatalf("create: %d", code)
 	}
-	if code, _, body := api.do("POST", "/api/v1/sections", `{"name":"x"}`, "If-Match", `"`+version+`"`); code != http.StatusConflict || errCode(body) != "conflict" {
+	if code, _, body := api.do("POST", "/api/v1/sections", `{"name":"x"}`, "If-Match", `"`+version+`"`); code != http.StatusPreconditionFailed || errCode(body) != "stale" {
 		t.Errorf("stale create: %d %v", code, body)
 	}
 	if code, _, body := api.do("POST", "/api/v1/sections", `{"name":"elections"}`); code != http.StatusConflict || errCode(body) != "exists" {
