@@ -475,3 +475,27 @@ func TestSpecLimitsAgreeWithTheCode(t *testing.T) {
 		}
 	}
 }
+
+// TestSectionPositionCountsFromOne: a section position below 0 is refused
+// on add as on change (0 or absent: append, or keep the place), as the
+// document states.
+func TestSectionPositionCountsFromOne(t *testing.T) {
+	e := newSourcesEnv(t)
+	api := e.apiAs(model.RoleAdmin)
+	for _, tc := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"POST", "/api/v1/sections", `{"name":"Elections","position":-1}`, http.StatusUnprocessableEntity},
+		{"POST", "/api/v1/sections", `{"name":"Elections","position":0}`, http.StatusCreated},
+		{"PUT", "/api/v1/sections/Elections", `{"position":-1}`, http.StatusUnprocessableEntity},
+		{"PUT", "/api/v1/sections/Elections", `{"position":1}`, http.StatusOK},
+	} {
+		if code, _, body := api.do(tc.method, tc.path, tc.body); code != tc.want {
+			t.Errorf("%s %s %s: %d, want %d (%v)", tc.method, tc.path, tc.body, code, tc.want, body)
+		}
+	}
+	if secs := e.live.Current().Sections; len(secs) == 0 || secs[0] != "Elections" {
+		t.Errorf("sections: %v", secs)
+	}
+}

@@ -82,6 +82,10 @@ func (s *Server) apiSectionCreate(c *gin.Context) {
 		s.apiError(c, http.StatusUnprocessableEntity, "invalid", "name is required")
 		return
 	}
+	if in.Position < 0 {
+		s.apiError(c, http.StatusUnprocessableEntity, "invalid", "position counts from 1")
+		return
+	}
 	next, err := file.Apply(ifMatch(c), func(d *sourcesfile.Doc) error {
 		if err := d.AddSection(name); err != nil {
 			return err
