@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clipsheet/clipsheet/internal/apispec"
 	"github.com/clipsheet/clipsheet/internal/auth"
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/model"
@@ -60,7 +61,7 @@ func TestAPIItemsMatchItemsJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(apispec.Handler(t, srv))
 	queries := []struct {
 		api string
 		cli []string

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clipsheet/clipsheet/internal/apispec"
 	"github.com/clipsheet/clipsheet/internal/auth"
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/model"
@@ -105,8 +106,8 @@ func newHarnessWith(t *testing.T, st *store.Bolt, opts ...harnessOpt) *harness {
 		}
 	}
 	// Every /api/v1 answer of every test is checked against
-	// docs/openapi.yaml (see openapi_test.go).
-	srv := httptest.NewServer(specChecked(t, s))
+	// docs/openapi.yaml.
+	srv := httptest.NewServer(apispec.Handler(t, s))
 	t.Cleanup(srv.Close)
 	h := &harness{t: t, srv: srv, server: s, store: st, clock: clock, logs: logs}
 	h.client = h.newClient()
