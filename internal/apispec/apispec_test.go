@@ -41,6 +41,8 @@ func TestCheckRefusesWhatIsNotDocumented(t *testing.T) {
 		{"undocumented status", "GET", "/api/v1/items/a", 409, json, errBody("exists"), false},
 		{"undocumented field", "GET", "/api/v1/items/a", 200, json, strings.Replace(item, `"id":"a"`, `"id":"a","secret":1`, 1), false},
 		{"missing field", "GET", "/api/v1/items/a", 200, json, strings.Replace(item, `"title":"t",`, "", 1), false},
+		{"not a time", "GET", "/api/v1/items/a", 200, json, strings.Replace(item, `"fetched_at":"2026-01-02T15:04:05Z"`, `"fetched_at":"yesterday"`, 1), false},
+		{"unknown time", "GET", "/api/v1/items/a", 200, json, strings.Replace(item, `"fetched_at":"2026-01-02T15:04:05Z"`, `"fetched_at":""`, 1), false},
 		{"wrong status enum", "GET", "/api/v1/items/a", 200, json, strings.Replace(item, `"queued"`, `"pending"`, 1), false},
 		{"undocumented header", "GET", "/api/v1/items/a", 200, with(json, "X-Debug", "1"), item, false},
 		{"error code for another status", "GET", "/api/v1/items/a", 404, json, errBody("forbidden"), false},
