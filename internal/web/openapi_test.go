@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -60,10 +61,23 @@ func TestOpenAPIDescribesEveryAPIRoute(t *testing.T) {
 func TestLocationAnswersGET(t *testing.T) {
 	e := newSourcesEnv(t)
 	api := e.apiAs(model.RoleAdmin)
-	for _, tc := range []struct{ path, body, name string }{
+	creates := []struct{ path, body, name string }{
 		{"/api/v1/sources", `{"name":"AP / Wire","url":"https://ap.example/wire.rss"}`, "AP / Wire"},
 		{"/api/v1/sections", `{"name":"Elections & votes","position":2}`, "Elections & votes"},
-	} {
+	}
+	// Every operation the document gives a Location is tried here.
+	for path, item := range apispec.Doc(t).Paths.Map() {
+		for method, op := range item.Operations() {
+			for status, resp := range op.Responses.Map() {
+				if _, ok := resp.Value.Headers["Location"]; ok && !slices.ContainsFunc(creates, func(c struct{ path, body, name string }) bool {
+					return method == http.MethodPost && c.path == apispec.Base+path
+				}) {
+					t.Errorf("%s %s answers %s with a Location this test does not follow", method, path, status)
+				}
+			}
+		}
+	}
+	for _, tc := range creates {
 		code, hdr, _ := api.do("POST", tc.path, tc.body)
 		loc := hdr.Get("Location")
 		if code != http.StatusCreated || loc == "" {
