@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -145,5 +147,48 @@ func TestSectionPositionCountsFromOne(t *testing.T) {
 	}
 	if secs := e.live.Current().Sections; len(secs) == 0 || secs[0] != "Elections" {
 		t.Errorf("sections: %v", secs)
+	}
+}
+
+// TestAPIErrorAnswers reaches the error answers the other API tests do
+// not (wrong content type, malformed replace, stale delete, no sources
+// file, a failing store), so the harness checks them against the document
+// too.
+func TestAPIErrorAnswers(t *testing.T) {
+	e := newSourcesEnv(t)
+	api := e.apiAs(model.RoleAdmin)
+	item := e.add("https://example.com/a", "A", "Lead.", "")
+	stale := `"` + strings.Repeat("0", 64) + `"`
+	for _, tc := range []struct {
+		method, path, body string
+		hdr                []string
+		want               int
+		code               string
+	}{
+		{"PATCH", "/api/v1/items/" + item.ID, `{"title":"B"}`, []string{"Content-Type", "text/plain"}, http.StatusUnsupportedMediaType, "bad_content_type"},
+		{"POST", "/api/v1/sources", `{"name":"X","url":"https://x.example/feed"}`, []string{"Content-Type", "text/plain"}, http.StatusUnsupportedMediaType, "bad_content_type"},
+		{"POST", "/api/v1/sections", `{"name":"X"}`, []string{"Content-Type", "text/plain"}, http.StatusUnsupportedMediaType, "bad_content_type"},
+		{"PUT", "/api/v1/sources/" + url.PathEscape("Krebs on Security"), `{"name":`, nil, http.StatusBadRequest, "bad_request"},
+		{"PUT", "/api/v1/sections/Cyber", `{"name":`, nil, http.StatusBadRequest, "bad_request"},
+		{"DELETE", "/api/v1/sources/" + url.PathEscape("Krebs on Security"), "", []string{"If-Match", stale}, http.StatusPreconditionFailed, "stale"},
+		{"DELETE", "/api/v1/sections/Cyber", "", []string{"If-Match", stale}, http.StatusPreconditionFailed, "stale"},
+	} {
+		if code, _, body := api.do(tc.method, tc.path, tc.body, tc.hdr...); code != tc.want || errCode(body) != tc.code {
+			t.Errorf("%s %s: %d %v, want %d %s", tc.method, tc.path, code, body, tc.want, tc.code)
+		}
+	}
+
+	// Without an editable sources file.
+	h := newHarness(t)
+	admin := h.token(model.RoleAdmin)
+	for _, p := range []string{"/api/v1/sources", "/api/v1/sections", "/api/v1/sections/Cyber"} {
+		if code, body := h.apiCall(admin, "GET", p, ""); code != http.StatusServiceUnavailable || apiErrCode(body) != "unavailable" {
+			t.Errorf("GET %s without a sources file: %d %v", p, code, body)
+		}
+	}
+	// A store that fails: 500 without details.
+	h.store.Close()
+	if code, body := h.apiCall(admin, "GET", "/api/v1/me", ""); code != http.StatusInternalServerError || apiErrCode(body) != "internal" {
+		t.Errorf("failing store: %d %v", code, body)
 	}
 }
