@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/clipsheet/clipsheet/internal/apispec"
+	"github.com/clipsheet/clipsheet/internal/curate"
 	"github.com/clipsheet/clipsheet/internal/model"
 )
 
@@ -123,6 +124,23 @@ func TestSpecLimitsAgreeWithTheCode(t *testing.T) {
 				t.Errorf("%s: %d, want %d (%v)", q, code, want, body)
 			}
 		}
+	}
+}
+
+// TestSpecEditLimitsAreTheDesks: the edit limits the document states are
+// the desk's.
+func TestSpecEditLimitsAreTheDesks(t *testing.T) {
+	patch := apispec.Doc(t).Components.Schemas["ItemPatch"].Value
+	for field, want := range map[string]int{
+		"title": curate.MaxTitleChars, "lead": curate.MaxLeadChars, "byline": curate.MaxBylineChars, "note": curate.MaxNoteChars,
+	} {
+		if got := patch.Properties[field].Value.MaxLength; got == nil || *got != uint64(want) {
+			t.Errorf("ItemPatch.%s maxLength %v, the desk's limit is %d", field, got, want)
+		}
+	}
+	tags := patch.Properties["tags"].Value
+	if tags.MaxItems == nil || *tags.MaxItems != uint64(curate.MaxTags) || tags.Items.Value.MaxLength == nil || *tags.Items.Value.MaxLength != uint64(curate.MaxTagChars) {
+		t.Errorf("ItemPatch.tags: maxItems %v, items maxLength %v; the desk's limits are %d and %d", tags.MaxItems, tags.Items.Value.MaxLength, curate.MaxTags, curate.MaxTagChars)
 	}
 }
 
