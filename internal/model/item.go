@@ -68,6 +68,11 @@ type Item struct {
 	Note         string     `json:"note,omitempty"`
 	Original     Extraction `json:"original"`
 	FetchError   string     `json:"fetch_error,omitempty"`
+	// Version counts the item's stored changes: 1 when first stored, one
+	// more with every decision, edit or update. A change based on an older
+	// version can be refused (store.UpdateItemIf), so two curators on one
+	// item do not silently overwrite each other.
+	Version int64 `json:"version"`
 }
 
 // NewItem starts a queued item from an extraction, keeping the extraction as

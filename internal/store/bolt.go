@@ -154,6 +154,10 @@ func decodeRecord(v []byte) (*model.Item, error) {
 		return nil, err
 	}
 	it.Original.Body = it.Body
+	if it.Version < 1 {
+		// Written before items had versions: the first one.
+		it.Version = 1
+	}
 	return &it, nil
 }
 
@@ -164,6 +168,9 @@ func encodeRecord(it *model.Item) ([]byte, error) {
 }
 
 func putItem(tx *bolt.Tx, it *model.Item) error {
+	if it.Version < 1 {
+		it.Version = 1 // a new item
+	}
 	data, err := encodeRecord(it)
 	if err != nil {
 		return fmt.Errorf("encode item %s: %w", it.ID, err)
@@ -299,6 +306,13 @@ func (s *Bolt) GetItem(ctx context.Context, id string) (*model.Item, error) {
 
 // UpdateItem implements Store.
 func (s *Bolt) UpdateItem(ctx context.Context, id string, fn func(*model.Item) error) (*model.Item, error) {
+	return s.UpdateItemIf(ctx, id, 0, fn)
+}
+
+// UpdateItemIf implements Store. The version is compared and raised in the
+// write transaction, and bbolt runs one write transaction at a time, so of
+// two changes based on the same version exactly one applies.
+func (s *Bolt) UpdateItemIf(ctx context.Context, id string, want int64, fn func(*model.Item) error) (*model.Item, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -308,6 +322,10 @@ func (s *Bolt) UpdateItem(ctx context.Context, id string, fn func(*model.Item) e
 		if err != nil {
 			return err
 		}
+		if want != 0 && it.Version != want {
+			return &StaleError{Want: want, Current: it}
+		}
+		version := it.Version
 		if err := deleteIndex(tx, it); err != nil {
 			return err
 		}
@@ -320,6 +338,7 @@ func (s *Bolt) UpdateItem(ctx context.Context, id string, fn func(*model.Item) e
 		if !it.Status.Valid() {
 			return fmt.Errorf("update item %s: invalid status %q", id, it.Status)
 		}
+		it.Version = version + 1
 		if err := putItem(tx, it); err != nil {
 			return err
 		}

@@ -73,6 +73,7 @@ func (s *Bolt) refile(ctx context.Context, old, name string, get func(*itemHead)
 				return fmt.Errorf("decode item record %x: %w", k, err)
 			}
 			set(it)
+			it.Version++
 			moved = append(moved, it)
 			return nil
 		})

@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/clipsheet/clipsheet/internal/model"
@@ -12,6 +13,24 @@ import (
 
 // ErrNotFound is returned when a requested record does not exist.
 var ErrNotFound = errors.New("not found")
+
+// ErrStale marks a change refused because it was based on an older version
+// of the record; errors.As gives the *StaleError with the current item.
+var ErrStale = errors.New("stale version")
+
+// StaleError is UpdateItemIf's refusal: the stored item is at another
+// version than the one the change was based on.
+type StaleError struct {
+	Want    int64       // the version the change was based on
+	Current *model.Item // the item as stored now
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("item %s: version %d is stale, the stored item is at version %d", e.Current.ID, e.Want, e.Current.Version)
+}
+
+// Unwrap lets errors.Is(err, ErrStale) recognise a StaleError.
+func (e *StaleError) Unwrap() error { return ErrStale }
 
 // ItemFilter selects items. Zero fields do not filter.
 type ItemFilter struct {
@@ -35,7 +54,12 @@ type Store interface {
 	GetItem(ctx context.Context, id string) (*model.Item, error)
 	// UpdateItem applies fn to the stored item inside one transaction and
 	// returns the result; fn's error aborts the change.
+	// Every change adds one to the item's Version, in the same transaction.
 	UpdateItem(ctx context.Context, id string, fn func(*model.Item) error) (*model.Item, error)
+	// UpdateItemIf is UpdateItem on condition that the stored item is at
+	// version want; otherwise nothing changes and the error is a
+	// *StaleError. want 0 means no condition.
+	UpdateItemIf(ctx context.Context, id string, want int64, fn func(*model.Item) error) (*model.Item, error)
 	DeleteItem(ctx context.Context, id string) error
 	// ListItems returns matching items, newest SortTime first.
 	ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, error)
