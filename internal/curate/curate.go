@@ -49,12 +49,27 @@ func (d *Desk) Counts(ctx context.Context) (map[model.Status]int, error) {
 	return d.store.CountItems(ctx)
 }
 
+// ErrStale marks a decision or edit based on an older version of the item
+// than the stored one; errors.As gives the *StaleError with the item as it
+// is now, to show the curator what changed.
+var ErrStale = store.ErrStale
+
+// StaleError is the refusal of a decision or edit based on an old version.
+type StaleError = store.StaleError
+
 // Decide sets an item's status, recording who decided and when.
 func (d *Desk) Decide(ctx context.Context, id string, status model.Status, by string) (*model.Item, error) {
+	return d.DecideIf(ctx, id, status, by, 0)
+}
+
+// DecideIf is Decide for a curator who saw the item at version: when it
+// changed since, nothing is decided and the error is a *StaleError. Version
+// 0 decides whatever the item's version.
+func (d *Desk) DecideIf(ctx context.Context, id string, status model.Status, by string, version int64) (*model.Item, error) {
 	if !status.Valid() {
 		return nil, fmt.Errorf("decide %s: %w: unknown status %q", id, ErrInvalid, status)
 	}
-	return d.store.UpdateItem(ctx, id, func(it *model.Item) error {
+	return d.store.UpdateItemIf(ctx, id, version, func(it *model.Item) error {
 		it.Status = status
 		it.DecidedAt = d.now().UTC()
 		it.DecidedBy = by
@@ -81,6 +96,9 @@ type Edit struct {
 	Section *string
 	Tags    *[]string
 	Note    *string
+	// Version, when not 0, is the item's version the edit is based on:
+	// an item changed since is left alone (a *StaleError).
+	Version int64
 }
 
 // Limits on edited fields; generous, but they keep a paste accident (or a
@@ -101,7 +119,7 @@ func (d *Desk) Apply(ctx context.Context, id string, e Edit, by string, sections
 	if err := e.validate(sections); err != nil {
 		return nil, fmt.Errorf("edit %s: %w", id, err)
 	}
-	return d.store.UpdateItem(ctx, id, func(it *model.Item) error {
+	return d.store.UpdateItemIf(ctx, id, e.Version, func(it *model.Item) error {
 		if e.Title != nil {
 			it.Title = cleanLine(*e.Title)
 		}

@@ -182,3 +182,42 @@ func TestEditLimitsBylineAndTags(t *testing.T) {
 		t.Errorf("refused edits changed the item: %d tags, byline of %d", len(got.Tags), len([]rune(got.Byline)))
 	}
 }
+
+// TestDecisionsAndEditsOnAStaleVersion: a decision or edit based on the
+// version the curator saw applies while the item is unchanged, and is
+// refused with the current item once someone else changed it; version 0
+// (scripts that send none) applies as before.
+func TestDecisionsAndEditsOnAStaleVersion(t *testing.T) {
+	d, st := newDesk(t)
+	ctx := context.Background()
+	it := add(t, st, "https://example.com/v", "Cyber")
+	seen := it.Version
+
+	rejected, err := d.DecideIf(ctx, it.ID, model.StatusRejected, "demo", seen)
+	if err != nil || rejected.Version != seen+1 {
+		t.Fatalf("decision on the current version: %+v, %v", rejected, err)
+	}
+	_, err = d.DecideIf(ctx, it.ID, model.StatusApproved, "ann", seen)
+	var stale *StaleError
+	if !errors.As(err, &stale) || !errors.Is(err, ErrStale) {
+		t.Fatalf("second decision on the version both saw: %v, want a StaleError", err)
+	}
+	if stale.Current.Status != model.StatusRejected || stale.Current.DecidedBy != "demo" {
+		t.Errorf("stale error shows %s by %q, want rejected by demo", stale.Current.Status, stale.Current.DecidedBy)
+	}
+	title := "Another headline"
+	if _, err := d.Apply(ctx, it.ID, Edit{Title: &title, Version: seen}, "ann", nil); !errors.As(err, &stale) {
+		t.Errorf("edit on the old version: %v, want a StaleError", err)
+	}
+	if got, _ := st.GetItem(ctx, it.ID); got.Status != model.StatusRejected || got.Title == title || got.Version != seen+1 {
+		t.Errorf("refused changes were stored: %+v", got)
+	}
+	edited, err := d.Apply(ctx, it.ID, Edit{Title: &title, Version: stale.Current.Version}, "ann", nil)
+	if err != nil || edited.Title != title || edited.Version != seen+2 {
+		t.Fatalf("edit on the current version: %+v, %v", edited, err)
+	}
+	approved, err := d.Approve(ctx, it.ID, "ann")
+	if err != nil || approved.Status != model.StatusApproved || approved.Version != seen+3 {
+		t.Fatalf("decision without a version: %+v, %v", approved, err)
+	}
+}

@@ -15,6 +15,7 @@ package web
 //     signed-in user.
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,7 +42,16 @@ func (s *Server) apiError(c *gin.Context, status int, code, msg string) {
 // unexpected is logged and becomes a 500 without details.
 func (s *Server) apiFail(c *gin.Context, err error) {
 	var rl *auth.RateLimitError
+	var stale *curate.StaleError
 	switch {
+	case errors.As(err, &stale):
+		// The answer carries the item as it is now, so a client can show
+		// what changed and retry on the current version.
+		setItemETag(c, stale.Current)
+		c.AbortWithStatusJSON(http.StatusPreconditionFailed, gin.H{
+			"error":   gin.H{"code": "stale", "message": staleMessage(stale.Current, s.cfg.Now())},
+			"current": stale.Current,
+		})
 	case errors.Is(err, store.ErrNotFound):
 		s.apiError(c, http.StatusNotFound, "not_found", "no such record")
 	case errors.Is(err, store.ErrExists):
@@ -203,6 +213,7 @@ func (s *Server) apiGetItem(c *gin.Context) {
 		s.apiFail(c, err)
 		return
 	}
+	setItemETag(c, it)
 	c.JSON(http.StatusOK, it)
 }
 
@@ -215,10 +226,16 @@ type itemPatch struct {
 	Section *string   `json:"section"`
 	Tags    *[]string `json:"tags"`
 	Note    *string   `json:"note"`
+	Version int64     `json:"-"` // from If-Match
 }
 
 func (s *Server) apiPatchItem(c *gin.Context) {
 	var p itemPatch
+	var err error
+	if p.Version, err = itemIfMatch(c); err != nil {
+		s.apiError(c, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
 	if !s.bindJSON(c, &p) {
 		return
 	}
@@ -232,18 +249,61 @@ func (s *Server) apiPatchItem(c *gin.Context) {
 		s.apiFail(c, err)
 		return
 	}
+	setItemETag(c, it)
 	c.JSON(http.StatusOK, it)
 }
 
 func (s *Server) apiDecide(status model.Status) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		it, err := s.decide(c, c.Param("id"), status)
+		version, ok := s.decisionVersion(c)
+		if !ok {
+			return
+		}
+		it, err := s.decide(c, c.Param("id"), status, version)
 		if err != nil {
 			s.apiFail(c, err)
 			return
 		}
+		setItemETag(c, it)
 		c.JSON(http.StatusOK, it)
 	}
+}
+
+// decisionVersion reads the item version a decision is based on, from
+// If-Match or an optional body {"version": N}; 0 when neither is sent
+// (scripts written before versions decide as they always did).
+func (s *Server) decisionVersion(c *gin.Context) (int64, bool) {
+	version, err := itemIfMatch(c)
+	if err != nil {
+		s.apiError(c, http.StatusBadRequest, "bad_request", err.Error())
+		return 0, false
+	}
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		s.apiError(c, http.StatusBadRequest, "bad_request", "unreadable body: "+err.Error())
+		return 0, false
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return version, true
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(raw))
+	var body struct {
+		Version *int64 `json:"version"`
+	}
+	if !s.bindJSON(c, &body) {
+		return 0, false
+	}
+	switch {
+	case body.Version == nil:
+		return version, true
+	case *body.Version < 1:
+		s.apiError(c, http.StatusBadRequest, "bad_request", "version: want the item's version, a whole number from 1")
+		return 0, false
+	case version != 0 && version != *body.Version:
+		s.apiError(c, http.StatusBadRequest, "bad_request", "If-Match and the body's version disagree")
+		return 0, false
+	}
+	return *body.Version, true
 }
 
 // briefingJSON is the briefing for API clients.

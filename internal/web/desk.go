@@ -37,19 +37,26 @@ func (s *Server) briefingPage(c *gin.Context) {
 }
 
 func (s *Server) queuePage(c *gin.Context) {
-	status := model.Status(c.DefaultQuery("status", string(model.StatusQueued)))
+	s.renderQueue(c, http.StatusOK, c.Request.URL.Query(), c.Request.URL.RequestURI(), nil)
+}
+
+// renderQueue renders the queue tab and filter that q selects; ret is
+// where its forms return to, and notice, when set, says that a form was
+// refused because someone else changed the item first.
+func (s *Server) renderQueue(c *gin.Context, code int, q url.Values, ret string, notice *staleNotice) {
+	status := model.Status(q.Get("status"))
 	if !status.Valid() {
 		status = model.StatusQueued
 	}
-	page, _ := strconv.Atoi(c.Query("page"))
+	page, _ := strconv.Atoi(q.Get("page"))
 	if page < 1 {
 		page = 1
 	}
 	f := store.ItemFilter{
 		Status:  status,
-		Section: c.Query("section"),
-		Source:  c.Query("source"),
-		Query:   c.Query("q"),
+		Section: q.Get("section"),
+		Source:  q.Get("source"),
+		Query:   q.Get("q"),
 		Limit:   queuePageSize + 1,
 		Offset:  (page - 1) * queuePageSize,
 	}
@@ -62,31 +69,42 @@ func (s *Server) queuePage(c *gin.Context) {
 	if more {
 		items = items[:queuePageSize]
 	}
-	byStatus, err := s.desk.Counts(c.Request.Context())
+	counts, err := s.statusCounts(c)
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	counts := map[string]int{}
-	for k, v := range byStatus {
-		counts[string(k)] = v
 	}
 	var sources []string
 	for _, src := range s.cfg.Sources().Sources {
 		sources = append(sources, src.Name)
 	}
-	s.render(c, http.StatusOK, "queue", gin.H{
+	s.render(c, code, "queue", gin.H{
 		"Title":    "Queue",
 		"Items":    items,
 		"Counts":   counts,
 		"Status":   string(status),
 		"Filter":   f,
+		"Filtered": f.Query != "" || f.Section != "" || f.Source != "",
 		"Sections": s.sections(),
 		"Sources":  sources,
 		"Page":     page,
 		"More":     more,
-		"Return":   c.Request.URL.RequestURI(),
+		"Return":   ret,
+		"Notice":   notice,
 	})
+}
+
+// statusCounts is the number of items on each queue tab, by status name.
+func (s *Server) statusCounts(c *gin.Context) (map[string]int, error) {
+	byStatus, err := s.desk.Counts(c.Request.Context())
+	if err != nil {
+		return nil, err
+	}
+	counts := map[string]int{}
+	for _, st := range []model.Status{model.StatusQueued, model.StatusApproved, model.StatusRejected} {
+		counts[string(st)] = byStatus[st]
+	}
+	return counts, nil
 }
 
 // decideHandler approves, rejects or re-queues an item. Script-driven
@@ -94,7 +112,11 @@ func (s *Server) queuePage(c *gin.Context) {
 // back to the page they came from.
 func (s *Server) decideHandler(status model.Status) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		it, err := s.decide(c, c.Param("id"), status)
+		version, err := formVersion(c)
+		var it *model.Item
+		if err == nil {
+			it, err = s.decide(c, c.Param("id"), status, version)
+		}
 		s.afterChange(c, it, err)
 	}
 }
@@ -106,10 +128,11 @@ var decideAudit = map[model.Status]string{
 	model.StatusQueued:   model.AuditItemRequeue,
 }
 
-// decide records a decision on the item and in the audit log.
-func (s *Server) decide(c *gin.Context, id string, status model.Status) (*model.Item, error) {
+// decide records a decision on the item and in the audit log. version is
+// the item's version the curator decided on (0: any).
+func (s *Server) decide(c *gin.Context, id string, status model.Status, version int64) (*model.Item, error) {
 	a := s.actor(c)
-	it, err := s.desk.Decide(c.Request.Context(), id, status, a.Name)
+	it, err := s.desk.DecideIf(c.Request.Context(), id, status, a.Name, version)
 	if err != nil {
 		return nil, err
 	}
@@ -141,15 +164,20 @@ func (s *Server) editHandler(c *gin.Context) {
 		tags := strings.Split(v, ",")
 		e.Tags = &tags
 	}
-	it, err := s.apply(c, c.Param("id"), e)
+	var it *model.Item
+	var err error
+	if e.Version, err = formVersion(c); err == nil {
+		it, err = s.apply(c, c.Param("id"), e)
+	}
 	if err == nil && c.PostForm("then") != "" {
-		it, err = s.decide(c, it.ID, model.Status(c.PostForm("then")))
+		it, err = s.decide(c, it.ID, model.Status(c.PostForm("then")), it.Version)
 	}
 	s.afterChange(c, it, err)
 }
 
 func (s *Server) afterChange(c *gin.Context, it *model.Item, err error) {
 	wantsJSON := strings.Contains(c.GetHeader("Accept"), "application/json")
+	var stale *curate.StaleError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if wantsJSON {
@@ -157,6 +185,13 @@ func (s *Server) afterChange(c *gin.Context, it *model.Item, err error) {
 			return
 		}
 		c.String(http.StatusNotFound, "No such item")
+		return
+	case errors.As(err, &stale):
+		if wantsJSON {
+			s.staleJSON(c, stale.Current)
+			return
+		}
+		s.staleForm(c, stale.Current)
 		return
 	case errors.Is(err, curate.ErrInvalid):
 		if wantsJSON {
@@ -170,7 +205,9 @@ func (s *Server) afterChange(c *gin.Context, it *model.Item, err error) {
 		return
 	}
 	if wantsJSON {
-		c.JSON(http.StatusOK, gin.H{"id": it.ID, "status": it.Status, "title": it.Title, "lead": it.Lead})
+		// The tab counts come along so the page can show them without a reload.
+		c.JSON(http.StatusOK, gin.H{"id": it.ID, "status": it.Status, "title": it.Title, "lead": it.Lead,
+			"version": it.Version, "counts": s.countsOrNil(c)})
 		return
 	}
 	c.Redirect(http.StatusSeeOther, safeReturn(c.PostForm("return"), "/queue"))

@@ -32,27 +32,123 @@
     select(list[next]);
   }
 
-  function decide(el, action) {
-    if (!el) { return; }
-    var id = el.getAttribute("data-id");
+  // Each key's decision, and the tab its item moves to. A key whose item
+  // is on that tab already does nothing but say so.
+  var tab = desk.getAttribute("data-status");
+  var actions = {
+    approve: { status: "approved", done: "Approved", already: "Already approved" },
+    reject: { status: "rejected", done: "Rejected", already: "Already rejected" },
+    requeue: { status: "queued", done: "Moved back to queue", already: "Already in the queue" }
+  };
+
+  function updateCounts(counts) {
+    if (!counts) { return; }
+    Array.prototype.forEach.call(desk.querySelectorAll(".tabs .count"), function (el) {
+      var n = counts[el.getAttribute("data-status")];
+      if (typeof n === "number") { el.textContent = String(n); }
+    });
+  }
+
+  // setVersion records the version of the item as stored now, in the item
+  // and in its forms, so the next decision is based on it.
+  function setVersion(el, version) {
+    el.setAttribute("data-version", String(version));
+    Array.prototype.forEach.call(el.querySelectorAll("input[name=version]"), function (input) {
+      input.value = String(version);
+    });
+  }
+
+  // leave takes a decided item off this tab and selects its neighbour;
+  // after the last one the page shows the server's empty state.
+  function leave(el) {
     var list = items();
     var next = list[list.indexOf(el) + 1] || list[list.indexOf(el) - 1];
+    el.remove();
+    if (next) { select(next); return; }
+    if (desk.querySelector(".pager")) {
+      // Older items wait on the next page: load them.
+      window.location.reload();
+      return;
+    }
+    var empty = document.getElementById("queue-empty");
+    if (empty) {
+      empty.hidden = false;
+      empty.focus({ preventScroll: true });
+    }
+  }
+
+  function decide(el, action) {
+    if (!el) { return; }
+    var act = actions[action];
+    if (act.status === tab) {
+      announce(act.already);
+      return;
+    }
+    var id = el.getAttribute("data-id");
+    var old = el.querySelector(".stale-notice");
+    if (old) { old.remove(); }
     el.classList.add("pending");
     fetch("/items/" + encodeURIComponent(id) + "/" + action, {
       method: "POST",
       headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
+      // The version this page shows: the server refuses the decision when
+      // someone changed the item since.
+      body: new URLSearchParams({ version: el.getAttribute("data-version") || "" }),
       credentials: "same-origin"
     }).then(function (res) {
       if (res.status === 401) { throw new Error("signed out; reload the page to sign in again"); }
       if (res.status === 403) { throw new Error("not allowed (reload the page if your session changed)"); }
+      if (res.status === 412) {
+        return res.json().then(function (body) { stale(el, action, body); });
+      }
       if (!res.ok) { throw new Error("HTTP " + res.status); }
-      el.remove();
-      select(next);
-      announce(action === "approve" ? "Approved" : action === "reject" ? "Rejected" : "Moved back to queue");
+      return res.json().then(function (body) {
+        updateCounts(body.counts);
+        leave(el);
+        announce(act.done);
+      });
     }).catch(function (err) {
       el.classList.remove("pending");
       announce("Could not save: " + err.message, true);
     });
+  }
+
+  // stale shows, in the item, that someone else changed it since the page
+  // was made ("Already rejected by demo 2 min ago — approve anyway?") with
+  // a button to decide anyway on the version stored now.
+  function stale(el, action, body) {
+    el.classList.remove("pending");
+    updateCounts(body.counts);
+    var current = body.current || {};
+    setVersion(el, current.version);
+    if (!body.button) {
+      // It already stands as this curator wanted.
+      if (current.status !== tab) { leave(el); }
+      announce(body.notice);
+      return;
+    }
+    var box = document.createElement("div");
+    box.className = "stale-notice";
+    box.setAttribute("role", "alert");
+    var text = document.createElement("p");
+    text.textContent = body.notice;
+    var again = document.createElement("button");
+    again.type = "button";
+    again.textContent = body.button;
+    again.addEventListener("click", function () { decide(el, action); });
+    var keep = document.createElement("button");
+    keep.type = "button";
+    keep.textContent = "Leave it";
+    keep.addEventListener("click", function () {
+      box.remove();
+      if (current.status !== tab) { leave(el); } else { select(el); }
+    });
+    box.appendChild(text);
+    box.appendChild(again);
+    box.appendChild(keep);
+    el.insertBefore(box, el.firstChild);
+    select(el, true);
+    again.focus();
   }
 
   var hideTimer = null;
