@@ -120,7 +120,7 @@
     el.classList.remove("pending");
     updateCounts(body.counts);
     var current = body.current || {};
-    setVersion(el, current.version);
+    if (typeof current.version === "number") { setVersion(el, current.version); }
     if (!body.button) {
       // It already stands as this curator wanted.
       if (current.status !== tab) { leave(el); }
