@@ -223,3 +223,26 @@ func TestStaleFormShowsWhatHappened(t *testing.T) {
 		t.Errorf("status %s after reject without a version", it.Status)
 	}
 }
+
+// TestStaleMessage: the refusal names the change that came first, who made
+// it and how long ago.
+func TestStaleMessage(t *testing.T) {
+	now := time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		it   model.Item
+		want string
+	}{
+		{"rejected", model.Item{Status: model.StatusRejected, DecidedBy: "demo", DecidedAt: now.Add(-2 * time.Minute), UpdatedAt: now.Add(-2 * time.Minute)}, "already rejected by demo 2 min ago"},
+		{"approved", model.Item{Status: model.StatusApproved, DecidedBy: "ann", DecidedAt: now.Add(-3 * time.Hour), UpdatedAt: now.Add(-3 * time.Hour)}, "already approved by ann 3 h ago"},
+		{"requeued", model.Item{Status: model.StatusQueued, DecidedBy: "ann", DecidedAt: now.Add(-10 * time.Second), UpdatedAt: now.Add(-10 * time.Second)}, "moved back to the queue by ann just now"},
+		{"edited after the decision", model.Item{Status: model.StatusApproved, DecidedBy: "ann", DecidedAt: now.Add(-time.Hour), EditedBy: "ben", UpdatedAt: now.Add(-5 * time.Minute)}, "edited by ben 5 min ago"},
+		{"edited, never decided", model.Item{Status: model.StatusQueued, EditedBy: "ben", UpdatedAt: now.Add(-time.Minute)}, "edited by ben 1 min ago"},
+		{"decided by a name unknown", model.Item{Status: model.StatusRejected, DecidedAt: now.Add(-2 * time.Minute), UpdatedAt: now.Add(-2 * time.Minute)}, "already rejected 2 min ago"},
+		{"changed otherwise", model.Item{Status: model.StatusQueued}, "changed since you opened it"},
+	} {
+		if got := staleMessage(&tc.it, now); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
