@@ -279,6 +279,11 @@ func (s *Server) decisionVersion(c *gin.Context) (int64, bool) {
 		return 0, false
 	}
 	raw, err := io.ReadAll(c.Request.Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		s.tooLarge(c)
+		return 0, false
+	}
 	if err != nil {
 		s.apiError(c, http.StatusBadRequest, "bad_request", "unreadable body: "+err.Error())
 		return 0, false

@@ -102,6 +102,24 @@ func TestAPIItemVersions(t *testing.T) {
 		}
 	}
 
+	// An oversized body is 413, also sent chunked (no Content-Length to
+	// refuse it by up front).
+	huge := `{"version": 2` + strings.Repeat(" ", maxBody) + `}`
+	if code, _, body := h.apiDo(tok, "POST", path+"/approve", huge, nil); code != http.StatusRequestEntityTooLarge || apiErrCode(body) != "too_large" {
+		t.Errorf("oversized decision body: %d %v", code, body)
+	}
+	req, _ := http.NewRequest("POST", h.srv.URL+path+"/approve", io.MultiReader(strings.NewReader(huge)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if res, err := http.DefaultClient.Do(req); err != nil {
+		t.Error(err)
+	} else {
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("oversized chunked decision body: %d", res.StatusCode)
+		}
+	}
+
 	// On the current version, and with no version at all, writes apply.
 	code, hdr, body = h.apiDo(tok, "PATCH", path, `{"title":"Flood warning for river towns"}`, map[string]string{"If-Match": `"2"`})
 	if code != 200 || hdr.Get("ETag") != `"3"` || body["title"] != "Flood warning for river towns" {
