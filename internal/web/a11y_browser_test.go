@@ -212,17 +212,28 @@ func axeRun(t *testing.T, ctx context.Context) axeReport {
 
 // checkAxeSeesViolations serves a page with known faults under the
 // server's own Content-Security-Policy: axe injected through the DevTools
-// protocol must run there and report them, or the clean reports on the
-// real pages would prove nothing.
+// protocol must run there and report them, and each of the test's own
+// checks must catch its fault, or clean reports on the real pages would
+// prove nothing.
 func checkAxeSeesViolations(t *testing.T, ctx context.Context, axeJS string) {
 	t.Helper()
 	control := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
+		if r.URL.Path == "/control.css" {
+			w.Header().Set("Content-Type", "text/css")
+			fmt.Fprint(w, `header.site nav { display: flex; flex-wrap: nowrap; overflow-x: auto; white-space: nowrap; gap: 1rem; }
+a:focus { outline: none; }
+.wide { width: 600px; }`)
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!doctype html><html><head><title>control</title></head><body><main><h1>Control</h1><img src="/x.png"><input name="q"></main></body></html>`)
+		fmt.Fprint(w, `<!doctype html><html><head><meta name="viewport" content="width=device-width, initial-scale=1"><title>control</title><link rel="stylesheet" href="/control.css"></head><body>
+<header class="site"><nav><a href="#1">First destination</a> <a href="#2">Second destination</a> <a href="#3">Third destination</a> <a href="#4">Audit log</a></nav></header>
+<main><h1>Control</h1><img src="/x.png"><input name="q" aria-describedby="err-q"><p id="s-Top stories">text</p><div class="wide">wide</div></main></body></html>`)
 	}))
 	t.Cleanup(control.Close)
 	browserStep(t, ctx, "control page", 10*time.Second,
+		chromedp.EmulateViewport(1366, 900),
 		chromedp.Navigate(control.URL),
 		chromedp.WaitVisible("h1"),
 		chromedp.Evaluate[chromedp.Void](axeJS),
@@ -236,9 +247,21 @@ func checkAxeSeesViolations(t *testing.T, ctx context.Context, axeJS string) {
 			t.Fatalf("axe missed %s on the control page (saw %v): the check is blind", want, seen)
 		}
 	}
-	if got := browserList(t, ctx, "control document checks", domChecksJS); !strings.Contains(strings.Join(got, "\n"), "without a type") {
-		t.Fatalf("the document checks missed the untyped input on the control page: %q", got)
+	mustFind := func(what string, got []string, wants ...string) {
+		t.Helper()
+		all := strings.Join(got, "\n")
+		for _, want := range wants {
+			if !strings.Contains(all, want) {
+				t.Fatalf("the %s missed %q on the control page; they said: %q", what, want, got)
+			}
+		}
 	}
+	mustFind("document checks", browserList(t, ctx, "control document checks", domChecksJS),
+		"without a type", `id "s-Top stories" is not a valid HTML id`, `points at id "err-q"`)
+	mustFind("Tab walk", tabWalk(t, ctx), "shows no focus ring")
+	browserStep(t, ctx, "control at 390px", 5*time.Second, a11yModes[1].emulate()...)
+	mustFind("phone layout checks", browserList(t, ctx, "control phone layout", phoneLayoutJS),
+		"the page scrolls sideways", `"Audit log" is cut off by its container <nav>`)
 }
 
 // domChecksJS finds what axe does not look for: ids that are not valid
