@@ -63,8 +63,13 @@ func TestBrowserPagesAreAccessible(t *testing.T) {
 				chromedp.Navigate(v.base + v.path),
 			}, v.steps...)
 			steps = append(steps, chromedp.WaitVisible(v.wait))
-			if err := chromedp.Do(sctx(ctx, 20*time.Second), steps...); err != nil {
-				where, _ := chromedp.Run(sctx(ctx, 5*time.Second), chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText.slice(0, 600)`))
+			if err := doWithin(ctx, 20*time.Second, steps...); err != nil {
+				var where string
+				_ = doWithin(ctx, 5*time.Second, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+					var err error
+					where, err = chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText.slice(0, 600)`))
+					return err
+				}))
 				t.Fatalf("browser: open %s and wait for %s: %v; the browser shows %s", v.path, v.wait, err, where)
 			}
 			browserStep(t, ctx, "inject axe-core", 10*time.Second, chromedp.Evaluate[chromedp.Void](axeJS))
@@ -708,11 +713,12 @@ func (w *a11yWorld) signIn(t *testing.T, ctx context.Context, base string, role 
 	)
 }
 
-// sctx bounds one browser step; the test's end releases it.
-func sctx(ctx context.Context, d time.Duration) context.Context {
+// doWithin runs browser steps with a deadline and returns their error,
+// for callers that add to the report before failing.
+func doWithin(ctx context.Context, d time.Duration, steps ...chromedp.Action[chromedp.Void]) error {
 	c, cancel := context.WithTimeout(ctx, d)
-	_ = cancel // released by the timeout; steps are short
-	return c
+	defer cancel()
+	return chromedp.Do(c, steps...)
 }
 
 func jsString(s string) string {
