@@ -58,6 +58,9 @@ func TestBrowserPagesAreAccessible(t *testing.T) {
 				w.signIn(t, ctx, v.base, v.role)
 				signedIn = who
 			}
+			if v.prepare != nil {
+				v.prepare(t)
+			}
 			steps := append([]chromedp.Action[chromedp.Void]{
 				chromedp.EmulateViewport(1366, 900),
 				chromedp.Navigate(v.base + v.path),
@@ -474,13 +477,14 @@ func checkEveryPageVisited(t *testing.T, s *Server, visits []a11yVisit) {
 
 // a11yVisit is one state of one page, as one role meets it.
 type a11yVisit struct {
-	name  string
-	route string // the router's path pattern it covers; "" for the 404 page
-	base  string
-	role  model.Role // "" for a visitor who is not signed in
-	path  string
-	steps []chromedp.Action[chromedp.Void] // after opening path: reach the state
-	wait  string                           // visible once the state is reached
+	name    string
+	route   string // the router's path pattern it covers; "" for the 404 page
+	base    string
+	role    model.Role // "" for a visitor who is not signed in
+	path    string
+	prepare func(t *testing.T)               // before opening path: change the data
+	steps   []chromedp.Action[chromedp.Void] // after opening path: reach the state
+	wait    string                           // visible once the state is reached
 }
 
 // a11yWorld is a running site full of the data each page shows: sections
@@ -690,6 +694,23 @@ func (w *a11yWorld) visits() []a11yVisit {
 		{name: "import-plan", route: "/admin/sources/import", base: main, role: admin, path: "/admin/sources/import", wait: `table.import-plan`,
 			steps: []chromedp.Action[chromedp.Void]{chromedp.SetUploadFiles(`input[name="opml"]`, []string{w.opml}), chromedp.Click(`.opml-import button[type="submit"]`)}},
 		{name: "not-found-admin", base: main, role: admin, path: "/admin/nothing-here", wait: `h1`},
+		// Last, as it decides every queued item: the queue with nothing left.
+		{name: "queue-clear", route: "/queue", base: main, role: curator, path: "/queue", wait: `.desk .empty`, prepare: w.decideAll},
+	}
+}
+
+// decideAll approves every queued item.
+func (w *a11yWorld) decideAll(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	queued, err := w.env.store.ListItems(ctx, store.ItemFilter{Status: model.StatusQueued})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range queued {
+		if _, err := w.env.server.desk.Decide(ctx, it.ID, model.StatusApproved, testUsers[model.RoleCurator]); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
