@@ -65,12 +65,12 @@ func TestBrowserPagesAreAccessible(t *testing.T) {
 				chromedp.EmulateViewport(1366, 900),
 				chromedp.Navigate(v.base + v.path),
 			}, v.steps...)
-			steps = append(steps, chromedp.WaitVisible(v.wait))
+			steps = append(steps, waitShown(v.wait))
 			if err := doWithin(ctx, 20*time.Second, steps...); err != nil {
 				var where string
 				_ = doWithin(ctx, 5*time.Second, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 					var err error
-					where, err = chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText.slice(0, 600)`))
+					where, err = chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " (" + document.readyState + ")\n" + document.body.innerText.slice(0, 600)`))
 					return err
 				}))
 				t.Fatalf("browser: open %s and wait for %s: %v; the browser shows %s", v.path, v.wait, err, where)
@@ -742,6 +742,30 @@ func (w *a11yWorld) signIn(t *testing.T, ctx context.Context, base string, role 
 		chromedp.Click(`form[action="/login"] button[type="submit"]`),
 		chromedp.WaitVisible(`form[action="/logout"]`),
 	)
+}
+
+// waitShown waits until the page has loaded and shows an element matching
+// sel. It asks the page itself, again and again: an evaluation that fails
+// while a form's answer replaces the page is simply repeated.
+func waitShown(sel string) chromedp.Action[chromedp.Void] {
+	js := `(() => {
+  const el = document.querySelector(` + jsString(sel) + `);
+  if (document.readyState !== "complete" || !el) return false;
+  const r = el.getBoundingClientRect();
+  return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden";
+})()`
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		for {
+			if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err == nil && shown {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s not shown: %w", sel, ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
 }
 
 // doWithin runs browser steps with a deadline and returns their error,
