@@ -703,6 +703,11 @@ func (w *a11yWorld) visits() []a11yVisit {
 		{name: "import", route: "/admin/sources/import", base: main, role: admin, path: "/admin/sources/import", wait: `input[name="opml"]`},
 		{name: "import-plan", route: "/admin/sources/import", base: main, role: admin, path: "/admin/sources/import", wait: `table.import-plan`,
 			steps: []chromedp.Action[chromedp.Void]{chromedp.SetUploadFiles(`input[name="opml"]`, []string{w.opml}), chromedp.Click(`.opml-import button[type="submit"]`)}},
+		// Destructive actions ask first on a page of their own.
+		{name: "confirm-remove-user", route: "/admin/users", base: main, role: admin, path: "/admin/users", wait: `#confirm`,
+			steps: []chromedp.Action[chromedp.Void]{chromedp.Click(`form[action="/admin/users/editor.two/remove"] button[type="submit"]`)}},
+		{name: "confirm-delete-section", route: "/admin/sources/sections", base: main, role: admin, path: "/admin/sources/sections", wait: `#confirm`,
+			steps: []chromedp.Action[chromedp.Void]{chromedp.Click(`button[name="action"][value="delete"]`)}},
 		{name: "not-found-admin", base: main, role: admin, path: "/admin/nothing-here", wait: `h1`},
 		// Last, as it decides every queued item: the queue with nothing left.
 		{name: "queue-clear", route: "/queue", base: main, role: curator, path: "/queue", wait: `.desk .empty`, prepare: w.decideAll},
