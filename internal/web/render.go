@@ -8,11 +8,14 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/clipsheet/clipsheet/internal/curate"
 	"github.com/clipsheet/clipsheet/internal/model"
 )
 
@@ -55,7 +58,48 @@ func (s *Server) funcs() template.FuncMap {
 		"add":        func(a, b int) int { return a + b },
 		"roles":      model.Roles,
 		"asset":      s.assets.url,
+		"anchorIDs":  anchorIDs,
 	}
+}
+
+// anchorIDs gives each section an id for in-page links: valid HTML (no
+// spaces), readable in the address bar ("s-terrorism-security") and unique
+// on the page even when two names slug alike ("Cyber" and "cyber!").
+func anchorIDs(sections []curate.Section) map[string]string {
+	ids := make(map[string]string, len(sections))
+	used := map[string]bool{}
+	for _, sec := range sections {
+		base := "s-" + slug(sec.Name)
+		id := base
+		for n := 2; used[id]; n++ {
+			id = base + "-" + strconv.Itoa(n)
+		}
+		used[id] = true
+		ids[sec.Name] = id
+	}
+	return ids
+}
+
+// slug lowercases s and joins its runs of letters and digits with "-";
+// "section" stands in when nothing is left.
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	if b.Len() == 0 {
+		return "section"
+	}
+	return b.String()
 }
 
 // safeURL lets only absolute http(s) links through; anything else (such as
