@@ -6,7 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
+	"github.com/clipsheet/clipsheet/internal/testcorpus"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -309,23 +309,8 @@ func TestExtractCommandUsage(t *testing.T) {
 	}
 }
 
-// corpusDir returns the directory sub of the third-party corpus in
-// ../shared beside the repository root, or skips the test with one line
-// naming the missing path: CI has the corpus, a fresh clone does not.
-func corpusDir(t testing.TB, sub string) string {
-	t.Helper()
-	dir := filepath.Join("../../../shared/corpus", sub)
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		abs, _ := filepath.Abs(dir)
-		t.Skipf("skipped: shared corpus not found at %s (../shared beside the repository)", abs)
-	} else if err != nil {
-		t.Fatalf("shared corpus: %v", err)
-	}
-	return dir
-}
-
 func TestExtractCommandCorpus(t *testing.T) {
-	dir := corpusDir(t, "article-extraction-benchmark/html")
+	dir := testcorpus.Dir(t, "article-extraction-benchmark/html")
 	if testing.Short() {
 		t.Skip("corpus run skipped in -short mode")
 	}

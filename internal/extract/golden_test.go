@@ -3,8 +3,8 @@ package extract
 import (
 	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"flag"
+	"github.com/clipsheet/clipsheet/internal/testcorpus"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,26 +13,6 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the current extractor (then check every diff by eye)")
-
-// sharedCorpus is the third-party corpus in ../shared beside the
-// repository root. CI has it; a fresh clone does not, and its tests must
-// still pass.
-const sharedCorpus = "../../../shared/corpus"
-
-// corpusDir returns the directory sub of the shared corpus, or skips the
-// test with one line naming the missing path, so a run without the corpus
-// says what it left out instead of failing on it.
-func corpusDir(t testing.TB, sub string) string {
-	t.Helper()
-	dir := filepath.Join(sharedCorpus, sub)
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		abs, _ := filepath.Abs(dir)
-		t.Skipf("skipped: shared corpus not found at %s (../shared beside the repository)", abs)
-	} else if err != nil {
-		t.Fatalf("shared corpus: %v", err)
-	}
-	return dir
-}
 
 // goldenPages are corpus pages whose metadata and lead were checked by hand
 // against the page and the corpus' reference body. They cover JSON-LD and
@@ -75,7 +55,7 @@ type golden struct {
 }
 
 func TestGoldenCorpus(t *testing.T) {
-	corpus := corpusDir(t, "article-extraction-benchmark")
+	corpus := testcorpus.Dir(t, "article-extraction-benchmark")
 	var truth map[string]struct {
 		URL string `json:"url"`
 	}

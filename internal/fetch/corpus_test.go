@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"errors"
+	"github.com/clipsheet/clipsheet/internal/testcorpus"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -17,26 +18,6 @@ import (
 	"github.com/clipsheet/clipsheet/internal/fetch/httpx"
 	"github.com/clipsheet/clipsheet/internal/model"
 )
-
-// sharedCorpus is the third-party corpus in ../shared beside the
-// repository root. CI has it; a fresh clone does not, and its tests must
-// still pass.
-const sharedCorpus = "../../../shared/corpus"
-
-// corpusDir returns the directory sub of the shared corpus, or skips the
-// test with one line naming the missing path, so a run without the corpus
-// says what it left out instead of failing on it.
-func corpusDir(t testing.TB, sub string) string {
-	t.Helper()
-	dir := filepath.Join(sharedCorpus, sub)
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		abs, _ := filepath.Abs(dir)
-		t.Skipf("skipped: shared corpus not found at %s (../shared beside the repository)", abs)
-	} else if err != nil {
-		t.Fatalf("shared corpus: %v", err)
-	}
-	return dir
-}
 
 // corpusWant is what a corpus feed must give.
 type corpusWant struct {
@@ -109,7 +90,7 @@ func corpusExpectations() map[string]corpusWant {
 // either parses to the expected number of entries, or fails with the
 // expected clear error; the MALFORMED ones are marked.
 func TestCorpusFeeds(t *testing.T) {
-	dir := corpusDir(t, "feeds")
+	dir := testcorpus.Dir(t, "feeds")
 	cases := corpusExpectations()
 	files, err := filepath.Glob(filepath.Join(dir, "*"))
 	if err != nil || len(files) == 0 {
@@ -172,7 +153,7 @@ func TestCorpusFeeds(t *testing.T) {
 // TestCorpusFeedFields checks decoding and field fallbacks on particular
 // captures.
 func TestCorpusFeedFields(t *testing.T) {
-	dir := corpusDir(t, "feeds")
+	dir := testcorpus.Dir(t, "feeds")
 	parse := func(name, docURL string) *parsedFeed {
 		t.Helper()
 		body, err := os.ReadFile(filepath.Join(dir, name))
@@ -280,7 +261,7 @@ func TestNormalizeFeedBytes(t *testing.T) {
 // real publishers; every host name resolves to loopback, where nothing
 // listens on ports 80/443, so no request leaves the machine.
 func TestCorpusFeedsPolled(t *testing.T) {
-	dir := corpusDir(t, "feeds")
+	dir := testcorpus.Dir(t, "feeds")
 	cases := corpusExpectations()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/robots.txt", http.NotFound)

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/clipsheet/clipsheet/internal/testcorpus"
 )
 
 func TestDiscover(t *testing.T) {
@@ -126,7 +128,7 @@ func TestFrontPageCorpus(t *testing.T) {
 		{"furbo", "https://furbo.org/", "http://furbo.org/feed/", "h2 a", 3},
 		{"sixcolors", "https://sixcolors.com/", "http://feedpress.me/sixcolors", "", 3},
 	}
-	dir := corpusDir(t, "frontpages")
+	dir := testcorpus.Dir(t, "frontpages")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			body, err := os.ReadFile(filepath.Join(dir, c.name+"-homepage.html"))

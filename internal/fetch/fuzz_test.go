@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/clipsheet/clipsheet/internal/testcorpus"
 )
 
 // FuzzParseFeed checks that no document makes the feed parser panic, and
@@ -15,7 +17,11 @@ import (
 // beside the repository, and small hand-made documents.
 func FuzzParseFeed(f *testing.F) {
 	for _, name := range []string{"atom-daringfireball.atom", "atom-golem-feedcreator.xml"} {
-		if b, err := os.ReadFile(filepath.Join(sharedCorpus, "feeds", name)); err == nil {
+		path, err := testcorpus.Find(filepath.Join("feeds", name))
+		if err != nil {
+			continue
+		}
+		if b, err := os.ReadFile(path); err == nil {
 			f.Add(b, "application/atom+xml", "https://example.com/feed")
 		}
 	}
