@@ -213,7 +213,7 @@ func TestCountsFollowRandomOperations(t *testing.T) {
 
 // fillItems stores n small items through WritePolls, a few thousand per
 // transaction.
-func fillItems(t *testing.T, s *Bolt, n int) {
+func fillItems(t testing.TB, s *Bolt, n int) {
 	t.Helper()
 	now := time.Now().UTC()
 	for start := 0; start < n; start += 5000 {
