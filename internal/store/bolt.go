@@ -25,7 +25,11 @@ import (
 //
 //	1: items bucket maps ID → item JSON
 //	2: items bucket maps ID → record key; records hold the JSON (see putItem)
-const SchemaVersion = 2
+//	3: item_counts holds counts per status and section, kept by every
+//	   change (counts.go). A version-2 program would change items without
+//	   moving the counters, so it must refuse these files rather than open
+//	   them; opening a version-2 file builds the counters.
+const SchemaVersion = 3
 
 var (
 	bucketMeta    = []byte("meta")

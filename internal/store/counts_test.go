@@ -83,7 +83,10 @@ func TestCountsBuiltOnceForFileWithoutCounters(t *testing.T) {
 		if err := tx.DeleteBucket(bucketCounts); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketMeta).Delete(keyCountsBuilt)
+		if err := tx.Bucket(bucketMeta).Delete(keyCountsBuilt); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte("2"))
 	})
 	db.Close()
 	if err != nil {
@@ -120,6 +123,19 @@ func TestCountsBuiltOnceForFileWithoutCounters(t *testing.T) {
 	if built == nil {
 		t.Error("counters not marked built: every open would walk the items again")
 	}
+	if schema := readSchema(t, s); schema != fmt.Sprint(SchemaVersion) {
+		t.Errorf("schema version %s after building counters, want %d", schema, SchemaVersion)
+	}
+}
+
+func readSchema(t *testing.T, s *Bolt) string {
+	t.Helper()
+	var v []byte
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		v = append(v, tx.Bucket(bucketMeta).Get(keySchema)...)
+		return nil
+	})
+	return string(v)
 }
 
 // TestCountsFollowRandomOperations runs random sequences of every store
