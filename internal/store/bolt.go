@@ -25,7 +25,11 @@ import (
 //
 //	1: items bucket maps ID → item JSON
 //	2: items bucket maps ID → record key; records hold the JSON (see putItem)
-const SchemaVersion = 2
+//	3: item_counts holds counts per status and section, kept by every
+//	   change (counts.go). A version-2 program would change items without
+//	   moving the counters, so it must refuse these files rather than open
+//	   them; opening a version-2 file builds the counters.
+const SchemaVersion = 3
 
 var (
 	bucketMeta    = []byte("meta")
@@ -41,11 +45,14 @@ var (
 // transaction is fsynced before the call returns).
 type Bolt struct {
 	db *bolt.DB
+	// onScanRecord, when set (by tests), is called for every record a
+	// long scan reads.
+	onScanRecord func()
 }
 
 // buckets lists every top-level bucket; Open creates the missing ones.
 func buckets() [][]byte {
-	return [][]byte{bucketMeta, bucketItems, bucketRecords, bucketTimeIdx, bucketSources, bucketUsers, bucketSessions, bucketAPITokens, bucketAudit}
+	return [][]byte{bucketMeta, bucketItems, bucketRecords, bucketTimeIdx, bucketSources, bucketUsers, bucketSessions, bucketAPITokens, bucketAudit, bucketCounts}
 }
 
 // Open opens or creates the database file at path, creating its directory.
@@ -85,8 +92,15 @@ func (s *Bolt) init() error {
 				if err := migrateInlineItems(tx); err != nil {
 					return fmt.Errorf("store: upgrade schema %d to 2: %w", n, err)
 				}
+				// The move counted items into counters that were never
+				// built: count afresh.
+				if err := meta.Delete(keyCountsBuilt); err != nil {
+					return err
+				}
 			}
-			return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
+		}
+		if err := ensureCounts(tx); err != nil {
+			return fmt.Errorf("store: %w", err)
 		}
 		return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
 	})
@@ -113,7 +127,10 @@ func putIndex(tx *bolt.Tx, it *model.Item) error {
 	if err := idx.Put(timeKey(allStatuses, t, it.ID), nil); err != nil {
 		return err
 	}
-	return idx.Put(timeKey(string(it.Status), t, it.ID), nil)
+	if err := idx.Put(timeKey(string(it.Status), t, it.ID), nil); err != nil {
+		return err
+	}
+	return addCount(tx, it, 1)
 }
 
 func deleteIndex(tx *bolt.Tx, it *model.Item) error {
@@ -122,7 +139,10 @@ func deleteIndex(tx *bolt.Tx, it *model.Item) error {
 	if err := idx.Delete(timeKey(allStatuses, t, it.ID)); err != nil {
 		return err
 	}
-	return idx.Delete(timeKey(string(it.Status), t, it.ID))
+	if err := idx.Delete(timeKey(string(it.Status), t, it.ID)); err != nil {
+		return err
+	}
+	return addCount(tx, it, -1)
 }
 
 // Items are found by ID in the items bucket, which maps the ID (a hash, so
@@ -383,7 +403,11 @@ func (s *Bolt) ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, erro
 	skipped := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketTimeIdx).Cursor()
+		read := 0
 		for k, _ := c.Seek(pfx); k != nil && bytes.HasPrefix(k, pfx); k, _ = c.Next() {
+			if err := s.scanned(ctx, &read); err != nil {
+				return err
+			}
 			if len(k) < len(pfx)+8 {
 				continue
 			}
@@ -411,7 +435,26 @@ func (s *Bolt) ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, erro
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+	return out, nil
+}
+
+// scanned notes one more record read by a long scan and, every
+// scanCheckEvery records, stops the scan if its context is done: a request
+// its client dropped must not go on reading the whole store.
+func (s *Bolt) scanned(ctx context.Context, read *int) error {
+	if s.onScanRecord != nil {
+		s.onScanRecord()
+	}
+	*read++
+	if *read%scanCheckEvery == 0 {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("scan stopped after %d records: %w", *read, err)
+		}
+	}
+	return nil
 }
 
 func matches(it *model.Item, f ItemFilter, query string) bool {
@@ -428,25 +471,6 @@ func matches(it *model.Item, f ItemFilter, query string) bool {
 		}
 	}
 	return true
-}
-
-// CountItems implements Store.
-func (s *Bolt) CountItems(ctx context.Context) (map[model.Status]int, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	counts := map[model.Status]int{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketTimeIdx).Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			status, _, ok := bytes.Cut(k, []byte{0})
-			if ok && string(status) != allStatuses {
-				counts[model.Status(status)]++
-			}
-		}
-		return nil
-	})
-	return counts, err
 }
 
 // SourceState implements Store.

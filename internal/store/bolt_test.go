@@ -290,6 +290,9 @@ func TestUpgradesVersion1File(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("approved list after upgrade: %d %v", len(list), err)
 	}
+	if counts, err := s.CountItems(ctx); err != nil || len(counts) != 1 || counts[model.StatusApproved] != 1 {
+		t.Errorf("counts after upgrade: %v %v", counts, err)
+	}
 	s.DB().View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketMeta).Get(keySchema); string(v) != fmt.Sprint(SchemaVersion) {
 			t.Errorf("schema version %s", v)

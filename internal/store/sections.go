@@ -59,8 +59,12 @@ func (s *Bolt) refile(ctx context.Context, old, name string, get func(*itemHead)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		n = 0
 		b := tx.Bucket(bucketRecords)
-		var moved []*model.Item
+		var olds, moved []*model.Item
+		read := 0
 		err := b.ForEach(func(k, v []byte) error {
+			if err := s.scanned(ctx, &read); err != nil {
+				return err
+			}
 			var head itemHead
 			if err := json.Unmarshal(v, &head); err != nil {
 				return fmt.Errorf("decode item %s: %w", k, err)
@@ -68,21 +72,26 @@ func (s *Bolt) refile(ctx context.Context, old, name string, get func(*itemHead)
 			if get(&head) != old {
 				return nil
 			}
-			it, err := decodeRecord(v)
+			before, err := decodeRecord(v)
 			if err != nil {
 				return fmt.Errorf("decode item record %x: %w", k, err)
 			}
-			set(it)
+			it := *before
+			set(&it)
 			it.Version++
-			moved = append(moved, it)
+			olds, moved = append(olds, before), append(moved, &it)
 			return nil
 		})
 		if err != nil {
 			return err
 		}
 		// Written after the scan: bbolt forbids changing a bucket while
-		// iterating it. The time index depends on neither field.
-		for _, it := range moved {
+		// iterating it. Out of the index and back, so the section counters
+		// follow the item.
+		for i, it := range moved {
+			if err := deleteIndex(tx, olds[i]); err != nil {
+				return err
+			}
 			if err := putItem(tx, it); err != nil {
 				return err
 			}
@@ -103,7 +112,11 @@ func (s *Bolt) ItemArrivals(ctx context.Context, since time.Time) (map[string][]
 	}
 	out := map[string][]time.Time{}
 	err := s.db.View(func(tx *bolt.Tx) error {
+		read := 0
 		return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
+			if err := s.scanned(ctx, &read); err != nil {
+				return err
+			}
 			source, at, ok := arrivalFields(v)
 			if !ok {
 				var head itemHead
