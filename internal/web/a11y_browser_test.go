@@ -609,30 +609,6 @@ sources:
 	return w
 }
 
-// newSetupHarness is a server with no account at all, which offers the
-// first-admin setup; it returns the live setup token.
-func newSetupHarness(t *testing.T) (*harness, string) {
-	t.Helper()
-	h := &harness{t: t}
-	st, err := store.Open(filepath.Join(t.TempDir(), "setup.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	s, err := NewServer(st, Config{Auth: auth.Config{Params: auth.TestParams}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.server, h.store = s, st
-	h.srv = httptest.NewServer(s)
-	t.Cleanup(h.srv.Close)
-	tok, err := s.Auth().SetupToken(context.Background())
-	if err != nil || tok == "" {
-		t.Fatalf("setup token %q: %v", tok, err)
-	}
-	return h, tok
-}
-
 func (w *a11yWorld) visits() []a11yVisit {
 	main, setup := w.env.srv.URL, w.setup.srv.URL
 	fill := func(form string, values map[string]string) []chromedp.Action[chromedp.Void] {

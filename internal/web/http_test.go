@@ -10,9 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -21,10 +19,8 @@ import (
 
 	"github.com/andybalholm/brotli"
 
-	"github.com/clipsheet/clipsheet/internal/auth"
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/model"
-	"github.com/clipsheet/clipsheet/internal/store"
 )
 
 // rawClient neither adds Accept-Encoding nor decodes: the tests see the
@@ -766,20 +762,8 @@ func TestSetupAfterSetupIsThe404Page(t *testing.T) {
 // CSRF token like any other (the access table skips /setup, which is the
 // 404 page there).
 func TestSetupFormNeedsCSRF(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "setup.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	s, err := NewServer(st, Config{Settings: config.DefaultSettings(), Auth: auth.Config{Params: auth.TestParams}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	h := &harness{t: t, srv: srv, server: s, store: st}
+	h, tok := newSetupHarness(t)
 	c := h.newClient()
-	tok, _ := s.Auth().SetupToken(context.Background())
 	csrf := h.csrfOf(c, "/setup?token="+tok)
 	form := url.Values{"token": {tok}, "name": {"chief"}, "password": {testPassword}, "confirm": {testPassword}}
 	for name, token := range map[string]string{"missing": "", "wrong": strings.Repeat("x", len(csrf))} {

@@ -384,18 +384,7 @@ func TestFeedsWithTokens(t *testing.T) {
 }
 
 func TestFirstAdminSetup(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "setup.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	s, err := NewServer(st, Config{Settings: config.DefaultSettings(), Auth: auth.Config{Params: auth.TestParams}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	h := &harness{t: t, srv: srv, server: s, store: st}
+	h, tok := newSetupHarness(t)
 	c := h.newClient()
 	_, body, _ := h.getWith(c, "/login")
 	if !strings.Contains(body, "clipsheet user add NAME --role admin") {
@@ -404,7 +393,6 @@ func TestFirstAdminSetup(t *testing.T) {
 	if code, _, _ := h.getWith(c, "/setup?token=guess"); code != http.StatusNotFound {
 		t.Errorf("setup with a wrong token: %d", code)
 	}
-	tok, _ := s.Auth().SetupToken(context.Background())
 	csrf := h.csrfOf(c, "/setup?token="+tok)
 	// A wrong token is a plain 404 whatever else the form holds.
 	for _, form := range []url.Values{
