@@ -56,7 +56,7 @@ var routeAccess = map[string]routeRule{
 	"POST /account/logout-everywhere":  {min: "reader", want: 303},
 	"POST /account/tokens":             {min: "reader", want: 200},
 	"POST /account/tokens/:id/revoke":  {min: "reader", want: 404},
-	"POST /account/feed-token":         {min: "reader", want: 303},
+	"POST /account/feed-token":         {min: "reader", want: 200}, // the confirmation page
 	"GET /api/v1/me":                   {min: "reader", want: 200},
 	"GET /queue":                       {min: "curator", want: 200},
 	"POST /items/:id/approve":          {min: "curator", want: 404},

@@ -51,6 +51,7 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		s.renderLogin(c, http.StatusTooManyRequests, rl.Error())
 		return
 	case errors.Is(err, auth.ErrBadCredentials):
+		c.Header("WWW-Authenticate", sessionChallenge)
 		s.renderLogin(c, http.StatusUnauthorized, "Wrong user name or password.")
 		return
 	case err != nil:
@@ -261,6 +262,14 @@ func (s *Server) revokeToken(c *gin.Context) {
 }
 
 func (s *Server) resetFeedToken(c *gin.Context) {
+	if !s.confirmed(c, confirmStep{
+		Title:       "Reset your feed links?",
+		Consequence: "Every feed reader subscribed with your current links stops receiving the briefing until it is given the new links shown on this page.",
+		Button:      "Reset my feed links",
+		Back:        "/account",
+	}) {
+		return
+	}
 	if err := s.auth.ResetFeedToken(c.Request.Context(), s.actor(c), currentUser(c).Name); err != nil {
 		s.fail(c, err)
 		return

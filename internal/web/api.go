@@ -35,6 +35,11 @@ import (
 
 // apiError answers with the API's error shape and stops the chain.
 func (s *Server) apiError(c *gin.Context, status int, code, msg string) {
+	// RFC 9110 §11.6.1: a 401 names how to authenticate; the API takes
+	// bearer tokens, whichever path found the caller missing.
+	if status == http.StatusUnauthorized && c.Writer.Header().Get("WWW-Authenticate") == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="clipsheet"`)
+	}
 	c.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": code, "message": msg}})
 }
 

@@ -28,6 +28,12 @@ const feedTokenKey = "clipsheet.feedtoken"
 // Authorization header but a per-user token in ?token= (on /account).
 const feedChallenge = `FeedToken realm="clipsheet", param="token"`
 
+// sessionChallenge is WWW-Authenticate on the 401s of the pages (a wrong
+// password, a page script whose session ended): they sign in with the
+// form at /login, which sets the session cookie. RFC 9110 requires a
+// challenge on every 401; this one names the form.
+const sessionChallenge = `Cookie realm="clipsheet", form-action="/login"`
+
 // feedAuth lets feed readers, which cannot sign in, identify with the
 // per-user token in ?token=. A bad token is refused only when the briefing
 // is private; on a public briefing it changes nothing.

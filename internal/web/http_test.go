@@ -827,3 +827,44 @@ func TestETagListMatches(t *testing.T) {
 		}
 	}
 }
+
+// TestEvery401NamesAChallenge: RFC 9110 §11.6.1 requires WWW-Authenticate
+// on every 401, whichever way the caller fell short: anonymous on each GET
+// route of a private site (pages asked for JSON by a script, the API,
+// feeds), a malformed or unknown bearer token, and a wrong password.
+func TestEvery401NamesAChallenge(t *testing.T) {
+	h := newAccessHarness(t, privateBriefing)
+	rc := rawClient(h.newClient())
+	type probe struct {
+		what string
+		path string
+		hdr  map[string]string
+	}
+	var probes []probe
+	for route, path := range getRoutes(t, h) {
+		probes = append(probes, probe{"anonymous GET " + route + " (Accept: application/json)", path, map[string]string{"Accept": "application/json"}})
+	}
+	probes = append(probes,
+		probe{"Basic credentials on the API", "/api/v1/me", map[string]string{"Authorization": "Basic YTpi"}},
+		probe{"unknown bearer token", "/api/v1/me", map[string]string{"Authorization": "Bearer cst_nope"}},
+		probe{"bad feed token", "/feed.json?token=nope", nil},
+	)
+	seen := 0
+	for _, p := range probes {
+		code, hdr, _ := h.fetchRaw(rc, http.MethodGet, p.path, p.hdr)
+		if code != http.StatusUnauthorized {
+			continue
+		}
+		seen++
+		if hdr.Get("WWW-Authenticate") == "" {
+			t.Errorf("%s: 401 without WWW-Authenticate", p.what)
+		}
+	}
+	if seen < 5 {
+		t.Fatalf("only %d probes answered 401; the test no longer reaches the cases it is about", seen)
+	}
+	code, hdr := h.tryLogin(h.newClient(), testUsers[model.RoleCurator], "not the password")
+	if code != http.StatusUnauthorized || hdr.Get("WWW-Authenticate") == "" {
+		t.Errorf("wrong password: %d with WWW-Authenticate %q, want 401 with a challenge", code, hdr.Get("WWW-Authenticate"))
+	}
+}

@@ -226,6 +226,7 @@ func (s *Server) unauthenticated(c *gin.Context) {
 		// The queue script asks for JSON; a redirect would be followed to
 		// the login page and look like success.
 		if strings.Contains(c.GetHeader("Accept"), "application/json") {
+			c.Header("WWW-Authenticate", sessionChallenge)
 			s.apiError(c, http.StatusUnauthorized, "unauthenticated", "your session ended; sign in again")
 			return
 		}

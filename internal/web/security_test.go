@@ -369,9 +369,15 @@ func TestFeedsWithTokens(t *testing.T) {
 		t.Errorf("json feed item: %+v", ji)
 	}
 
-	// Resetting the feed link revokes the old one.
+	// Resetting the feed link asks first, then revokes the old one.
 	c := h.as(model.RoleReader)
-	if code, _ := h.postWith(c, "/account/feed-token", url.Values{"csrf_token": {h.csrfOf(c, "/account")}}, nil); code != http.StatusSeeOther {
+	if code, body := h.postWith(c, "/account/feed-token", url.Values{"csrf_token": {h.csrfOf(c, "/account")}}, nil); code != http.StatusOK || !strings.Contains(body, "Reset your feed links?") {
+		t.Fatalf("unconfirmed reset: %d, want the confirmation page", code)
+	}
+	if code, _, _ := h.getWith(anon, "/feed.atom?token="+url.QueryEscape(tok)); code != http.StatusOK {
+		t.Errorf("an unconfirmed reset revoked the feed token: %d", code)
+	}
+	if code, _ := h.postWith(c, "/account/feed-token", url.Values{"csrf_token": {h.csrfOf(c, "/account")}, "confirm": {"yes"}}, nil); code != http.StatusSeeOther {
 		t.Fatalf("reset: %d", code)
 	}
 	if code, _, _ := h.getWith(anon, "/feed.atom?token="+url.QueryEscape(tok)); code != http.StatusUnauthorized {
@@ -675,7 +681,7 @@ func TestOriginBehindAProxy(t *testing.T) {
 	post := func(h *harness, hdr map[string]string) int {
 		t.Helper()
 		c := h.as(model.RoleCurator)
-		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/account/feed-token", strings.NewReader(url.Values{"csrf_token": {h.csrfOf(c, "/account")}}.Encode()))
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/account/feed-token", strings.NewReader(url.Values{"csrf_token": {h.csrfOf(c, "/account")}, "confirm": {"yes"}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Host = "clipsheet-upstream:8080"
 		// The jar would file the cookies under the Host header's name.
