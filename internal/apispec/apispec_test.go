@@ -19,7 +19,7 @@ import (
 // wrong Allow; documented answers pass.
 func TestCheckRefusesWhatIsNotDocumented(t *testing.T) {
 	doc := Doc(t)
-	item := `{"id":"a","url":"u","canonical_url":"u","title":"t","byline":"","published":"","site_name":"","lead":"","body":"","source":"s","section":"","status":"queued","fetched_at":"2026-01-02T15:04:05Z","updated_at":"2026-01-02T15:04:05Z","original":{"url":"u","canonical_url":"u","title":"t","byline":"","published":"","site_name":"","lead":"","body":""}}`
+	item := `{"id":"a","version":3,"url":"u","canonical_url":"u","title":"t","byline":"","published":"","site_name":"","lead":"","body":"","source":"s","section":"","status":"queued","fetched_at":"2026-01-02T15:04:05Z","updated_at":"2026-01-02T15:04:05Z","original":{"url":"u","canonical_url":"u","title":"t","byline":"","published":"","site_name":"","lead":"","body":""}}`
 	errBody := func(code string) string { return `{"error":{"code":"` + code + `","message":"m"}}` }
 	json := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
 	with := func(h http.Header, kv ...string) http.Header {
@@ -29,6 +29,7 @@ func TestCheckRefusesWhatIsNotDocumented(t *testing.T) {
 		}
 		return h
 	}
+	itemHdr := with(json, "ETag", `"3"`)
 	for _, tc := range []struct {
 		name, method, path string
 		status             int
@@ -36,15 +37,17 @@ func TestCheckRefusesWhatIsNotDocumented(t *testing.T) {
 		body               string
 		ok                 bool
 	}{
-		{"item", "GET", "/api/v1/items/a", 200, json, item, true},
-		{"item HEAD", "HEAD", "/api/v1/items/a", 200, json, "", true},
+		{"item", "GET", "/api/v1/items/a", 200, itemHdr, item, true},
+		{"item without its ETag", "GET", "/api/v1/items/a", 200, json, item, false},
+		{"item without its version", "GET", "/api/v1/items/a", 200, itemHdr, strings.Replace(item, `"version":3,`, "", 1), false},
+		{"item HEAD", "HEAD", "/api/v1/items/a", 200, itemHdr, "", true},
 		{"undocumented status", "GET", "/api/v1/items/a", 409, json, errBody("exists"), false},
-		{"undocumented field", "GET", "/api/v1/items/a", 200, json, strings.Replace(item, `"id":"a"`, `"id":"a","secret":1`, 1), false},
-		{"missing field", "GET", "/api/v1/items/a", 200, json, strings.Replace(item, `"title":"t",`, "", 1), false},
-		{"not a time", "GET", "/api/v1/items/a", 200, json, strings.Replace(item, `"fetched_at":"2026-01-02T15:04:05Z"`, `"fetched_at":"yesterday"`, 1), false},
-		{"unknown time", "GET", "/api/v1/items/a", 200, json, strings.Replace(item, `"fetched_at":"2026-01-02T15:04:05Z"`, `"fetched_at":""`, 1), false},
-		{"wrong status enum", "GET", "/api/v1/items/a", 200, json, strings.Replace(item, `"queued"`, `"pending"`, 1), false},
-		{"undocumented header", "GET", "/api/v1/items/a", 200, with(json, "X-Debug", "1"), item, false},
+		{"undocumented field", "GET", "/api/v1/items/a", 200, itemHdr, strings.Replace(item, `"id":"a"`, `"id":"a","secret":1`, 1), false},
+		{"missing field", "GET", "/api/v1/items/a", 200, itemHdr, strings.Replace(item, `"title":"t",`, "", 1), false},
+		{"not a time", "GET", "/api/v1/items/a", 200, itemHdr, strings.Replace(item, `"fetched_at":"2026-01-02T15:04:05Z"`, `"fetched_at":"yesterday"`, 1), false},
+		{"unknown time", "GET", "/api/v1/items/a", 200, itemHdr, strings.Replace(item, `"fetched_at":"2026-01-02T15:04:05Z"`, `"fetched_at":""`, 1), false},
+		{"wrong status enum", "GET", "/api/v1/items/a", 200, itemHdr, strings.Replace(item, `"queued"`, `"pending"`, 1), false},
+		{"undocumented header", "GET", "/api/v1/items/a", 200, with(itemHdr, "X-Debug", "1"), item, false},
 		{"error code for another status", "GET", "/api/v1/items/a", 404, json, errBody("forbidden"), false},
 		{"401 without WWW-Authenticate", "GET", "/api/v1/me", 401, json, errBody("unauthenticated"), false},
 		{"401", "GET", "/api/v1/me", 401, with(json, "WWW-Authenticate", `Bearer realm="clipsheet"`), errBody("unauthenticated"), true},
