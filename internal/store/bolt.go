@@ -191,6 +191,11 @@ func putItem(tx *bolt.Tx, it *model.Item) error {
 	if it.Version < 1 {
 		it.Version = 1 // a new item
 	}
+	// The record keeps these times in whole seconds (RFC 3339). The index
+	// key must come from the time the record reads back as, or the next
+	// change cannot find the old key and the item is listed twice.
+	it.Published = it.Published.Truncate(time.Second)
+	it.DecidedAt = it.DecidedAt.Truncate(time.Second)
 	data, err := encodeRecord(it)
 	if err != nil {
 		return fmt.Errorf("encode item %s: %w", it.ID, err)

@@ -300,3 +300,35 @@ func TestUpgradesVersion1File(t *testing.T) {
 		return nil
 	})
 }
+
+// TestSubSecondPublishedListedOnce: feeds may give fractions of a second;
+// the record keeps whole seconds (RFC 3339), so an index key made from the
+// finer time would outlive the item's next change and list it twice.
+func TestSubSecondPublishedListedOnce(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	published := time.Date(2026, 12, 1, 8, 30, 15, 123456789, time.UTC)
+	it := item("https://example.com/fraction", published)
+	it.FetchedAt = published.Add(time.Minute)
+	if _, err := s.AddItem(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []model.Status{model.StatusApproved, model.StatusQueued} {
+		if _, err := s.UpdateItem(ctx, it.ID, func(x *model.Item) error { x.Status = st; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []ItemFilter{{}, {Status: model.StatusQueued}, {Status: model.StatusApproved}} {
+		items, err := s.ListItems(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if f.Status == model.StatusApproved {
+			want = 0
+		}
+		if len(items) != want {
+			t.Errorf("filter %+v lists %d items, want %d", f, len(items), want)
+		}
+	}
+}
