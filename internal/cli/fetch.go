@@ -231,7 +231,9 @@ func SourcesStatus(ctx context.Context, args []string, stdout, stderr io.Writer)
 			health = "FAILING"
 			unhealthy++
 		}
-		detail := l.LastError
+		// The table is read by people: a plain sentence, as on the sources
+		// page; --json keeps the error as recorded for scripts.
+		detail := fetch.ExplainText(l.LastError)
 		if l.MovedTo != "" {
 			detail = strings.TrimSpace(detail + " moved permanently to " + l.MovedTo + " (polled there; update sources.yaml)")
 		}

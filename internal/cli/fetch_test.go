@@ -114,7 +114,7 @@ sources:
 	if code != 0 {
 		t.Fatalf("status exit %d", code)
 	}
-	for _, want := range []string{"Gazette", "ok", "Broken", "FAILING", "HTTP 404", "Off", "disabled", "4 sources, 1 failing",
+	for _, want := range []string{"Gazette", "ok", "Broken", "FAILING", "The site answered 404 Not Found.", "Off", "disabled", "4 sources, 1 failing",
 		"moved permanently to " + srv.URL + "/feed.xml (polled there; update sources.yaml)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status output lacks %q:\n%s", want, out)
