@@ -1,11 +1,11 @@
 package web
 
 import (
-	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -82,21 +82,14 @@ func loadAssets(fsys fs.FS, modTime time.Time) (*assetSet, error) {
 
 // encodeBest encodes with the slowest, smallest setting: it runs once.
 func encodeBest(enc string, data []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	var err error
 	switch enc {
 	case "gzip":
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		if _, err = zw.Write(data); err == nil {
-			err = zw.Close()
-		}
+		zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestCompression)
+		return encodeWith(zw, data)
 	case "br":
-		bw := brotli.NewWriterLevel(&buf, brotli.BestCompression)
-		if _, err = bw.Write(data); err == nil {
-			err = bw.Close()
-		}
+		return encodeWith(brotli.NewWriterLevel(io.Discard, brotli.BestCompression), data)
 	}
-	return buf.Bytes(), err
+	return data, nil
 }
 
 // url is the fingerprinted URL of the named asset (the template function

@@ -152,29 +152,36 @@ func newEncoders() *encoders {
 
 // encode returns body in the content coding enc.
 func (e *encoders) encode(enc string, body []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(len(body) / 3)
 	switch enc {
 	case "gzip":
 		zw := e.gzip.Get().(*gzip.Writer)
 		defer e.gzip.Put(zw)
-		zw.Reset(&buf)
-		if _, err := zw.Write(body); err != nil {
-			return nil, err
-		}
-		if err := zw.Close(); err != nil {
-			return nil, err
-		}
+		return encodeWith(zw, body)
 	case "br":
 		bw := e.br.Get().(*brotli.Writer)
 		defer e.br.Put(bw)
-		bw.Reset(&buf)
-		if _, err := bw.Write(body); err != nil {
-			return nil, err
-		}
-		if err := bw.Close(); err != nil {
-			return nil, err
-		}
+		return encodeWith(bw, body)
+	}
+	return body, nil
+}
+
+// resettableWriter is a gzip or brotli writer, which can be pointed at a
+// new destination and reused.
+type resettableWriter interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
+// encodeWith runs body through zw into a fresh buffer.
+func encodeWith(zw resettableWriter, body []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(body) / 3)
+	zw.Reset(&buf)
+	if _, err := zw.Write(body); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
 	}
 	return buf.Bytes(), nil
 }
