@@ -143,7 +143,7 @@ func TestItemsCommandJSONLines(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &got); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"url", "canonical_url", "title", "byline", "published", "site_name", "lead", "body", "id", "source", "section", "status", "fetched_at"} {
+	for _, k := range []string{"url", "canonical_url", "title", "byline", "published", "site_name", "lead", "id", "source", "section", "status", "fetched_at"} {
 		if _, ok := got[k]; !ok {
 			t.Errorf("JSON lacks key %q", k)
 		}

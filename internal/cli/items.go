@@ -16,7 +16,7 @@ func Items(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("items [--status queued|approved|rejected] [--json]", "items [flags]", stderr)
 	env := addEnvFlags(fs)
 	status := fs.String("status", "", "only items with this status: queued, approved or rejected")
-	asJSON := fs.Bool("json", false, "print JSON lines")
+	asJSON := fs.Bool("json", false, "print JSON lines: the API's item, without the body (lists never read bodies)")
 	section := fs.String("section", "", "only items in this section")
 	source := fs.String("source", "", "only items from this source")
 	limit := fs.Int("limit", 0, "at most this many items (0: all)")

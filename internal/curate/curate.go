@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -251,10 +252,13 @@ func (d *Desk) Briefing(ctx context.Context, sections []string, window time.Dura
 		window = DefaultBriefingWindow
 	}
 	now := d.now()
-	items, err := d.store.ListItems(ctx, store.ItemFilter{Status: model.StatusApproved})
+	// The decision-time index hands over the window's items only; the
+	// briefing lists them by publication time, as every other list.
+	items, err := d.store.ListItems(ctx, store.ItemFilter{Status: model.StatusApproved, DecidedSince: now.Add(-window)})
 	if err != nil {
 		return nil, fmt.Errorf("briefing: %w", err)
 	}
+	slices.SortStableFunc(items, func(a, b *model.Item) int { return b.SortTime().Compare(a.SortTime()) })
 	bySection := map[string][]*model.Item{}
 	var extra []string
 	known := map[string]bool{}

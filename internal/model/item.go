@@ -38,9 +38,11 @@ type Extraction struct {
 	Published    time.Time `json:"published"`
 	SiteName     string    `json:"site_name"`
 	Lead         string    `json:"lead"`
-	Body         string    `json:"body"`
-	Language     string    `json:"language,omitempty"`
-	Image        string    `json:"image,omitempty"`
+	// Body is left out of lists, the briefing and feeds, which never read
+	// it from the store; an item read on its own has it.
+	Body     string `json:"body,omitempty"`
+	Language string `json:"language,omitempty"`
+	Image    string `json:"image,omitempty"`
 }
 
 // Item is one story on its way through the desk.
@@ -53,7 +55,7 @@ type Item struct {
 	Published    time.Time  `json:"published"`
 	SiteName     string     `json:"site_name"`
 	Lead         string     `json:"lead"`
-	Body         string     `json:"body"`
+	Body         string     `json:"body,omitempty"` // as in Extraction
 	Language     string     `json:"language,omitempty"`
 	Image        string     `json:"image,omitempty"`
 	Source       string     `json:"source"`

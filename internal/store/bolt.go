@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,22 +29,31 @@ import (
 //	   change (counts.go). A version-2 program would change items without
 //	   moving the counters, so it must refuse these files rather than open
 //	   them; opening a version-2 file builds the counters.
-const SchemaVersion = 3
+//	4: lean records: item_heads and item_texts (codec.go) replace the JSON
+//	   records, and item_index (by status, section, source and decision
+//	   time) replaces items_by_time.
+const SchemaVersion = 4
 
 var (
 	bucketMeta    = []byte("meta")
 	bucketItems   = []byte("items")
-	bucketRecords = []byte("item_records")
-	bucketTimeIdx = []byte("items_by_time")
+	bucketHeads   = []byte("item_heads")
+	bucketTexts   = []byte("item_texts")
+	bucketIndex   = []byte("item_index")
 	bucketSources = []byte("sources")
 	keySchema     = []byte("schema_version")
-	allStatuses   = "all"
+
+	// Schema 2 and 3 buckets, read only by the upgrade.
+	bucketRecords = []byte("item_records")
+	bucketTimeIdx = []byte("items_by_time")
 )
 
 // Bolt is the bbolt-backed Store: one file, crash-safe (every committed
 // transaction is fsynced before the call returns).
 type Bolt struct {
-	db *bolt.DB
+	db    *bolt.DB
+	path  string
+	codec codec
 	// onScanRecord, when set (by tests), is called for every record a
 	// long scan reads.
 	onScanRecord func()
@@ -52,10 +61,12 @@ type Bolt struct {
 
 // buckets lists every top-level bucket; Open creates the missing ones.
 func buckets() [][]byte {
-	return [][]byte{bucketMeta, bucketItems, bucketRecords, bucketTimeIdx, bucketSources, bucketUsers, bucketSessions, bucketAPITokens, bucketAudit, bucketCounts}
+	return [][]byte{bucketMeta, bucketItems, bucketHeads, bucketTexts, bucketIndex, bucketSources, bucketUsers, bucketSessions, bucketAPITokens, bucketAudit, bucketCounts}
 }
 
 // Open opens or creates the database file at path, creating its directory.
+// A file of an older schema is copied aside first (see upgrade) and then
+// upgraded in one transaction.
 func Open(path string) (*Bolt, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -64,7 +75,7 @@ func Open(path string) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Bolt{db: db}
+	s := &Bolt{db: db, path: path}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, err
@@ -72,7 +83,39 @@ func Open(path string) (*Bolt, error) {
 	return s, nil
 }
 
+// storedSchema reads the schema version of the file; 0 when none is
+// recorded (a new file).
+func storedSchema(tx *bolt.Tx) (int, error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return 0, nil
+	}
+	v := meta.Get(keySchema)
+	if v == nil {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil {
+		return 0, fmt.Errorf("store: bad schema version %q", v)
+	}
+	return n, nil
+}
+
 func (s *Bolt) init() error {
+	var from int
+	if err := s.db.View(func(tx *bolt.Tx) (err error) { from, err = storedSchema(tx); return err }); err != nil {
+		return err
+	}
+	if from > SchemaVersion {
+		return fmt.Errorf("store %s: the file has schema version %d and this program knows up to %d: run the newer clipsheet that wrote it", s.path, from, SchemaVersion)
+	}
+	if from > 0 && from < SchemaVersion {
+		backup, err := s.backupBeforeUpgrade(from)
+		if err != nil {
+			return fmt.Errorf("store %s: copy before upgrading schema %d to %d: %w", s.path, from, SchemaVersion, err)
+		}
+		slog.Info("upgrading the database", "file", s.path, "from_schema", from, "to_schema", SchemaVersion, "copy_before_upgrade", backup)
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		for _, b := range buckets() {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -80,23 +123,19 @@ func (s *Bolt) init() error {
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
-		if v := meta.Get(keySchema); v != nil {
-			n, err := strconv.Atoi(string(v))
-			if err != nil {
-				return fmt.Errorf("store: bad schema version %q", v)
+		if from > 0 && from < 2 {
+			if err := s.migrateInlineItems(tx); err != nil {
+				return fmt.Errorf("store: upgrade schema %d to 2: %w", from, err)
 			}
-			if n > SchemaVersion {
-				return fmt.Errorf("store: file has schema version %d, this program knows up to %d", n, SchemaVersion)
+			// The move counted items into counters that were never
+			// built: count afresh.
+			if err := meta.Delete(keyCountsBuilt); err != nil {
+				return err
 			}
-			if n < 2 {
-				if err := migrateInlineItems(tx); err != nil {
-					return fmt.Errorf("store: upgrade schema %d to 2: %w", n, err)
-				}
-				// The move counted items into counters that were never
-				// built: count afresh.
-				if err := meta.Delete(keyCountsBuilt); err != nil {
-					return err
-				}
+		}
+		if from > 0 && from < 4 {
+			if err := s.migrateLeanRecords(tx); err != nil {
+				return fmt.Errorf("store: upgrade schema %d to 4: %w", from, err)
 			}
 		}
 		if err := ensureCounts(tx); err != nil {
@@ -106,124 +145,145 @@ func (s *Bolt) init() error {
 	})
 }
 
+// backupBeforeUpgrade copies the file, as it is, beside itself before an
+// upgrade rewrites it: should the new program turn out wrong, the desk can
+// go back to the old one with its data. The upgrade itself is one
+// transaction, so a crash during it leaves the old file.
+func (s *Bolt) backupBeforeUpgrade(from int) (string, error) {
+	name := fmt.Sprintf("%s.schema%d-%s.bak", s.path, from, time.Now().UTC().Format("20060102T150405Z"))
+	err := s.db.View(func(tx *bolt.Tx) error { return tx.CopyFile(name, 0o600) })
+	if err != nil {
+		os.Remove(name)
+		return "", err
+	}
+	return name, nil
+}
+
 // Close closes the database file.
 func (s *Bolt) Close() error { return s.db.Close() }
 
 // DB exposes the bbolt handle to backup tooling.
 func (s *Bolt) DB() *bolt.DB { return s.db }
 
-// timeKey orders newest first under a status prefix.
-func timeKey(status string, t time.Time, id string) []byte {
-	k := make([]byte, 0, len(status)+1+8+len(id))
-	k = append(k, status...)
-	k = append(k, 0)
-	k = binary.BigEndian.AppendUint64(k, math.MaxUint64-uint64(t.UnixNano()))
-	return append(k, id...)
-}
-
-func putIndex(tx *bolt.Tx, it *model.Item) error {
-	idx := tx.Bucket(bucketTimeIdx)
-	t := it.SortTime()
-	if err := idx.Put(timeKey(allStatuses, t, it.ID), nil); err != nil {
-		return err
-	}
-	if err := idx.Put(timeKey(string(it.Status), t, it.ID), nil); err != nil {
-		return err
+// putIndex files it under every index key and counts it; deleteIndex
+// undoes that. They are the two places an item enters or leaves a status,
+// section or source.
+func putIndex(tx *bolt.Tx, it *model.Item, ref []byte) error {
+	idx := tx.Bucket(bucketIndex)
+	for _, k := range indexKeys(it, ref) {
+		if err := idx.Put(k, nil); err != nil {
+			return err
+		}
 	}
 	return addCount(tx, it, 1)
 }
 
-func deleteIndex(tx *bolt.Tx, it *model.Item) error {
-	idx := tx.Bucket(bucketTimeIdx)
-	t := it.SortTime()
-	if err := idx.Delete(timeKey(allStatuses, t, it.ID)); err != nil {
-		return err
-	}
-	if err := idx.Delete(timeKey(string(it.Status), t, it.ID)); err != nil {
-		return err
+func deleteIndex(tx *bolt.Tx, it *model.Item, ref []byte) error {
+	idx := tx.Bucket(bucketIndex)
+	for _, k := range indexKeys(it, ref) {
+		if err := idx.Delete(k); err != nil {
+			return err
+		}
 	}
 	return addCount(tx, it, -1)
 }
 
 // Items are found by ID in the items bucket, which maps the ID (a hash, so
-// inserts land all over the file) to the key of the item's record. Records,
-// nearly all of the bytes, are stored under keys that only grow, so a poll
-// appends them at the end of the file instead of rewriting pages
-// everywhere: the pages a busy fetcher touches, and so its mapped memory,
-// stay those of the small ID index. Curators cannot edit the body, so the
-// original's body is the item's and is not stored twice.
+// inserts land all over the file) to the item's 8-byte reference. Heads and
+// texts, nearly all of the bytes, are stored under references that only
+// grow, so a poll appends them at the end of the file instead of rewriting
+// pages everywhere: the pages a busy fetcher touches, and so its mapped
+// memory, stay those of the small ID index.
 
-func getItem(tx *bolt.Tx, id string) (*model.Item, error) {
+// itemRef returns the reference of the item with this ID.
+func itemRef(tx *bolt.Tx, id string) ([]byte, error) {
 	ref := tx.Bucket(bucketItems).Get([]byte(id))
 	if ref == nil {
 		return nil, fmt.Errorf("item %s: %w", id, ErrNotFound)
 	}
-	it, err := decodeRecord(tx.Bucket(bucketRecords).Get(ref))
-	if err != nil {
-		return nil, fmt.Errorf("decode item %s: %w", id, err)
-	}
-	return it, nil
+	return ref, nil
 }
 
-func decodeRecord(v []byte) (*model.Item, error) {
-	if v == nil {
-		return nil, errors.New("record missing")
-	}
+// headAt decodes the head stored under ref: the item without its body.
+func headAt(tx *bolt.Tx, ref []byte) (*model.Item, error) {
 	var it model.Item
-	if err := json.Unmarshal(v, &it); err != nil {
-		return nil, err
-	}
-	it.Original.Body = it.Body
-	if it.Version < 1 {
-		// Written before items had versions: the first one.
-		it.Version = 1
+	if err := decodeHead(tx.Bucket(bucketHeads).Get(ref), &it); err != nil {
+		return nil, fmt.Errorf("decode item record %x: %w", ref, err)
 	}
 	return &it, nil
 }
 
-func encodeRecord(it *model.Item) ([]byte, error) {
-	record := *it
-	record.Original.Body = ""
-	return json.Marshal(&record)
+// getItem reads the whole item: head and text.
+func (s *Bolt) getItem(tx *bolt.Tx, id string) (*model.Item, []byte, error) {
+	ref, err := itemRef(tx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	it, err := headAt(tx, ref)
+	if err != nil {
+		return nil, nil, fmt.Errorf("item %s: %w", id, err)
+	}
+	if err := s.codec.decodeText(tx.Bucket(bucketTexts).Get(ref), it); err != nil {
+		return nil, nil, fmt.Errorf("decode item %s text: %w", id, err)
+	}
+	return it, ref, nil
 }
 
-func putItem(tx *bolt.Tx, it *model.Item) error {
+// prepareItem settles what the record will read back as. The record keeps
+// published and decision times in whole seconds; the index keys must come
+// from the times the record reads back as, or the next change cannot find
+// the old keys and the item is listed twice.
+func prepareItem(it *model.Item) {
 	if it.Version < 1 {
 		it.Version = 1 // a new item
 	}
-	// The record keeps these times in whole seconds (RFC 3339). The index
-	// key must come from the time the record reads back as, or the next
-	// change cannot find the old key and the item is listed twice.
 	it.Published = it.Published.Truncate(time.Second)
 	it.DecidedAt = it.DecidedAt.Truncate(time.Second)
-	data, err := encodeRecord(it)
+	it.Original.Published = it.Original.Published.Truncate(time.Second)
+}
+
+// putNewItem stores an item that is not stored yet.
+func (s *Bolt) putNewItem(tx *bolt.Tx, it *model.Item) error {
+	prepareItem(it)
+	heads := tx.Bucket(bucketHeads)
+	seq, err := heads.NextSequence()
+	if err != nil {
+		return err
+	}
+	ref := binary.BigEndian.AppendUint64(nil, seq)
+	if err := tx.Bucket(bucketItems).Put([]byte(it.ID), ref); err != nil {
+		return err
+	}
+	if err := s.writeRecords(tx, it, ref, true); err != nil {
+		return err
+	}
+	return putIndex(tx, it, ref)
+}
+
+// writeRecords writes the head, and the text when withText.
+func (s *Bolt) writeRecords(tx *bolt.Tx, it *model.Item, ref []byte, withText bool) error {
+	heads := tx.Bucket(bucketHeads)
+	// References only grow: fill pages rather than leave half of each empty.
+	heads.FillPercent = 0.95
+	if err := heads.Put(ref, encodeHead(it)); err != nil {
+		return err
+	}
+	if !withText {
+		return nil
+	}
+	text, err := s.codec.encodeText(it)
 	if err != nil {
 		return fmt.Errorf("encode item %s: %w", it.ID, err)
 	}
-	items, records := tx.Bucket(bucketItems), tx.Bucket(bucketRecords)
-	ref := items.Get([]byte(it.ID))
-	if ref == nil {
-		seq, err := records.NextSequence()
-		if err != nil {
-			return err
-		}
-		ref = binary.BigEndian.AppendUint64(nil, seq)
-		if err := items.Put([]byte(it.ID), ref); err != nil {
-			return err
-		}
-		// Appends only: fill pages rather than leaving half of each empty.
-		records.FillPercent = 0.95
-	}
-	if err := records.Put(ref, data); err != nil {
-		return err
-	}
-	return putIndex(tx, it)
+	texts := tx.Bucket(bucketTexts)
+	texts.FillPercent = 0.95
+	return texts.Put(ref, text)
 }
 
 // migrateInlineItems moves version-1 items (JSON stored under the ID, the
 // body possibly in a side bucket of an early build) into records. It runs in
 // the same transaction as the version bump, so a crash leaves the old file.
-func migrateInlineItems(tx *bolt.Tx) error {
+func (s *Bolt) migrateInlineItems(tx *bolt.Tx) error {
 	items := tx.Bucket(bucketItems)
 	type old struct{ id, data []byte }
 	var olds []old
@@ -247,10 +307,11 @@ func migrateInlineItems(tx *bolt.Tx) error {
 				it.Body = string(bodies.Get(ref))
 			}
 		}
+		it.Original.Body = it.Body
 		if err := items.Delete(o.id); err != nil {
 			return err
 		}
-		if err := putItem(tx, &it); err != nil {
+		if err := s.putNewItem(tx, &it); err != nil {
 			return err
 		}
 	}
@@ -264,14 +325,60 @@ func migrateInlineItems(tx *bolt.Tx) error {
 	return nil
 }
 
-func deleteRecord(tx *bolt.Tx, id string) error {
-	items := tx.Bucket(bucketItems)
-	if ref := items.Get([]byte(id)); ref != nil {
-		if err := tx.Bucket(bucketRecords).Delete(ref); err != nil {
+// migrateLeanRecords rewrites schema-2/3 JSON records as heads and texts
+// under the same references, and replaces the time index by item_index.
+// The counters stay: the items are the same.
+func (s *Bolt) migrateLeanRecords(tx *bolt.Tx) error {
+	if old := tx.Bucket(bucketRecords); old != nil {
+		err := old.ForEach(func(ref, v []byte) error {
+			var it model.Item
+			if err := json.Unmarshal(v, &it); err != nil {
+				return fmt.Errorf("decode item record %x: %w", ref, err)
+			}
+			// Schema 3 kept the body once, for both.
+			it.Original.Body = it.Body
+			prepareItem(&it)
+			return s.writeRecords(tx, &it, ref, true)
+		})
+		if err != nil {
+			return err
+		}
+		// Keep the references growing from where the records' did.
+		if err := tx.Bucket(bucketHeads).SetSequence(old.Sequence()); err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket(bucketRecords); err != nil {
 			return err
 		}
 	}
-	return items.Delete([]byte(id))
+	if tx.Bucket(bucketTimeIdx) != nil {
+		if err := tx.DeleteBucket(bucketTimeIdx); err != nil {
+			return err
+		}
+	}
+	idx := tx.Bucket(bucketIndex)
+	return tx.Bucket(bucketHeads).ForEach(func(ref, v []byte) error {
+		var it model.Item
+		if err := decodeHead(v, &it); err != nil {
+			return fmt.Errorf("decode item record %x: %w", ref, err)
+		}
+		for _, k := range indexKeys(&it, ref) {
+			if err := idx.Put(k, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func deleteRecords(tx *bolt.Tx, id string, ref []byte) error {
+	if err := tx.Bucket(bucketHeads).Delete(ref); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketTexts).Delete(ref); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketItems).Delete([]byte(id))
 }
 
 // AddItem implements Store. Concurrent calls are batched into one
@@ -294,7 +401,7 @@ func (s *Bolt) AddItem(ctx context.Context, it *model.Item) (bool, error) {
 			return nil
 		}
 		created = true
-		return putItem(tx, it)
+		return s.putNewItem(tx, it)
 	})
 	if err != nil {
 		return false, fmt.Errorf("add item %s: %w", it.ID, err)
@@ -323,7 +430,7 @@ func (s *Bolt) GetItem(ctx context.Context, id string) (*model.Item, error) {
 	var it *model.Item
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		it, err = getItem(tx, id)
+		it, _, err = s.getItem(tx, id)
 		return err
 	})
 	return it, err
@@ -334,24 +441,38 @@ func (s *Bolt) UpdateItem(ctx context.Context, id string, fn func(*model.Item) e
 	return s.UpdateItemIf(ctx, id, 0, fn)
 }
 
+// textOf is what the text record holds, to tell whether a change touched it.
+type textOf struct {
+	body string
+	orig model.Extraction
+}
+
+func textFields(it *model.Item) textOf {
+	o := it.Original
+	o.Title, o.Byline, o.Lead = "", "", "" // kept in the head
+	return textOf{it.Body, o}
+}
+
 // UpdateItemIf implements Store. The version is compared and raised in the
 // write transaction, and bbolt runs one write transaction at a time, so of
-// two changes based on the same version exactly one applies.
+// two changes based on the same version exactly one applies. A change that
+// leaves the body and the original alone (every decision and edit) rewrites
+// the head only.
 func (s *Bolt) UpdateItemIf(ctx context.Context, id string, want int64, fn func(*model.Item) error) (*model.Item, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var out *model.Item
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		it, err := getItem(tx, id)
+		it, ref, err := s.getItem(tx, id)
 		if err != nil {
 			return err
 		}
 		if want != 0 && it.Version != want {
 			return &StaleError{Want: want, Current: it}
 		}
-		version := it.Version
-		if err := deleteIndex(tx, it); err != nil {
+		version, text := it.Version, textFields(it)
+		if err := deleteIndex(tx, it, ref); err != nil {
 			return err
 		}
 		if err := fn(it); err != nil {
@@ -364,7 +485,11 @@ func (s *Bolt) UpdateItemIf(ctx context.Context, id string, want int64, fn func(
 			return fmt.Errorf("update item %s: invalid status %q", id, it.Status)
 		}
 		it.Version = version + 1
-		if err := putItem(tx, it); err != nil {
+		prepareItem(it)
+		if err := s.writeRecords(tx, it, ref, textFields(it) != text); err != nil {
+			return err
+		}
+		if err := putIndex(tx, it, ref); err != nil {
 			return err
 		}
 		out = it
@@ -379,59 +504,80 @@ func (s *Bolt) DeleteItem(ctx context.Context, id string) error {
 		return err
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		it, err := getItem(tx, id)
+		ref, err := itemRef(tx, id)
 		if err != nil {
 			return err
 		}
-		if err := deleteIndex(tx, it); err != nil {
+		it, err := headAt(tx, ref)
+		if err != nil {
+			return err
+		}
+		if err := deleteIndex(tx, it, ref); err != nil {
 			return err
 		}
 		if err := rememberSeen(tx, id); err != nil {
 			return err
 		}
-		return deleteRecord(tx, id)
+		return deleteRecords(tx, id, ref)
 	})
 }
 
-// ListItems implements Store.
+// ListItems implements Store. It reads one index range per status asked
+// for, merged newest first, and decodes heads only until it has its page:
+// a page of N items reads about N records, unless the text query or a
+// second name filter rejects many.
 func (s *Bolt) ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	prefix := allStatuses
-	if f.Status != "" {
-		prefix = string(f.Status)
+	kind, name := byte(idxTime), ""
+	switch {
+	case !f.DecidedSince.IsZero():
+		kind = idxDecided
+	case f.Section != "":
+		kind, name = idxSection, f.Section
+	case f.Source != "":
+		kind, name = idxSource, f.Source
 	}
-	pfx := append([]byte(prefix), 0)
+	statuses := []model.Status{model.StatusQueued, model.StatusApproved, model.StatusRejected}
+	if f.Status != "" {
+		statuses = []model.Status{f.Status}
+	}
+	bound := f.Since
+	if kind == idxDecided {
+		bound = f.DecidedSince
+	}
 	query := strings.ToLower(strings.TrimSpace(f.Query))
+	// Filters the index range does not apply itself need the head.
+	needHead := query != "" || (kind != idxSource && f.Source != "") || (kind != idxSection && f.Section != "") || (kind == idxDecided && !f.Since.IsZero())
 	var out []*model.Item
 	skipped := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketTimeIdx).Cursor()
+		m := newMergedRange(tx.Bucket(bucketIndex), kind, statuses, name)
 		read := 0
-		for k, _ := c.Seek(pfx); k != nil && bytes.HasPrefix(k, pfx); k, _ = c.Next() {
+		for ref, t, ok := m.next(); ok; ref, t, ok = m.next() {
 			if err := s.scanned(ctx, &read); err != nil {
 				return err
 			}
-			if len(k) < len(pfx)+8 {
+			if !bound.IsZero() && t.Before(bound) {
+				break // newest first: everything after is older
+			}
+			if !needHead && skipped < f.Offset {
+				skipped++
 				continue
 			}
-			if !f.Since.IsZero() {
-				inv := binary.BigEndian.Uint64(k[len(pfx) : len(pfx)+8])
-				if int64(math.MaxUint64-inv) < f.Since.UnixNano() {
-					break // newest first: everything after is older
-				}
-			}
-			it, err := getItem(tx, string(k[len(pfx)+8:]))
+			it, err := headAt(tx, ref)
 			if err != nil {
 				return err
 			}
-			if !matches(it, f, query) {
-				continue
-			}
-			if skipped < f.Offset {
-				skipped++
-				continue
+			if needHead {
+				if !matches(it, f, query) {
+					continue
+				}
+				if skipped < f.Offset {
+					skipped++
+					continue
+				}
 			}
 			out = append(out, it)
 			if f.Limit > 0 && len(out) >= f.Limit {
@@ -444,6 +590,57 @@ func (s *Bolt) ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, erro
 		return nil, fmt.Errorf("list items: %w", err)
 	}
 	return out, nil
+}
+
+// mergedRange walks one index range per status as one list, newest first.
+type mergedRange struct {
+	cursors  []*bolt.Cursor
+	prefixes [][]byte
+	keys     [][]byte
+}
+
+func newMergedRange(idx *bolt.Bucket, kind byte, statuses []model.Status, name string) *mergedRange {
+	m := &mergedRange{}
+	for _, st := range statuses {
+		if kind == idxDecided && st == model.StatusQueued {
+			continue
+		}
+		p := indexPrefix(kind, st, name)
+		c := idx.Cursor()
+		k, _ := c.Seek(p)
+		m.cursors, m.prefixes, m.keys = append(m.cursors, c), append(m.prefixes, p), append(m.keys, m.valid(k, p))
+	}
+	return m
+}
+
+func (m *mergedRange) valid(k, prefix []byte) []byte {
+	if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+16 {
+		return nil
+	}
+	return k
+}
+
+// next returns the newest remaining entry's reference and index time.
+func (m *mergedRange) next() ([]byte, time.Time, bool) {
+	best := -1
+	for i, k := range m.keys {
+		if k == nil {
+			continue
+		}
+		if best < 0 || bytes.Compare(k[len(m.prefixes[i]):], m.keys[best][len(m.prefixes[best]):]) < 0 {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil, time.Time{}, false
+	}
+	k := m.keys[best]
+	suffix := k[len(m.prefixes[best]):]
+	ref := append([]byte(nil), suffix[8:]...)
+	t := time.Unix(0, int64(^binary.BigEndian.Uint64(suffix[:8])))
+	next, _ := m.cursors[best].Next()
+	m.keys[best] = m.valid(next, m.prefixes[best])
+	return ref, t, true
 }
 
 // scanned notes one more record read by a long scan and, every
@@ -467,6 +664,9 @@ func matches(it *model.Item, f ItemFilter, query string) bool {
 		return false
 	}
 	if f.Source != "" && it.Source != f.Source {
+		return false
+	}
+	if !f.Since.IsZero() && it.SortTime().Before(f.Since) {
 		return false
 	}
 	if query != "" {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -63,12 +62,6 @@ func addCount(tx *bolt.Tx, it *model.Item, delta int64) error {
 	return nil
 }
 
-// countHead is what a recount decodes from each record.
-type countHead struct {
-	Status  model.Status `json:"status"`
-	Section string       `json:"section"`
-}
-
 // ensureCounts builds the counters of a file written before there were any
 // (or whose counters were found wrong): one walk of the records, in the
 // caller's write transaction, after which the file is marked so later opens
@@ -85,12 +78,12 @@ func ensureCounts(tx *bolt.Tx) error {
 		return fmt.Errorf("reset item counts: %w", err)
 	}
 	counts := map[string]int64{}
-	err := tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
-		var h countHead
-		if err := json.Unmarshal(v, &h); err != nil {
+	err := tx.Bucket(bucketHeads).ForEach(func(k, v []byte) error {
+		var it model.Item
+		if err := decodeHead(v, &it); err != nil {
 			return fmt.Errorf("decode item record %x: %w", k, err)
 		}
-		for _, key := range countKeys(&model.Item{Status: h.Status, Section: h.Section}) {
+		for _, key := range countKeys(&it) {
 			counts[string(key)]++
 		}
 		return nil

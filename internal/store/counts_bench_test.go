@@ -20,11 +20,11 @@ import (
 func countByWalk(s *Bolt) (map[model.Status]int, error) {
 	counts := map[model.Status]int{}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketTimeIdx).Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			status, _, ok := bytes.Cut(k, []byte{0})
-			if ok && string(status) != allStatuses {
-				counts[model.Status(status)]++
+		for _, st := range []model.Status{model.StatusQueued, model.StatusApproved, model.StatusRejected} {
+			p := indexPrefix(idxTime, st, "")
+			c := tx.Bucket(bucketIndex).Cursor()
+			for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+				counts[st]++
 			}
 		}
 		return nil
@@ -125,15 +125,18 @@ func countStore(b *testing.B, n int) *Bolt {
 			if i%3 == 0 {
 				continue
 			}
-			it, err := getItem(tx, id)
+			it, ref, err := s.getItem(tx, id)
 			if err != nil {
 				return err
 			}
-			if err := deleteIndex(tx, it); err != nil {
+			if err := deleteIndex(tx, it, ref); err != nil {
 				return err
 			}
 			it.Status = []model.Status{model.StatusQueued, model.StatusApproved, model.StatusRejected}[i%3]
-			if err := putItem(tx, it); err != nil {
+			if err := s.writeRecords(tx, it, ref, false); err != nil {
+				return err
+			}
+			if err := putIndex(tx, it, ref); err != nil {
 				return err
 			}
 		}

@@ -21,9 +21,9 @@ func recount(t *testing.T, s *Bolt) (map[model.Status]int, map[model.Status]map[
 	byStatus := map[model.Status]int{}
 	bySection := map[model.Status]map[string]int{}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRecords).ForEach(func(_, v []byte) error {
-			it, err := decodeRecord(v)
-			if err != nil {
+		return tx.Bucket(bucketHeads).ForEach(func(_, v []byte) error {
+			it := &model.Item{}
+			if err := decodeHead(v, it); err != nil {
 				return err
 			}
 			byStatus[it.Status]++

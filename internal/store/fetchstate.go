@@ -61,7 +61,7 @@ func (s *Bolt) WritePolls(ctx context.Context, ws []PollWrite) error {
 				if items.Get([]byte(it.ID)) != nil {
 					continue
 				}
-				if err := putItem(tx, it); err != nil {
+				if err := s.putNewItem(tx, it); err != nil {
 					return err
 				}
 				created++

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -16,10 +14,9 @@ import (
 // RenameSection moves every stored item filed under section old to section
 // name, in one transaction, and returns how many moved. The admin UI calls
 // it when a section is renamed in sources.yaml so the briefing and queue
-// keep their items under the new name. Items' sections are not indexed, so
-// this is a scan of all items; renames are rare.
+// keep their items under the new name.
 func (s *Bolt) RenameSection(ctx context.Context, old, name string) (int, error) {
-	n, err := s.refile(ctx, old, name, func(h *itemHead) string { return h.Section }, func(it *model.Item) { it.Section = name })
+	n, err := s.refile(ctx, idxSection, old, name, func(it *model.Item) { it.Section = name })
 	if err != nil {
 		return 0, fmt.Errorf("rename section %q to %q: %w", old, name, err)
 	}
@@ -31,105 +28,96 @@ func (s *Bolt) RenameSection(ctx context.Context, old, name string) (int, error)
 // sources.yaml keeps its history (items per day, its usual gap, the
 // queue's source filter).
 func (s *Bolt) RenameSource(ctx context.Context, old, name string) (int, error) {
-	n, err := s.refile(ctx, old, name, func(h *itemHead) string { return h.Source }, func(it *model.Item) { it.Source = name })
+	n, err := s.refile(ctx, idxSource, old, name, func(it *model.Item) { it.Source = name })
 	if err != nil {
 		return 0, fmt.Errorf("rename source %q to %q: %w", old, name, err)
 	}
 	return n, nil
 }
 
-// itemHead is the part of an item record a scan decodes; items carry
-// full text.
-type itemHead struct {
-	Source    string    `json:"source"`
-	Section   string    `json:"section"`
-	FetchedAt time.Time `json:"fetched_at"`
-}
-
-// refile rewrites every item whose field (as read by get) is old, with
-// set applied.
-func (s *Bolt) refile(ctx context.Context, old, name string, get func(*itemHead) string, set func(*model.Item)) (int, error) {
+// refile rewrites every item filed under old in the section or source
+// index (kind), with set applied. The index gives exactly those items.
+func (s *Bolt) refile(ctx context.Context, kind byte, old, name string, set func(*model.Item)) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	if old == name {
 		return 0, nil
 	}
+	statuses := []model.Status{model.StatusQueued, model.StatusApproved, model.StatusRejected}
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		n = 0
-		b := tx.Bucket(bucketRecords)
-		var olds, moved []*model.Item
+		var refs [][]byte
+		m := newMergedRange(tx.Bucket(bucketIndex), kind, statuses, old)
 		read := 0
-		err := b.ForEach(func(k, v []byte) error {
+		for ref, _, ok := m.next(); ok; ref, _, ok = m.next() {
 			if err := s.scanned(ctx, &read); err != nil {
 				return err
 			}
-			var head itemHead
-			if err := json.Unmarshal(v, &head); err != nil {
-				return fmt.Errorf("decode item %s: %w", k, err)
-			}
-			if get(&head) != old {
-				return nil
-			}
-			before, err := decodeRecord(v)
+			refs = append(refs, ref)
+		}
+		// Written after the walk: bbolt forbids changing a bucket under a
+		// cursor. Out of the index and back, so the counters follow.
+		for _, ref := range refs {
+			it, err := headAt(tx, ref)
 			if err != nil {
-				return fmt.Errorf("decode item record %x: %w", k, err)
+				return err
 			}
-			it := *before
-			set(&it)
+			if err := deleteIndex(tx, it, ref); err != nil {
+				return err
+			}
+			set(it)
 			it.Version++
-			olds, moved = append(olds, before), append(moved, &it)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		// Written after the scan: bbolt forbids changing a bucket while
-		// iterating it. Out of the index and back, so the section counters
-		// follow the item.
-		for i, it := range moved {
-			if err := deleteIndex(tx, olds[i]); err != nil {
+			if err := s.writeRecords(tx, it, ref, false); err != nil {
 				return err
 			}
-			if err := putItem(tx, it); err != nil {
+			if err := putIndex(tx, it, ref); err != nil {
 				return err
 			}
 		}
-		n = len(moved)
+		n = len(refs)
 		return nil
 	})
 	return n, err
 }
 
+// arrivalSlack is how far a record's fetch time may run behind a later
+// record's: items are stored as their poll finishes, so references follow
+// fetch times only roughly (a slow source's batch lands after a fast one's).
+const arrivalSlack = 24 * time.Hour
+
 // ItemArrivals returns, per source name, when each item fetched at or after
 // since was stored (its FetchedAt), oldest first. The sources page derives
 // items per day and week, and each source's usual gap between new items,
-// from it.
+// from it. It reads heads from the newest reference back and stops once
+// they are older than since by more than arrivalSlack, so it costs what the
+// period holds, not what the store holds.
 func (s *Bolt) ItemArrivals(ctx context.Context, since time.Time) (map[string][]time.Time, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	out := map[string][]time.Time{}
+	stop := since.Add(-arrivalSlack)
 	err := s.db.View(func(tx *bolt.Tx) error {
 		read := 0
-		return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
+		c := tx.Bucket(bucketHeads).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
 			if err := s.scanned(ctx, &read); err != nil {
 				return err
 			}
-			source, at, ok := arrivalFields(v)
-			if !ok {
-				var head itemHead
-				if err := json.Unmarshal(v, &head); err != nil {
-					return fmt.Errorf("decode item %s: %w", k, err)
-				}
-				source, at = head.Source, head.FetchedAt
+			source, at, err := arrivalFields(v)
+			if err != nil {
+				return fmt.Errorf("decode item record %x: %w", k, err)
+			}
+			if at.Before(stop) {
+				break
 			}
 			if !at.Before(since) {
 				out[source] = append(out[source], at)
 			}
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("item arrivals: %w", err)
@@ -138,91 +126,4 @@ func (s *Bolt) ItemArrivals(ctx context.Context, since time.Time) (map[string][]
 		slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
 	}
 	return out, nil
-}
-
-// arrivalFields reads an item record's source and fetched_at without
-// decoding the record: the sources page reads them from every item, and
-// decoding whole records (bodies and all) is what made that slow
-// (BenchmarkItemArrivals). It walks the top-level keys of the JSON object
-// in order, skipping string values with a byte search, until it has both;
-// encoding/json writes them after the text fields and before anything
-// nested. It reports false when the record does not look like that (a
-// non-string value first, bad JSON); the caller then decodes it.
-func arrivalFields(v []byte) (string, time.Time, bool) {
-	var source string
-	var at time.Time
-	haveSource, haveAt := false, false
-	i := skipSpace(v, 0)
-	if i >= len(v) || v[i] != '{' {
-		return "", time.Time{}, false
-	}
-	i++
-	for {
-		i = skipSpace(v, i)
-		key, next, ok := jsonString(v, i)
-		if !ok {
-			return "", time.Time{}, false
-		}
-		i = skipSpace(v, next)
-		if i >= len(v) || v[i] != ':' {
-			return "", time.Time{}, false
-		}
-		i = skipSpace(v, i+1)
-		val, next, ok := jsonString(v, i)
-		if !ok {
-			return "", time.Time{}, false
-		}
-		switch string(key) {
-		case `"source"`:
-			if json.Unmarshal(val, &source) != nil {
-				return "", time.Time{}, false
-			}
-			haveSource = true
-		case `"fetched_at"`:
-			if json.Unmarshal(val, &at) != nil {
-				return "", time.Time{}, false
-			}
-			haveAt = true
-		}
-		if haveSource && haveAt {
-			return source, at, true
-		}
-		i = skipSpace(v, next)
-		if i >= len(v) || v[i] != ',' {
-			return "", time.Time{}, false
-		}
-		i++
-	}
-}
-
-// jsonString returns the JSON string starting at v[i] (quotes included)
-// and the index after it.
-func jsonString(v []byte, i int) ([]byte, int, bool) {
-	if i >= len(v) || v[i] != '"' {
-		return nil, 0, false
-	}
-	for j := i + 1; ; {
-		q := bytes.IndexByte(v[j:], '"')
-		if q < 0 {
-			return nil, 0, false
-		}
-		end := j + q
-		// The quote ends the string unless an odd run of backslashes
-		// escapes it.
-		n := 0
-		for k := end - 1; k > i && v[k] == '\\'; k-- {
-			n++
-		}
-		if n%2 == 0 {
-			return v[i : end+1], end + 1, true
-		}
-		j = end + 1
-	}
-}
-
-func skipSpace(v []byte, i int) int {
-	for i < len(v) && (v[i] == ' ' || v[i] == '\n' || v[i] == '\t' || v[i] == '\r') {
-		i++
-	}
-	return i
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -30,7 +29,7 @@ func benchItems(b *testing.B, n int) *Bolt {
 		for i := range n {
 			it := model.NewItem(model.Extraction{URL: fmt.Sprintf("https://example.com/%d", i), Title: "Headline", Lead: body[:400], Body: body},
 				fmt.Sprintf("Source %d", i%200), "Top", now.Add(-time.Duration(i)*time.Minute))
-			if err := putItem(tx, it); err != nil {
+			if err := s.putNewItem(tx, it); err != nil {
 				return err
 			}
 		}
@@ -61,9 +60,9 @@ func BenchmarkItemArrivalsFullDecode(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		err := s.db.View(func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
-				var head itemHead
-				return json.Unmarshal(v, &head)
+			return tx.Bucket(bucketHeads).ForEach(func(k, v []byte) error {
+				var it model.Item
+				return decodeHead(v, &it)
 			})
 		})
 		if err != nil {
@@ -78,7 +77,7 @@ func BenchmarkScanRecordsBaseline(b *testing.B) {
 	for b.Loop() {
 		n := 0
 		err := s.db.View(func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error { n += len(v); return nil })
+			return tx.Bucket(bucketHeads).ForEach(func(k, v []byte) error { n += len(v); return nil })
 		})
 		if err != nil || n == 0 {
 			b.Fatal(err)

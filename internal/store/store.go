@@ -38,9 +38,13 @@ type ItemFilter struct {
 	Section string
 	Source  string
 	Since   time.Time // items whose SortTime is at or after Since
-	Query   string    // case-insensitive substring of title, lead, byline, site name
-	Limit   int       // 0 means no limit
-	Offset  int
+	// DecidedSince lists approved and rejected items decided at or after
+	// it, newest decision first (items decided before decisions were timed
+	// count from their fetch). The briefing reads this.
+	DecidedSince time.Time
+	Query        string // case-insensitive substring of title, lead, byline, site name
+	Limit        int    // 0 means no limit
+	Offset       int
 }
 
 // Store is the storage interface. Implementations must be safe for

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
@@ -158,19 +157,16 @@ func TestRecordWithoutVersionReadsAsOne(t *testing.T) {
 	if _, err := s.AddItem(ctx, it); err != nil {
 		t.Fatal(err)
 	}
-	// Rewrite the record as an older build wrote it: no "version" key.
+	// Rewrite the record as one upgraded from a file without versions
+	// reads: version 0.
 	err := s.DB().Update(func(tx *bolt.Tx) error {
 		ref := tx.Bucket(bucketItems).Get([]byte(it.ID))
-		var rec map[string]any
-		if err := json.Unmarshal(tx.Bucket(bucketRecords).Get(ref), &rec); err != nil {
-			return err
-		}
-		delete(rec, "version")
-		data, err := json.Marshal(rec)
+		old, err := headAt(tx, ref)
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bucketRecords).Put(ref, data)
+		old.Version = 0
+		return tx.Bucket(bucketHeads).Put(ref, encodeHead(old))
 	})
 	if err != nil {
 		t.Fatal(err)
