@@ -138,7 +138,7 @@ func (s *Bolt) init() error {
 				return fmt.Errorf("store: upgrade schema %d to 4: %w", from, err)
 			}
 		}
-		if err := ensureCounts(tx); err != nil {
+		if err := ensureCounts(tx, &s.codec); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
 		return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
@@ -205,9 +205,9 @@ func itemRef(tx *bolt.Tx, id string) ([]byte, error) {
 }
 
 // headAt decodes the head stored under ref: the item without its body.
-func headAt(tx *bolt.Tx, ref []byte) (*model.Item, error) {
+func (s *Bolt) headAt(tx *bolt.Tx, ref []byte) (*model.Item, error) {
 	var it model.Item
-	if err := decodeHead(tx.Bucket(bucketHeads).Get(ref), &it); err != nil {
+	if err := s.codec.decodeHead(tx.Bucket(bucketHeads).Get(ref), &it); err != nil {
 		return nil, fmt.Errorf("decode item record %x: %w", ref, err)
 	}
 	return &it, nil
@@ -219,7 +219,7 @@ func (s *Bolt) getItem(tx *bolt.Tx, id string) (*model.Item, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	it, err := headAt(tx, ref)
+	it, err := s.headAt(tx, ref)
 	if err != nil {
 		return nil, nil, fmt.Errorf("item %s: %w", id, err)
 	}
@@ -265,7 +265,7 @@ func (s *Bolt) writeRecords(tx *bolt.Tx, it *model.Item, ref []byte, withText bo
 	heads := tx.Bucket(bucketHeads)
 	// References only grow: fill pages rather than leave half of each empty.
 	heads.FillPercent = 0.95
-	if err := heads.Put(ref, encodeHead(it)); err != nil {
+	if err := heads.Put(ref, s.codec.encodeHead(it)); err != nil {
 		return err
 	}
 	if !withText {
@@ -359,7 +359,7 @@ func (s *Bolt) migrateLeanRecords(tx *bolt.Tx) error {
 	idx := tx.Bucket(bucketIndex)
 	return tx.Bucket(bucketHeads).ForEach(func(ref, v []byte) error {
 		var it model.Item
-		if err := decodeHead(v, &it); err != nil {
+		if err := s.codec.decodeHead(v, &it); err != nil {
 			return fmt.Errorf("decode item record %x: %w", ref, err)
 		}
 		for _, k := range indexKeys(&it, ref) {
@@ -508,7 +508,7 @@ func (s *Bolt) DeleteItem(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		it, err := headAt(tx, ref)
+		it, err := s.headAt(tx, ref)
 		if err != nil {
 			return err
 		}
@@ -566,7 +566,7 @@ func (s *Bolt) ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, erro
 				skipped++
 				continue
 			}
-			it, err := headAt(tx, ref)
+			it, err := s.headAt(tx, ref)
 			if err != nil {
 				return err
 			}

@@ -39,6 +39,9 @@ const (
 	origByline = 1 << 1
 	origLead   = 1 << 2
 
+	// head flag: the text fields are deflated.
+	tailDeflated = 1 << 0
+
 	// text flags
 	bodyDeflated = 1 << 0
 	origExtras   = 1 << 1
@@ -160,9 +163,11 @@ func (r *recReader) time() time.Time {
 	return t.In(time.FixedZone("", int(off)))
 }
 
-// encodeHead writes the fields of it that lists read.
-func encodeHead(it *model.Item) []byte {
-	w := recWriter{b: make([]byte, 0, 256+len(it.Title)+len(it.Lead)+len(it.URL)*2)}
+// encodeHead writes the fields of it that lists read: first what scans
+// and filters read (ID, status, source, section, times, version), then the
+// text fields, deflated when that saves more than deflate's own overhead.
+func (c *codec) encodeHead(it *model.Item) []byte {
+	w := recWriter{b: make([]byte, 0, 128+len(it.Title)+len(it.Lead)+len(it.URL)*2)}
 	w.b = append(w.b, headFormat)
 	w.str(it.ID)
 	w.str(string(it.Status))
@@ -173,6 +178,20 @@ func encodeHead(it *model.Item) []byte {
 	w.time(it.UpdatedAt)
 	w.time(it.DecidedAt)
 	w.uint(uint64(it.Version))
+	tail := encodeTail(it)
+	if len(tail) >= deflateMin {
+		if z, err := c.deflate(tail); err == nil && len(z) < len(tail)*7/8 {
+			w.b = append(w.b, tailDeflated)
+			return append(w.b, z...)
+		}
+	}
+	w.b = append(w.b, 0)
+	return append(w.b, tail...)
+}
+
+// encodeTail writes the head's text fields.
+func encodeTail(it *model.Item) []byte {
+	w := recWriter{b: make([]byte, 0, 64+len(it.Title)+len(it.Lead)+len(it.URL)*2)}
 	w.str(it.URL)
 	// Most pages declare themselves canonical: store that as a flag.
 	switch it.CanonicalURL {
@@ -223,7 +242,7 @@ func encodeHead(it *model.Item) []byte {
 // decodeHead reads a head into it. The original extraction is filled from
 // the item for every field the head does not say differs; the body (and the
 // rare original field outside the head) stays empty until decodeText.
-func decodeHead(v []byte, it *model.Item) error {
+func (c *codec) decodeHead(v []byte, it *model.Item) error {
 	if len(v) == 0 {
 		return errors.New("record missing")
 	}
@@ -241,6 +260,26 @@ func decodeHead(v []byte, it *model.Item) error {
 	it.UpdatedAt = r.time()
 	it.DecidedAt = r.time()
 	it.Version = int64(r.uint())
+	if r.byte()&tailDeflated != 0 && r.err == nil {
+		tail, err := c.inflate(r.b, maxHead)
+		if err != nil {
+			return fmt.Errorf("head: %w", err)
+		}
+		r.b = tail
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if err := decodeTail(&r, it); err != nil {
+		return err
+	}
+	if it.Version < 1 {
+		it.Version = 1
+	}
+	return nil
+}
+
+func decodeTail(r *recReader, it *model.Item) error {
 	it.URL = r.str()
 	if r.byte() == 1 {
 		it.CanonicalURL = it.URL
@@ -281,13 +320,7 @@ func decodeHead(v []byte, it *model.Item) error {
 	if flags&origLead != 0 {
 		it.Original.Lead = r.str()
 	}
-	if r.err != nil {
-		return r.err
-	}
-	if it.Version < 1 {
-		it.Version = 1
-	}
-	return nil
+	return r.err
 }
 
 // extraFields are the original's fields outside the head, in the order the
@@ -316,19 +349,29 @@ func (c *codec) encodeText(it *model.Item) ([]byte, error) {
 		w.b = append(w.b, it.Body...)
 		return w.b, nil
 	}
+	z, err := c.deflate([]byte(it.Body))
+	if err != nil {
+		return nil, err
+	}
 	w.b[1] |= bodyDeflated
-	buf := bytes.NewBuffer(w.b)
+	return append(w.b, z...), nil
+}
+
+// deflate compresses b with a pooled writer.
+func (c *codec) deflate(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(b)/2 + 64)
 	fw, _ := c.writers.Get().(*flate.Writer)
 	if fw == nil {
 		var err error
-		if fw, err = flate.NewWriter(buf, flate.DefaultCompression); err != nil {
+		if fw, err = flate.NewWriter(&buf, flate.DefaultCompression); err != nil {
 			return nil, err
 		}
 	} else {
-		fw.Reset(buf)
+		fw.Reset(&buf)
 	}
 	defer c.writers.Put(fw)
-	if _, err := io.WriteString(fw, it.Body); err != nil {
+	if _, err := fw.Write(b); err != nil {
 		return nil, err
 	}
 	if err := fw.Close(); err != nil {
@@ -362,11 +405,11 @@ func (c *codec) decodeText(v []byte, it *model.Item) error {
 	if flags&bodyDeflated == 0 {
 		it.Body = string(r.b)
 	} else {
-		body, err := c.inflate(r.b)
+		body, err := c.inflate(r.b, maxBody)
 		if err != nil {
 			return fmt.Errorf("body: %w", err)
 		}
-		it.Body = body
+		it.Body = string(body)
 	}
 	it.Original.Body = it.Body
 	if haveOrigBody {
@@ -375,24 +418,27 @@ func (c *codec) decodeText(v []byte, it *model.Item) error {
 	return nil
 }
 
-// maxBody bounds what a damaged deflate stream can expand to.
-const maxBody = 64 << 20
+// maxBody and maxHead bound what a damaged deflate stream can expand to.
+const (
+	maxBody = 64 << 20
+	maxHead = 4 << 20
+)
 
-func (c *codec) inflate(b []byte) (string, error) {
+func (c *codec) inflate(b []byte, limit int64) ([]byte, error) {
 	src := bytes.NewReader(b)
 	fr, _ := c.readers.Get().(io.ReadCloser)
 	if fr == nil {
 		fr = flate.NewReader(src)
 	} else if err := fr.(flate.Resetter).Reset(src, nil); err != nil {
-		return "", err
+		return nil, err
 	}
 	defer c.readers.Put(fr)
 	var out bytes.Buffer
 	out.Grow(len(b) * 3)
-	if _, err := out.ReadFrom(io.LimitReader(fr, maxBody)); err != nil {
-		return "", err
+	if _, err := out.ReadFrom(io.LimitReader(fr, limit)); err != nil {
+		return nil, err
 	}
-	return out.String(), nil
+	return out.Bytes(), nil
 }
 
 // Index keys. Every list the product shows reads one of these ranges, newest

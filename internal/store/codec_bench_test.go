@@ -66,7 +66,7 @@ func BenchmarkRecordDecode(b *testing.B) {
 	}
 	plain, _ := json.Marshal(&p)
 	var c codec
-	head := encodeHead(it)
+	head := c.encodeHead(it)
 	text, err := c.encodeText(it)
 	if err != nil {
 		b.Fatal(err)
@@ -99,7 +99,7 @@ func BenchmarkRecordDecode(b *testing.B) {
 	b.Run("binary-head", func(b *testing.B) {
 		for b.Loop() {
 			var got model.Item
-			if err := decodeHead(head, &got); err != nil {
+			if err := c.decodeHead(head, &got); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -107,7 +107,7 @@ func BenchmarkRecordDecode(b *testing.B) {
 	b.Run("binary-full", func(b *testing.B) {
 		for b.Loop() {
 			var got model.Item
-			if err := decodeHead(head, &got); err != nil {
+			if err := c.decodeHead(head, &got); err != nil {
 				b.Fatal(err)
 			}
 			if err := c.decodeText(text, &got); err != nil {

@@ -62,13 +62,13 @@ func codecItems() []*model.Item {
 func TestRecordsRoundTrip(t *testing.T) {
 	var c codec
 	for i, want := range codecItems() {
-		head := encodeHead(want)
+		head := c.encodeHead(want)
 		text, err := c.encodeText(want)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var got model.Item
-		if err := decodeHead(head, &got); err != nil {
+		if err := c.decodeHead(head, &got); err != nil {
 			t.Fatalf("item %d: decode head: %v", i, err)
 		}
 		if got.Body != "" || got.Original.Body != "" {
@@ -109,10 +109,10 @@ func sameItem(a, b *model.Item) bool {
 func TestDamagedRecordsAreErrors(t *testing.T) {
 	var c codec
 	for _, it := range codecItems()[:7] {
-		head := encodeHead(it)
+		head := c.encodeHead(it)
 		for n := range len(head) - 1 {
 			var got model.Item
-			if err := decodeHead(head[:n], &got); err == nil {
+			if err := c.decodeHead(head[:n], &got); err == nil {
 				t.Fatalf("%s: head cut to %d of %d bytes decoded", it.URL, n, len(head))
 			}
 		}
@@ -130,17 +130,17 @@ func FuzzDecodeRecords(f *testing.F) {
 	var c codec
 	for _, it := range codecItems()[:7] {
 		text, _ := c.encodeText(it)
-		f.Add(encodeHead(it), text)
+		f.Add(c.encodeHead(it), text)
 	}
 	f.Fuzz(func(t *testing.T, head, text []byte) {
 		var it model.Item
-		if decodeHead(head, &it) != nil {
+		if c.decodeHead(head, &it) != nil {
 			return
 		}
 		_ = c.decodeText(text, &it)
 		// A decoded head encodes to a head that decodes the same.
 		var again model.Item
-		if err := decodeHead(encodeHead(&it), &again); err != nil {
+		if err := c.decodeHead(c.encodeHead(&it), &again); err != nil {
 			t.Fatalf("re-encoded head does not decode: %v", err)
 		}
 	})

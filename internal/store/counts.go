@@ -66,7 +66,7 @@ func addCount(tx *bolt.Tx, it *model.Item, delta int64) error {
 // (or whose counters were found wrong): one walk of the records, in the
 // caller's write transaction, after which the file is marked so later opens
 // skip it.
-func ensureCounts(tx *bolt.Tx) error {
+func ensureCounts(tx *bolt.Tx, c *codec) error {
 	meta := tx.Bucket(bucketMeta)
 	if meta.Get(keyCountsBuilt) != nil {
 		return nil
@@ -80,7 +80,7 @@ func ensureCounts(tx *bolt.Tx) error {
 	counts := map[string]int64{}
 	err := tx.Bucket(bucketHeads).ForEach(func(k, v []byte) error {
 		var it model.Item
-		if err := decodeHead(v, &it); err != nil {
+		if err := c.decodeHead(v, &it); err != nil {
 			return fmt.Errorf("decode item record %x: %w", k, err)
 		}
 		for _, key := range countKeys(&it) {

@@ -23,7 +23,7 @@ func recount(t *testing.T, s *Bolt) (map[model.Status]int, map[model.Status]map[
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketHeads).ForEach(func(_, v []byte) error {
 			it := &model.Item{}
-			if err := decodeHead(v, it); err != nil {
+			if err := s.codec.decodeHead(v, it); err != nil {
 				return err
 			}
 			byStatus[it.Status]++

@@ -60,7 +60,7 @@ func (s *Bolt) refile(ctx context.Context, kind byte, old, name string, set func
 		// Written after the walk: bbolt forbids changing a bucket under a
 		// cursor. Out of the index and back, so the counters follow.
 		for _, ref := range refs {
-			it, err := headAt(tx, ref)
+			it, err := s.headAt(tx, ref)
 			if err != nil {
 				return err
 			}

@@ -62,7 +62,7 @@ func BenchmarkItemArrivalsFullDecode(b *testing.B) {
 		err := s.db.View(func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketHeads).ForEach(func(k, v []byte) error {
 				var it model.Item
-				return decodeHead(v, &it)
+				return s.codec.decodeHead(v, &it)
 			})
 		})
 		if err != nil {

@@ -161,12 +161,12 @@ func TestRecordWithoutVersionReadsAsOne(t *testing.T) {
 	// reads: version 0.
 	err := s.DB().Update(func(tx *bolt.Tx) error {
 		ref := tx.Bucket(bucketItems).Get([]byte(it.ID))
-		old, err := headAt(tx, ref)
+		old, err := s.headAt(tx, ref)
 		if err != nil {
 			return err
 		}
 		old.Version = 0
-		return tx.Bucket(bucketHeads).Put(ref, encodeHead(old))
+		return tx.Bucket(bucketHeads).Put(ref, s.codec.encodeHead(old))
 	})
 	if err != nil {
 		t.Fatal(err)
