@@ -37,7 +37,7 @@ type plainItem struct {
 	Note                                 string
 	Original                             struct {
 		URL, CanonicalURL, Title, Byline, SiteName, Lead, Body, Language, Image string
-		Published                                                           time.Time
+		Published                                                               time.Time
 	}
 	FetchError string
 	Version    int64
