@@ -40,6 +40,11 @@ func (d *Desk) Items(ctx context.Context, f store.ItemFilter) ([]*model.Item, er
 	return d.store.ListItems(ctx, f)
 }
 
+// Page lists one page of items with any filter, and where the next starts.
+func (d *Desk) Page(ctx context.Context, f store.ItemFilter) (*store.Page, error) {
+	return d.store.ListPage(ctx, f)
+}
+
 // Item returns one item.
 func (d *Desk) Item(ctx context.Context, id string) (*model.Item, error) {
 	return d.store.GetItem(ctx, id)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -522,13 +523,30 @@ func (s *Bolt) DeleteItem(ctx context.Context, id string) error {
 	})
 }
 
-// ListItems implements Store. It reads one index range per status asked
-// for, merged newest first, and decodes heads only until it has its page:
-// a page of N items reads about N records, unless the text query or a
-// second name filter rejects many.
+// ListItems implements Store: ListPage's items.
 func (s *Bolt) ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, error) {
+	p, err := s.ListPage(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return p.Items, nil
+}
+
+// ListPage implements Store. It reads one index range per status asked
+// for, merged newest first, from the position f.After names, and decodes
+// heads only until it has its page and knows whether another follows: a
+// page of N items reads about N records, unless the text query or a second
+// name filter rejects many.
+func (s *Bolt) ListPage(ctx context.Context, f ItemFilter) (*Page, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	var after []byte
+	if f.After != "" {
+		var err error
+		if after, err = parseCursor(f.After); err != nil {
+			return nil, err
+		}
 	}
 	kind, name := byte(idxTime), ""
 	switch {
@@ -550,12 +568,12 @@ func (s *Bolt) ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, erro
 	query := strings.ToLower(strings.TrimSpace(f.Query))
 	// Filters the index range does not apply itself need the head.
 	needHead := query != "" || (kind != idxSource && f.Source != "") || (kind != idxSection && f.Section != "") || (kind == idxDecided && !f.Since.IsZero())
-	var out []*model.Item
+	page := &Page{}
 	skipped := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
-		m := newMergedRange(tx.Bucket(bucketIndex), kind, statuses, name)
+		m := newMergedRange(tx.Bucket(bucketIndex), kind, statuses, name, after)
 		read := 0
-		for ref, t, ok := m.next(); ok; ref, t, ok = m.next() {
+		for pos, t, ok := m.next(); ok; pos, t, ok = m.next() {
 			if err := s.scanned(ctx, &read); err != nil {
 				return err
 			}
@@ -566,7 +584,11 @@ func (s *Bolt) ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, erro
 				skipped++
 				continue
 			}
-			it, err := s.headAt(tx, ref)
+			if f.Limit > 0 && len(page.Items) == f.Limit && !needHead {
+				page.Next = formatCursor(page.last)
+				break
+			}
+			it, err := s.headAt(tx, pos[8:])
 			if err != nil {
 				return err
 			}
@@ -578,18 +600,33 @@ func (s *Bolt) ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, erro
 					skipped++
 					continue
 				}
+				if f.Limit > 0 && len(page.Items) == f.Limit {
+					page.Next = formatCursor(page.last)
+					break
+				}
 			}
-			out = append(out, it)
-			if f.Limit > 0 && len(out) >= f.Limit {
-				break
-			}
+			page.Items = append(page.Items, it)
+			page.last = pos
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list items: %w", err)
 	}
-	return out, nil
+	return page, nil
+}
+
+// A cursor is a position in the index order: the inverted time and the
+// reference of the last item of a page, in hex. It stays meaningful when
+// that item changes or goes: the next page starts after the position.
+func formatCursor(pos []byte) string { return hex.EncodeToString(pos) }
+
+func parseCursor(s string) ([]byte, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 16 {
+		return nil, fmt.Errorf("list items: cursor %q: %w", s, ErrBadCursor)
+	}
+	return b, nil
 }
 
 // mergedRange walks one index range per status as one list, newest first.
@@ -599,7 +636,9 @@ type mergedRange struct {
 	keys     [][]byte
 }
 
-func newMergedRange(idx *bolt.Bucket, kind byte, statuses []model.Status, name string) *mergedRange {
+// newMergedRange starts each status's range at its newest entry, or after
+// the position after (inverted time and reference) when it is set.
+func newMergedRange(idx *bolt.Bucket, kind byte, statuses []model.Status, name string, after []byte) *mergedRange {
 	m := &mergedRange{}
 	for _, st := range statuses {
 		if kind == idxDecided && st == model.StatusQueued {
@@ -607,7 +646,15 @@ func newMergedRange(idx *bolt.Bucket, kind byte, statuses []model.Status, name s
 		}
 		p := indexPrefix(kind, st, name)
 		c := idx.Cursor()
-		k, _ := c.Seek(p)
+		var k []byte
+		if after == nil {
+			k, _ = c.Seek(p)
+		} else {
+			from := append(append([]byte(nil), p...), after...)
+			if k, _ = c.Seek(from); bytes.Equal(k, from) {
+				k, _ = c.Next()
+			}
+		}
 		m.cursors, m.prefixes, m.keys = append(m.cursors, c), append(m.prefixes, p), append(m.keys, m.valid(k, p))
 	}
 	return m
@@ -620,7 +667,8 @@ func (m *mergedRange) valid(k, prefix []byte) []byte {
 	return k
 }
 
-// next returns the newest remaining entry's reference and index time.
+// next returns the newest remaining entry's position (inverted time and
+// reference, 16 bytes) and its index time.
 func (m *mergedRange) next() ([]byte, time.Time, bool) {
 	best := -1
 	for i, k := range m.keys {
@@ -634,13 +682,11 @@ func (m *mergedRange) next() ([]byte, time.Time, bool) {
 	if best < 0 {
 		return nil, time.Time{}, false
 	}
-	k := m.keys[best]
-	suffix := k[len(m.prefixes[best]):]
-	ref := append([]byte(nil), suffix[8:]...)
-	t := time.Unix(0, int64(^binary.BigEndian.Uint64(suffix[:8])))
+	pos := append([]byte(nil), m.keys[best][len(m.prefixes[best]):]...)
+	t := time.Unix(0, int64(^binary.BigEndian.Uint64(pos[:8])))
 	next, _ := m.cursors[best].Next()
 	m.keys[best] = m.valid(next, m.prefixes[best])
-	return ref, t, true
+	return pos, t, true
 }
 
 // scanned notes one more record read by a long scan and, every

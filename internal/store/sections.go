@@ -49,13 +49,13 @@ func (s *Bolt) refile(ctx context.Context, kind byte, old, name string, set func
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		n = 0
 		var refs [][]byte
-		m := newMergedRange(tx.Bucket(bucketIndex), kind, statuses, old)
+		m := newMergedRange(tx.Bucket(bucketIndex), kind, statuses, old, nil)
 		read := 0
-		for ref, _, ok := m.next(); ok; ref, _, ok = m.next() {
+		for pos, _, ok := m.next(); ok; pos, _, ok = m.next() {
 			if err := s.scanned(ctx, &read); err != nil {
 				return err
 			}
-			refs = append(refs, ref)
+			refs = append(refs, pos[8:])
 		}
 		// Written after the walk: bbolt forbids changing a bucket under a
 		// cursor. Out of the index and back, so the counters follow.

@@ -45,7 +45,22 @@ type ItemFilter struct {
 	Query        string // case-insensitive substring of title, lead, byline, site name
 	Limit        int    // 0 means no limit
 	Offset       int
+	// After starts the list after a position a Page gave as Next (keyset
+	// paging: a page costs the same however deep it is, and items that
+	// arrive meanwhile do not shift it).
+	After string
 }
+
+// Page is one page of a list, and where the next one starts ("" when
+// nothing follows).
+type Page struct {
+	Items []*model.Item
+	Next  string
+	last  []byte
+}
+
+// ErrBadCursor marks an After that no Page gave.
+var ErrBadCursor = errors.New("not a list cursor")
 
 // Store is the storage interface. Implementations must be safe for
 // concurrent use.
@@ -65,8 +80,11 @@ type Store interface {
 	// *StaleError. want 0 means no condition.
 	UpdateItemIf(ctx context.Context, id string, want int64, fn func(*model.Item) error) (*model.Item, error)
 	DeleteItem(ctx context.Context, id string) error
-	// ListItems returns matching items, newest SortTime first.
+	// ListItems returns matching items, newest SortTime first (newest
+	// decision first with DecidedSince).
 	ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, error)
+	// ListPage is ListItems with the position of the next page.
+	ListPage(ctx context.Context, f ItemFilter) (*Page, error)
 	// CountItems counts items per status.
 	CountItems(ctx context.Context) (map[model.Status]int, error)
 

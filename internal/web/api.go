@@ -162,19 +162,28 @@ func (s *Server) apiListItems(c *gin.Context) {
 		s.apiError(c, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	items, err := s.desk.Items(c.Request.Context(), f)
+	page, err := s.desk.Page(c.Request.Context(), f)
+	if errors.Is(err, store.ErrBadCursor) {
+		s.apiError(c, http.StatusBadRequest, "bad_request", "after: not a cursor this API gave as next")
+		return
+	}
 	if err != nil {
 		s.apiFail(c, err)
 		return
 	}
+	items := page.Items
 	if items == nil {
 		items = []*model.Item{}
 	}
-	c.JSON(http.StatusOK, gin.H{"items": items})
+	answer := gin.H{"items": items}
+	if page.Next != "" {
+		answer["next"] = page.Next
+	}
+	c.JSON(http.StatusOK, answer)
 }
 
 // itemFilterFromQuery reads status, section, source, since (RFC 3339), q,
-// limit and offset.
+// limit, after and offset.
 func itemFilterFromQuery(c *gin.Context) (store.ItemFilter, error) {
 	f := store.ItemFilter{
 		Status:  model.Status(c.Query("status")),
@@ -182,6 +191,7 @@ func itemFilterFromQuery(c *gin.Context) (store.ItemFilter, error) {
 		Source:  c.Query("source"),
 		Query:   c.Query("q"),
 		Limit:   apiDefaultLimit,
+		After:   c.Query("after"),
 	}
 	if f.Status != "" && !f.Status.Valid() {
 		return f, fmt.Errorf("unknown status %q (use queued, approved or rejected)", f.Status)

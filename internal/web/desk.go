@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -48,27 +47,25 @@ func (s *Server) renderQueue(c *gin.Context, code int, q url.Values, ret string,
 	if !status.Valid() {
 		status = model.StatusQueued
 	}
-	page, _ := strconv.Atoi(q.Get("page"))
-	if page < 1 {
-		page = 1
-	}
 	f := store.ItemFilter{
 		Status:  status,
 		Section: q.Get("section"),
 		Source:  q.Get("source"),
 		Query:   q.Get("q"),
-		Limit:   queuePageSize + 1,
-		Offset:  (page - 1) * queuePageSize,
+		Limit:   queuePageSize,
+		After:   q.Get("after"),
 	}
-	items, err := s.desk.Items(c.Request.Context(), f)
+	page, err := s.desk.Page(c.Request.Context(), f)
+	if errors.Is(err, store.ErrBadCursor) {
+		// A mangled "Older items" link: start from the newest.
+		f.After = ""
+		page, err = s.desk.Page(c.Request.Context(), f)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	more := len(items) > queuePageSize
-	if more {
-		items = items[:queuePageSize]
-	}
+	items := page.Items
 	counts, err := s.statusCounts(c)
 	if err != nil {
 		s.fail(c, err)
@@ -87,8 +84,8 @@ func (s *Server) renderQueue(c *gin.Context, code int, q url.Values, ret string,
 		"Filtered": f.Query != "" || f.Section != "" || f.Source != "",
 		"Sections": s.sections(),
 		"Sources":  sources,
-		"Page":     page,
-		"More":     more,
+		"Next":     page.Next,
+		"Deeper":   f.After != "",
 		"Return":   ret,
 		"Notice":   notice,
 	})
