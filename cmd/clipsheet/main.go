@@ -33,6 +33,7 @@ func commands() []cli.Command {
 		{Name: "user", Summary: "add, list, change or remove user accounts", Run: cli.UserCmd(cli.StdinInput())},
 		{Name: "token", Summary: "create, list or revoke API tokens", Run: cli.Token},
 		{Name: "audit", Summary: "print the audit log (who did what, when)", Run: cli.Audit},
+		{Name: "compact", Summary: "rewrite the database file without its free space (server stopped)", Run: cli.Compact},
 		{Name: "demo", Summary: "serve the sample site in testdata/demo and run against it", Run: cli.Demo},
 	}
 }

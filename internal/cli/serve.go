@@ -9,11 +9,14 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/control"
+	"github.com/clipsheet/clipsheet/internal/curate"
 	"github.com/clipsheet/clipsheet/internal/fetch"
 	"github.com/clipsheet/clipsheet/internal/sourcesfile"
+	"github.com/clipsheet/clipsheet/internal/store"
 	"github.com/clipsheet/clipsheet/internal/web"
 )
 
@@ -102,6 +105,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready l
 		wg.Add(1)
 		go func() { defer wg.Done(); <-watching }()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		keep := store.Retention{DropBodiesAfter: e.Settings.Retention.DropBodiesAfter, PruneAfter: e.Settings.Retention.PruneAfter}
+		curate.KeepTidy(ctx, st, keep, time.Hour, time.Now, e.Logger)
+	}()
 	if !*noFetch {
 		wg.Add(1)
 		go func() {

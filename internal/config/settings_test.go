@@ -63,10 +63,11 @@ func TestSettingsErrors(t *testing.T) {
 		t.Errorf("dotted key in file: %v", err)
 	}
 	for env, want := range map[string]string{
-		"CLIPSHEET_LOG_LEVEL=loud":      `log.level "loud"`,
-		"CLIPSHEET_LOG_FORMAT=xml":      `log.format "xml"`,
-		"CLIPSHEET_ADDR=":               "addr must not be empty",
-		"CLIPSHEET_EXCERPT_MAX_CHARS=5": "excerpt.max_chars must be at least 50",
+		"CLIPSHEET_LOG_LEVEL=loud":            `log.level "loud"`,
+		"CLIPSHEET_LOG_FORMAT=xml":            `log.format "xml"`,
+		"CLIPSHEET_ADDR=":                     "addr must not be empty",
+		"CLIPSHEET_EXCERPT_MAX_CHARS=5":       "excerpt.max_chars must be at least 50",
+		"CLIPSHEET_RETENTION_PRUNE_AFTER=-1h": "retention.drop_bodies_after and retention.prune_after must not be negative",
 	} {
 		if _, err := LoadSettings("", false, []string{env}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", env, err, want)
@@ -109,6 +110,7 @@ fetch:
 excerpt: {max_chars: 1500}
 briefing: {public: false, title: Morning clips}
 log: {level: debug, format: json}
+retention: {drop_bodies_after: 14d, prune_after: 0}
 `), 0o600)
 	s, err := LoadSettings(path, true, nil)
 	if err != nil {
@@ -118,7 +120,8 @@ log: {level: debug, format: json}
 		TrustedProxies: []string{"10.0.0.1", "10.0.0.2"}, TLS: TLS{Cert: "/etc/c.pem", Key: "/etc/k.pem"},
 		Fetch: Fetch{AllowPrivate: true, Timeout: 90 * time.Second, ConnectTimeout: 48 * time.Hour, MaxBodyBytes: 5 << 20, Workers: 4, PerHost: 1,
 			UserAgent: "Desk/1", MaxArticles: 7, IgnoreRobots: true},
-		Excerpt: Excerpt{MaxChars: 1500}, Briefing: Briefing{Public: false, Title: "Morning clips"}, Log: Log{Level: "debug", Format: "json"}}
+		Excerpt: Excerpt{MaxChars: 1500}, Briefing: Briefing{Public: false, Title: "Morning clips"}, Log: Log{Level: "debug", Format: "json"},
+		Retention: Keep{DropBodiesAfter: 14 * 24 * time.Hour}}
 	if fmt.Sprintf("%+v", s) != fmt.Sprintf("%+v", want) {
 		t.Errorf("got  %+v\nwant %+v", s, want)
 	}

@@ -513,13 +513,7 @@ func (s *Bolt) DeleteItem(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if err := deleteIndex(tx, it, ref); err != nil {
-			return err
-		}
-		if err := rememberSeen(tx, id); err != nil {
-			return err
-		}
-		return deleteRecords(tx, id, ref)
+		return s.deleteItemTx(tx, it, ref)
 	})
 }
 
