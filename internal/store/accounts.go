@@ -122,7 +122,7 @@ func (s *Bolt) CreateUser(ctx context.Context, u *model.User) error {
 	if u.Name == "" || !u.Role.Valid() {
 		return fmt.Errorf("create user %q: name and valid role required", u.Name)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketUsers)
 		if b.Get([]byte(u.Name)) != nil {
 			return ErrExists
@@ -141,7 +141,7 @@ func (s *Bolt) GetUser(ctx context.Context, name string) (*model.User, error) {
 		return nil, err
 	}
 	var u *model.User
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		u, err = getUser(tx, name)
 		return err
@@ -155,7 +155,7 @@ func (s *Bolt) UpdateUser(ctx context.Context, name string, fn func(*model.User)
 		return nil, err
 	}
 	var out *model.User
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		u, err := getUser(tx, name)
 		if err != nil {
 			return err
@@ -190,7 +190,7 @@ func (s *Bolt) DeleteUser(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		u, err := getUser(tx, name)
 		if err != nil {
 			return err
@@ -252,7 +252,7 @@ func (s *Bolt) ListUsers(ctx context.Context) ([]*model.User, error) {
 		return nil, err
 	}
 	var out []*model.User
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
 			var u model.User
 			if err := json.Unmarshal(v, &u); err != nil {
@@ -271,7 +271,7 @@ func (s *Bolt) HasAdmin(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	var n int
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		n, err = activeAdmins(tx, "")
 		return err
@@ -287,7 +287,7 @@ func (s *Bolt) PutSession(ctx context.Context, ss *model.Session) error {
 	if ss.ID == "" || ss.User == "" {
 		return errors.New("put session: id and user required")
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bucketSessions), ss.ID, ss)
 	})
 }
@@ -298,7 +298,7 @@ func (s *Bolt) GetSession(ctx context.Context, id string) (*model.Session, error
 		return nil, err
 	}
 	var ss *model.Session
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketSessions).Get([]byte(id))
 		if v == nil {
 			return fmt.Errorf("session: %w", ErrNotFound)
@@ -315,7 +315,7 @@ func (s *Bolt) DeleteSession(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSessions).Delete([]byte(id))
 	})
 }
@@ -333,7 +333,7 @@ func (s *Bolt) PruneSessions(ctx context.Context, expired func(*model.Session) b
 		return 0, err
 	}
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		n = 0
 		return deleteWhere(tx.Bucket(bucketSessions), func(v []byte) (bool, error) {
 			var ss model.Session
@@ -356,7 +356,7 @@ func (s *Bolt) ListUserSessions(ctx context.Context, user string) ([]*model.Sess
 		return nil, err
 	}
 	var out []*model.Session
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
 			var ss model.Session
 			if err := json.Unmarshal(v, &ss); err != nil {
@@ -397,7 +397,7 @@ func (s *Bolt) PutAPIToken(ctx context.Context, t *model.APIToken) error {
 	if t.Hash == "" || t.ID == "" || t.User == "" {
 		return errors.New("put api token: hash, id and user required")
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		if _, err := getUser(tx, t.User); err != nil {
 			return err
 		}
@@ -415,7 +415,7 @@ func (s *Bolt) GetAPIToken(ctx context.Context, hash string) (*model.APIToken, e
 		return nil, err
 	}
 	var t *model.APIToken
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketAPITokens).Get([]byte(hash))
 		if v == nil {
 			return fmt.Errorf("api token: %w", ErrNotFound)
@@ -433,7 +433,7 @@ func (s *Bolt) ListAPITokens(ctx context.Context, user string) ([]*model.APIToke
 		return nil, err
 	}
 	var out []*model.APIToken
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketAPITokens).ForEach(func(_, v []byte) error {
 			t, err := decodeToken(v)
 			if err != nil {
@@ -455,7 +455,7 @@ func (s *Bolt) DeleteAPIToken(ctx context.Context, user, id string) (*model.APIT
 		return nil, err
 	}
 	var found *model.APIToken
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAPITokens)
 		err := b.ForEach(func(_, v []byte) error {
 			t, err := decodeToken(v)
@@ -483,7 +483,7 @@ func (s *Bolt) TouchAPIToken(ctx context.Context, hash string, at time.Time) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Batch(func(tx *bolt.Tx) error {
+	return s.batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAPITokens)
 		v := b.Get([]byte(hash))
 		if v == nil {
@@ -505,7 +505,7 @@ func (s *Bolt) Secret(ctx context.Context, name string) ([]byte, error) {
 	}
 	key := []byte(secretPrefix + name)
 	var out []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketMeta).Get(key); v != nil {
 			out = append([]byte(nil), v...)
 		}
@@ -514,7 +514,7 @@ func (s *Bolt) Secret(ctx context.Context, name string) ([]byte, error) {
 	if err != nil || out != nil {
 		return out, err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMeta)
 		// Another writer may have created it since the read above.
 		if v := b.Get(key); v != nil {

@@ -43,7 +43,7 @@ func (s *Bolt) AppendAudit(ctx context.Context, ev model.AuditEvent) error {
 	if ev.Action == "" {
 		return fmt.Errorf("append audit: empty action")
 	}
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAudit)
 		seq, err := b.NextSequence()
 		if err != nil {
@@ -72,7 +72,7 @@ func (s *Bolt) ListAudit(ctx context.Context, f AuditFilter) ([]model.AuditEvent
 		limit = 100
 	}
 	var out []model.AuditEvent
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketAudit).Cursor()
 		var k, v []byte
 		if f.Before > 0 {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -52,6 +53,9 @@ var (
 // Bolt is the bbolt-backed Store: one file, crash-safe (every committed
 // transaction is fsynced before the call returns).
 type Bolt struct {
+	// mu lets CompactInPlace swap db for its compacted copy: every
+	// transaction holds it for reading (view, update, batch).
+	mu    sync.RWMutex
 	db    *bolt.DB
 	path  string
 	codec codec
@@ -104,7 +108,7 @@ func storedSchema(tx *bolt.Tx) (int, error) {
 
 func (s *Bolt) init() error {
 	var from int
-	if err := s.db.View(func(tx *bolt.Tx) (err error) { from, err = storedSchema(tx); return err }); err != nil {
+	if err := s.view(func(tx *bolt.Tx) (err error) { from, err = storedSchema(tx); return err }); err != nil {
 		return err
 	}
 	if from > SchemaVersion {
@@ -117,7 +121,7 @@ func (s *Bolt) init() error {
 		}
 		slog.Info("upgrading the database", "file", s.path, "from_schema", from, "to_schema", SchemaVersion, "copy_before_upgrade", backup)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		for _, b := range buckets() {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("create bucket %s: %w", b, err)
@@ -152,7 +156,7 @@ func (s *Bolt) init() error {
 // transaction, so a crash during it leaves the old file.
 func (s *Bolt) backupBeforeUpgrade(from int) (string, error) {
 	name := fmt.Sprintf("%s.schema%d-%s.bak", s.path, from, time.Now().UTC().Format("20060102T150405Z"))
-	err := s.db.View(func(tx *bolt.Tx) error { return tx.CopyFile(name, 0o600) })
+	err := s.view(func(tx *bolt.Tx) error { return tx.CopyFile(name, 0o600) })
 	if err != nil {
 		os.Remove(name)
 		return "", err
@@ -161,10 +165,37 @@ func (s *Bolt) backupBeforeUpgrade(from int) (string, error) {
 }
 
 // Close closes the database file.
-func (s *Bolt) Close() error { return s.db.Close() }
+func (s *Bolt) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.db.Close()
+}
 
-// DB exposes the bbolt handle to backup tooling.
-func (s *Bolt) DB() *bolt.DB { return s.db }
+// DB exposes the bbolt handle to tests and tools; it is replaced by
+// CompactInPlace.
+func (s *Bolt) DB() *bolt.DB {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db
+}
+
+func (s *Bolt) view(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.View(fn)
+}
+
+func (s *Bolt) update(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.Update(fn)
+}
+
+func (s *Bolt) batch(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.Batch(fn)
+}
 
 // putIndex files it under every index key and counts it; deleteIndex
 // undoes that. They are the two places an item enters or leaves a status,
@@ -395,7 +426,7 @@ func (s *Bolt) AddItem(ctx context.Context, it *model.Item) (bool, error) {
 		return false, fmt.Errorf("add item %s: invalid status %q", it.ID, it.Status)
 	}
 	var created bool
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.batch(func(tx *bolt.Tx) error {
 		// Batch may run this more than once; decide afresh each time.
 		created = false
 		if tx.Bucket(bucketItems).Get([]byte(it.ID)) != nil {
@@ -416,7 +447,7 @@ func (s *Bolt) HasItem(ctx context.Context, id string) (bool, error) {
 		return false, err
 	}
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		ok = tx.Bucket(bucketItems).Get([]byte(id)) != nil
 		return nil
 	})
@@ -429,7 +460,7 @@ func (s *Bolt) GetItem(ctx context.Context, id string) (*model.Item, error) {
 		return nil, err
 	}
 	var it *model.Item
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		it, _, err = s.getItem(tx, id)
 		return err
@@ -464,7 +495,7 @@ func (s *Bolt) UpdateItemIf(ctx context.Context, id string, want int64, fn func(
 		return nil, err
 	}
 	var out *model.Item
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		it, ref, err := s.getItem(tx, id)
 		if err != nil {
 			return err
@@ -504,7 +535,7 @@ func (s *Bolt) DeleteItem(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		ref, err := itemRef(tx, id)
 		if err != nil {
 			return err
@@ -564,7 +595,7 @@ func (s *Bolt) ListPage(ctx context.Context, f ItemFilter) (*Page, error) {
 	needHead := query != "" || (kind != idxSource && f.Source != "") || (kind != idxSection && f.Section != "") || (kind == idxDecided && !f.Since.IsZero())
 	page := &Page{}
 	skipped := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		m := newMergedRange(tx.Bucket(bucketIndex), kind, statuses, name, after)
 		read := 0
 		for pos, t, ok := m.next(); ok; pos, t, ok = m.next() {
@@ -724,7 +755,7 @@ func (s *Bolt) SourceState(ctx context.Context, name string) (*model.SourceState
 		return nil, err
 	}
 	st := &model.SourceState{Name: name}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketSources).Get([]byte(name))
 		if v == nil {
 			return nil
@@ -746,7 +777,7 @@ func (s *Bolt) PutSourceState(ctx context.Context, st *model.SourceState) error 
 	if err != nil {
 		return fmt.Errorf("encode source state %s: %w", st.Name, err)
 	}
-	return s.db.Batch(func(tx *bolt.Tx) error {
+	return s.batch(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSources).Put([]byte(st.Name), data)
 	})
 }
@@ -757,7 +788,7 @@ func (s *Bolt) ListSourceStates(ctx context.Context) ([]*model.SourceState, erro
 		return nil, err
 	}
 	var out []*model.SourceState
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSources).ForEach(func(k, v []byte) error {
 			var st model.SourceState
 			if err := json.Unmarshal(v, &st); err != nil {
@@ -775,7 +806,7 @@ func (s *Bolt) DeleteSourceState(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSources).Delete([]byte(name))
 	})
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -68,6 +69,59 @@ func Compact(path string) (before, after int64, err error) {
 		d.Close()
 	}
 	nfi, err := os.Stat(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	return fi.Size(), nfi.Size(), nil
+}
+
+// CompactInPlace compacts the open store's file while it is in use, for
+// the admin page: every request waits while the copy is made (at the rate
+// of CompactTo, seconds per hundred megabytes), then the copy replaces the
+// file and the store goes on with it. If the copy cannot be made or opened
+// the store goes on with the old file.
+func (s *Bolt) CompactInPlace(ctx context.Context) (before, after int64, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("compact: %w", err)
+	}
+	tmp := s.path + ".compacting"
+	os.Remove(tmp)
+	if err := s.CompactTo(tmp); err != nil {
+		os.Remove(tmp)
+		return 0, 0, err
+	}
+	if err := s.db.Close(); err != nil {
+		os.Remove(tmp)
+		return 0, 0, fmt.Errorf("compact: close %s: %w", s.path, err)
+	}
+	reopen := func() (*bolt.DB, error) {
+		return bolt.Open(s.path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	}
+	if err := os.Rename(tmp, s.path); err != nil {
+		os.Remove(tmp)
+		db, rerr := reopen()
+		if rerr != nil {
+			return 0, 0, fmt.Errorf("compact: %w; and reopening %s failed: %v", err, s.path, rerr)
+		}
+		s.db = db
+		return 0, 0, fmt.Errorf("compact: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(s.path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	db, err := reopen()
+	if err != nil {
+		return 0, 0, fmt.Errorf("compact: reopen %s: %w", s.path, err)
+	}
+	s.db = db
+	nfi, err := os.Stat(s.path)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -69,3 +69,77 @@ func TestCompactGivesSpaceBack(t *testing.T) {
 		t.Errorf("the working copy is left behind: %v", err)
 	}
 }
+
+// TestCompactInPlaceWhileInUse: compacting the open store while readers
+// and writers keep going loses no write and leaves every reader an answer.
+func TestCompactInPlaceWhileInUse(t *testing.T) {
+	s, path := openTemp(t)
+	ctx := context.Background()
+	var poll PollWrite
+	for i := range 600 {
+		poll.Items = append(poll.Items, model.NewItem(model.Extraction{URL: fmt.Sprintf("https://e.example/%d", i), Body: strings.Repeat("text ", 300)},
+			"src", "sec", time.Now().Add(-time.Duration(600-i)*time.Hour)))
+	}
+	if err := s.WritePolls(ctx, []PollWrite{poll}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Prune(ctx, time.Now(), Retention{PruneAfter: 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	errs := make(chan error, 2)
+	added := make(chan string, 1000)
+	go func() { // a writer
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				errs <- nil
+				return
+			default:
+			}
+			it := model.NewItem(model.Extraction{URL: fmt.Sprintf("https://e.example/new/%d", i)}, "src", "sec", time.Now())
+			if _, err := s.AddItem(ctx, it); err != nil {
+				errs <- err
+				return
+			}
+			added <- it.ID
+		}
+	}()
+	go func() { // a reader
+		for {
+			select {
+			case <-stop:
+				errs <- nil
+				return
+			default:
+			}
+			if _, err := s.ListItems(ctx, ItemFilter{Limit: 20}); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	before, after, err := s.CompactInPlace(ctx)
+	close(stop)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("while compacting: %v", err)
+		}
+	}
+	close(added)
+	if err != nil || after >= before {
+		t.Fatalf("compacted %d -> %d: %v", before, after, err)
+	}
+	if fi, _ := os.Stat(path); fi.Size() > after+(1<<20) {
+		t.Errorf("file is %d bytes after compacting to %d", fi.Size(), after)
+	}
+	n := 0
+	for id := range added {
+		if _, err := s.GetItem(ctx, id); err != nil {
+			t.Fatalf("a write made around the compaction is lost: %v", err)
+		}
+		n++
+	}
+	t.Logf("%d items added while compacting", n)
+	checkCounts(t, s, "after compacting in place")
+}

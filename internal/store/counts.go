@@ -106,7 +106,7 @@ func (s *Bolt) CountItems(ctx context.Context) (map[model.Status]int, error) {
 		return nil, err
 	}
 	counts := map[model.Status]int{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCounts)
 		for _, st := range []model.Status{model.StatusQueued, model.StatusApproved, model.StatusRejected} {
 			if v := b.Get([]byte(st)); len(v) == 8 {
@@ -128,7 +128,7 @@ func (s *Bolt) CountSections(ctx context.Context) (map[model.Status]map[string]i
 		return nil, err
 	}
 	out := map[model.Status]map[string]int{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCounts).ForEach(func(k, v []byte) error {
 			for i, c := range k {
 				if c != 0 || len(v) != 8 {

@@ -49,7 +49,7 @@ func (s *Bolt) WritePolls(ctx context.Context, ws []PollWrite) error {
 		}
 	}
 	now := binary.BigEndian.AppendUint64(nil, uint64(time.Now().Unix()))
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		seen, err := tx.CreateBucketIfNotExists(bucketSeen)
 		if err != nil {
 			return err
@@ -117,7 +117,7 @@ func (s *Bolt) KnownIDs(ctx context.Context, ids []string) ([]bool, error) {
 		return nil, err
 	}
 	out := make([]bool, len(ids))
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		items, seen := tx.Bucket(bucketItems), tx.Bucket(bucketSeen)
 		for i, id := range ids {
 			k := []byte(id)
@@ -139,7 +139,7 @@ func (s *Bolt) PruneSeen(ctx context.Context, before time.Time) (int, error) {
 		return 0, err
 	}
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSeen)
 		if b == nil {
 			return nil

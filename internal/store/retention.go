@@ -95,7 +95,7 @@ func (s *Bolt) sweep(ctx context.Context, mark []byte, cutoff time.Time, act fun
 			return acted, err
 		}
 		done := false
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.update(func(tx *bolt.Tx) error {
 			meta := tx.Bucket(bucketMeta)
 			if !started {
 				pos = append([]byte(nil), meta.Get(mark)...)

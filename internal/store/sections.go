@@ -46,7 +46,7 @@ func (s *Bolt) refile(ctx context.Context, kind byte, old, name string, set func
 	}
 	statuses := []model.Status{model.StatusQueued, model.StatusApproved, model.StatusRejected}
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		n = 0
 		var refs [][]byte
 		m := newMergedRange(tx.Bucket(bucketIndex), kind, statuses, old, nil)
@@ -99,7 +99,7 @@ func (s *Bolt) ItemArrivals(ctx context.Context, since time.Time) (map[string][]
 	}
 	out := map[string][]time.Time{}
 	stop := since.Add(-arrivalSlack)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		read := 0
 		c := tx.Bucket(bucketHeads).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
