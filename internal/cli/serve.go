@@ -64,6 +64,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready l
 	if err != nil {
 		return fail(stderr, err)
 	}
+	f.OnPoll(func(r fetch.Result) {
+		srv.Metrics().ObservePoll(r.Source, r.Err, r.NotModified, r.NewItems, r.Duration)
+	})
 	// Bind before anything is announced or polled: a port in use is the
 	// commonest start-up failure and must be the only thing reported.
 	ln, err := srv.Listen()
@@ -123,6 +126,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready l
 	scheme := "http"
 	if e.Settings.TLS.Cert != "" {
 		scheme = "https"
+	}
+	if addr := e.Settings.Metrics.Addr; addr != "" {
+		mln, err := net.Listen("tcp", addr)
+		if err != nil {
+			ln.Close()
+			return fail(stderr, fmt.Errorf("metrics.addr %s: %w", addr, err))
+		}
+		msrv := &http.Server{Handler: srv.Metrics().Handler(), ReadHeaderTimeout: 10 * time.Second}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			go func() { <-ctx.Done(); msrv.Close() }()
+			if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				e.Logger.Warn("metrics listener stopped", "err", err)
+			}
+		}()
+		fmt.Fprintf(stdout, "clipsheet: metrics on http://%s/metrics\n", mln.Addr())
 	}
 	fmt.Fprintf(stdout, "clipsheet: serving on %s://%s (data %s, sources %s)\n", scheme, ln.Addr(), e.DBPath(), e.Settings.Sources)
 	err = srv.Serve(ctx, ln)

@@ -32,6 +32,15 @@ type Settings struct {
 	Briefing       Briefing `yaml:"briefing"`
 	Log            Log      `yaml:"log"`
 	Retention      Keep     `yaml:"retention"`
+	Metrics        Metrics  `yaml:"metrics"`
+}
+
+// Metrics says where Prometheus reads /metrics without a token.
+type Metrics struct {
+	// Addr, when set, serves /metrics (and only it) there without
+	// authentication, e.g. 127.0.0.1:9090 for a local Prometheus. On the
+	// main address /metrics always needs an admin's API token.
+	Addr string `yaml:"addr"`
 }
 
 // Keep is how long items that were never approved are kept; approved ones

@@ -111,6 +111,7 @@ excerpt: {max_chars: 1500}
 briefing: {public: false, title: Morning clips}
 log: {level: debug, format: json}
 retention: {drop_bodies_after: 14d, prune_after: 0}
+metrics: {addr: 127.0.0.1:9090}
 `), 0o600)
 	s, err := LoadSettings(path, true, nil)
 	if err != nil {
@@ -121,7 +122,7 @@ retention: {drop_bodies_after: 14d, prune_after: 0}
 		Fetch: Fetch{AllowPrivate: true, Timeout: 90 * time.Second, ConnectTimeout: 48 * time.Hour, MaxBodyBytes: 5 << 20, Workers: 4, PerHost: 1,
 			UserAgent: "Desk/1", MaxArticles: 7, IgnoreRobots: true},
 		Excerpt: Excerpt{MaxChars: 1500}, Briefing: Briefing{Public: false, Title: "Morning clips"}, Log: Log{Level: "debug", Format: "json"},
-		Retention: Keep{DropBodiesAfter: 14 * 24 * time.Hour}}
+		Retention: Keep{DropBodiesAfter: 14 * 24 * time.Hour}, Metrics: Metrics{Addr: "127.0.0.1:9090"}}
 	if fmt.Sprintf("%+v", s) != fmt.Sprintf("%+v", want) {
 		t.Errorf("got  %+v\nwant %+v", s, want)
 	}

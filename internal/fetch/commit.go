@@ -117,6 +117,9 @@ func (f *Fetcher) commit(batch []*outcome) {
 	}
 	for _, o := range batch {
 		f.logOutcome(o)
+		if f.onPoll != nil {
+			f.onPoll(*o.res)
+		}
 		if o.done != nil {
 			o.done(o)
 		}

@@ -48,6 +48,9 @@ type Fetcher struct {
 	pollNow chan pollRequest
 	running atomic.Bool
 
+	// onPoll, when set, hears every poll's result (metrics).
+	onPoll func(Result)
+
 	// Seams for tests; production uses the clock and math/rand.
 	now    func() time.Time
 	jitter func() float64 // in [0,1)
@@ -99,6 +102,10 @@ func New(st store.Store, cfg config.Fetch, excerptMaxChars int, logger *slog.Log
 	f.configureHTTP(nil)
 	return f
 }
+
+// OnPoll registers fn to hear the result of every poll once it is stored
+// (serve feeds its metrics with it). Call it before Run or PollOnce.
+func (f *Fetcher) OnPoll(fn func(Result)) { f.onPoll = fn }
 
 // HTTPConfig is the guarded client's configuration for the fetch settings:
 // the SSRF guard, timeouts, body cap and User-Agent. Other one-off fetches

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"os"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -148,4 +151,59 @@ func (s *Bolt) CountSections(ctx context.Context) (map[model.Status]map[string]i
 		return nil, fmt.Errorf("count sections: %w", err)
 	}
 	return out, nil
+}
+
+// OldestQueued returns when the item at the bottom of the queue (the
+// oldest by publication time, else fetch time) was fetched: how long the
+// queue's tail has waited. Zero when the queue is empty. One index seek.
+func (s *Bolt) OldestQueued(ctx context.Context) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	var at time.Time
+	err := s.view(func(tx *bolt.Tx) error {
+		p := indexPrefix(idxTime, model.StatusQueued, "")
+		c := tx.Bucket(bucketIndex).Cursor()
+		// The range's last key is the one before the first key past it.
+		end := append(append([]byte(nil), p...), bytes.Repeat([]byte{0xff}, 17)...)
+		k, _ := c.Seek(end)
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		if k == nil || !bytes.HasPrefix(k, p) || len(k) != len(p)+16 {
+			return nil
+		}
+		it, err := s.headAt(tx, k[len(p)+8:])
+		if err != nil {
+			return err
+		}
+		at = it.FetchedAt
+		return nil
+	})
+	return at, err
+}
+
+// FileSize is the size of the database file in bytes.
+func (s *Bolt) FileSize() (int64, error) {
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+var keyReadyProbe = []byte("ready_probe")
+
+// Writable commits a one-key write: the readiness probe's proof that the
+// file takes writes (not full, not read-only, not damaged where the
+// meta bucket lives).
+func (s *Bolt) Writable(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyReadyProbe, []byte(time.Now().UTC().Format(time.RFC3339)))
+	})
 }

@@ -305,3 +305,32 @@ func TestLongScansStopWhenCancelled(t *testing.T) {
 		t.Errorf("after cancelled renames: %d queued in Top, want %d", got, n)
 	}
 }
+
+// TestOldestQueued: the queue's tail, by the queue's order, and its fetch
+// time; zero for an empty queue; decided items do not count.
+func TestOldestQueued(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	if at, err := s.OldestQueued(ctx); err != nil || !at.IsZero() {
+		t.Fatalf("empty queue: %v %v", at, err)
+	}
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var ids []string
+	for i := range 5 {
+		it := model.NewItem(model.Extraction{URL: fmt.Sprintf("https://e.example/%d", i)}, "src", "", base.Add(time.Duration(i)*time.Hour))
+		if _, err := s.AddItem(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, it.ID)
+	}
+	if at, err := s.OldestQueued(ctx); err != nil || !at.Equal(base) {
+		t.Fatalf("oldest = %v %v, want %v", at, err, base)
+	}
+	decide(t, s, ids[0], model.StatusApproved, base)
+	if at, _ := s.OldestQueued(ctx); !at.Equal(base.Add(time.Hour)) {
+		t.Errorf("after approving the oldest: %v", at)
+	}
+	if n, _ := s.FileSize(); n <= 0 {
+		t.Errorf("file size %d", n)
+	}
+}

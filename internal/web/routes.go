@@ -35,9 +35,13 @@ func (s *Server) routes() *gin.Engine {
 	// Off: under /api it redirected DELETE /api/v1/sources to a 404 instead
 	// of answering 405; noRoute redirects page paths itself.
 	r.RedirectTrailingSlash = false
-	r.Use(s.requestLog, s.securityHeaders, s.compress, s.identify)
+	r.Use(s.requestLog, s.observe, s.securityHeaders, s.compress, s.identify)
 
 	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	// Prometheus scrapes with an admin's API token; metrics.addr serves
+	// them without one on an address of their own (cli/serve.go).
+	r.GET("/metrics", s.apiAuth, s.requireRole(model.RoleAdmin), s.metricsHandler)
 	r.GET("/static/*filepath", s.serveAsset)
 
 	// Anyone: sign-in and first-admin setup.
@@ -74,6 +78,8 @@ func (s *Server) routes() *gin.Engine {
 	// Admins: users and the audit log.
 	adminPages := r.Group("/admin", s.requireRole(model.RoleAdmin), s.csrf)
 	adminPages.GET("/users", s.usersPage)
+	adminPages.GET("/status", s.statusPage)
+	adminPages.POST("/status/compact", s.compactStore)
 	adminPages.POST("/users", s.addUser)
 	adminPages.POST("/users/:name/role", s.userAction(s.setUserRole))
 	adminPages.POST("/users/:name/password", s.userAction(s.resetUserPassword))

@@ -22,6 +22,7 @@ import (
 	"github.com/clipsheet/clipsheet/internal/auth"
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/curate"
+	"github.com/clipsheet/clipsheet/internal/metrics"
 	"github.com/clipsheet/clipsheet/internal/store"
 	assets "github.com/clipsheet/clipsheet/web"
 )
@@ -50,10 +51,13 @@ type Config struct {
 	// SourceAdmin backs the source administration pages and API
 	// (sources*.go): the editable sources.yaml and the preview fetcher.
 	SourceAdmin SourceAdmin
+	// Version is the program's version, for /metrics and the status page.
+	Version string
 }
 
 // Server holds the handlers' dependencies.
 type Server struct {
+	metrics *metrics.Metrics
 	store   Store
 	desk    *curate.Desk
 	auth    *auth.Service
@@ -108,6 +112,7 @@ func NewServer(st Store, cfg Config) (*Server, error) {
 		encoders:   newEncoders(),
 		validators: newValidatorLog(),
 	}
+	s.metrics = metrics.New(storeFigures{st}, cfg.Version, cfg.Now)
 	if s.static, err = fs.Sub(assets.Static, "static"); err != nil {
 		return nil, err
 	}
