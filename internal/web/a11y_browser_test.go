@@ -459,6 +459,8 @@ func fileSafe(s string) string {
 // /healthz that answer with something other than an HTML page.
 var a11yNotPages = map[string]string{
 	"/admin/sources.opml": "an OPML download",
+	"/readyz":             "JSON for probes",
+	"/metrics":            "the Prometheus text format",
 }
 
 // checkEveryPageVisited fails for a GET page route that no visit opens,
@@ -684,6 +686,9 @@ func (w *a11yWorld) visits() []a11yVisit {
 			steps: []chromedp.Action[chromedp.Void]{chromedp.Click(`form[action="/admin/users/editor.two/remove"] button[type="submit"]`)}},
 		{name: "confirm-delete-section", route: "/admin/sources/sections", base: main, role: admin, path: "/admin/sources/sections", wait: `#confirm`,
 			steps: []chromedp.Action[chromedp.Void]{chromedp.Click(`button[name="action"][value="delete"]`)}},
+		{name: "status", route: "/admin/status", base: main, role: admin, path: "/admin/status", wait: `dl.figures`},
+		{name: "confirm-compact", route: "/admin/status", base: main, role: admin, path: "/admin/status", wait: `#confirm`,
+			steps: []chromedp.Action[chromedp.Void]{chromedp.Click(`form[action="/admin/status/compact"] button[type="submit"]`)}},
 		{name: "not-found-admin", base: main, role: admin, path: "/admin/nothing-here", wait: `h1`},
 		// Last, as it decides every queued item: the queue with nothing left.
 		{name: "queue-clear", route: "/queue", base: main, role: curator, path: "/queue", wait: `.desk .empty`, prepare: w.decideAll},

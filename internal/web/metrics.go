@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -139,7 +140,8 @@ func (s *Server) statusPage(c *gin.Context) {
 		for _, st := range []model.Status{model.StatusQueued, model.StatusApproved, model.StatusRejected} {
 			for _, m := range f.Metric {
 				if label(m, "status") == string(st) {
-					v.Items = append(v.Items, figureRow{string(st), fmt.Sprint(int64(m.GetGauge().GetValue()))})
+					n := int64(m.GetGauge().GetValue())
+					v.Items = append(v.Items, figureRow{strings.ToUpper(string(st)[:1]) + string(st)[1:], fmt.Sprintf("%d %s", n, plural(n, "item", "items"))})
 				}
 			}
 		}
@@ -276,4 +278,11 @@ func (s *Server) compactStore(c *gin.Context) {
 	// cannot put a sentence of its own on an admin's page.
 	q := url.Values{"compacted": {fmt.Sprintf("%d-%d-%d", before, after, took.Milliseconds())}}
 	c.Redirect(http.StatusSeeOther, "/admin/status?"+q.Encode())
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

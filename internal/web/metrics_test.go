@@ -170,7 +170,7 @@ func TestStatusPageAndCompact(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("status page: %d", code)
 	}
-	for _, want := range []string{"1 items", "County Herald", "Database file", "MiB", "Compact now"} {
+	for _, want := range []string{"1 item", "County Herald", "Database file", "MiB", "Compact now"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("status page lacks %q", want)
 		}
