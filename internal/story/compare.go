@@ -58,11 +58,12 @@ const (
 // Compare decides whether two prints are of the same story.
 //
 // Text rules (near-duplicate lead, same agency's wire copy, same headline)
-// are vetoed when the first sentences name different people, places or
-// teams on both sides, or carry two or more different figures on both
-// sides: that is one template filled for two events (weather warnings for
-// two counties, two games' scores, two crime briefs), which word overlap
-// alone would call near duplicates.
+// are vetoed when the leads have the same words around different names,
+// or around two or more different figures: that is one template filled
+// for two events (weather warnings for two counties, two games' scores,
+// two crime briefs), which word overlap alone would call near duplicates.
+// Different figures alone are allowed in one agency's copies that share
+// most of their words: the agency's update of its own story.
 func Compare(a, b Print) Match {
 	m := Match{Lead: -1, Headline: -1}
 	if a.Empty() || b.Empty() {
@@ -94,7 +95,18 @@ func Compare(a, b Print) Match {
 	if a.day != 0 && b.day != 0 && absDiff(a.day, b.day) > maxDays {
 		return m
 	}
-	if conflict(a, b) {
+	names, figures := conflicts(a, b)
+	if names > 0 {
+		return m
+	}
+	sameAgency := a.agency != NoAgency && a.agency == b.agency
+	if figures >= numberConflict {
+		// Other figures in the same words: another event of a template,
+		// unless it is the agency's own write-through of its story (a toll
+		// and a count updated), which keeps most of its words.
+		if bothLead && sameAgency && m.Lead >= nearLead {
+			m.Same, m.Reason = true, WireCopy
+		}
 		return m
 	}
 	headBits := 64
@@ -104,7 +116,7 @@ func Compare(a, b Print) Match {
 	switch {
 	case bothLead && m.Lead >= nearLead:
 		m.Same, m.Reason = true, NearDuplicate
-	case bothLead && a.agency != NoAgency && a.agency == b.agency && m.Lead >= wireLead:
+	case bothLead && sameAgency && m.Lead >= wireLead:
 		m.Same, m.Reason = true, WireCopy
 	case bothHead && headBits <= nearHeadBits && (!bothLead || m.Lead >= headWithLead):
 		m.Same, m.Reason = true, SameHeadline
@@ -114,15 +126,13 @@ func Compare(a, b Print) Match {
 	return m
 }
 
-// conflict reports the template pattern: the same words around other
-// names (one is enough), or around other figures (numberConflict of them:
-// an update changes a toll or a count). Names of a lead are not compared
-// with those of a headline.
-func conflict(a, b Print) bool {
+// conflicts counts the template pattern: the same words around other
+// names, and around other figures. Names of a lead are not compared with
+// those of a headline.
+func conflicts(a, b Print) (names, figures int) {
 	if a.flags&flagNamesHead != b.flags&flagNamesHead {
-		return false
+		return 0, 0
 	}
-	names, figures := 0, 0
 	i, j := 0, 0
 	for i < numSlots && j < numSlots && a.slots[i].key != 0 && b.slots[j].key != 0 {
 		sa, sb := a.slots[i], b.slots[j]
@@ -143,7 +153,7 @@ func conflict(a, b Print) bool {
 			j++
 		}
 	}
-	return names > 0 || figures >= numberConflict
+	return names, figures
 }
 
 // leadSimilarity estimates the Jaccard similarity of the two leads' word
