@@ -259,8 +259,9 @@ var agencyCredit = []struct {
 // dateline matches a wire dateline at the start of a lead: a place in
 // capitals or title case, optionally a date, then the agency code in
 // parentheses and a dash: "WASHINGTON (AP) —", "LONDON, Dec 2 (Reuters) -",
-// "Berlin (dpa) -", "NEW DELHI (PTI):".
-var dateline = regexp.MustCompile(`^\s*[\p{Lu}][\p{L}\p{M}.'’ ,/-]{0,60}?\s*\(([\p{L} -]{2,20})\)\s*(?:[-–—:]+|--)\s*`)
+// "Oct 6 (Reuters) -", "(Reuters) -", "Berlin (dpa) -", "NEW DELHI (PTI):",
+// "Lima, 20 ago (EFE).-".
+var dateline = regexp.MustCompile(`^\s*(?:[\p{Lu}][\p{L}\p{M}\d.'’ ,/-]{0,60}?)?\s*\(([\p{L} -]{2,20})\)\.?\s*(?:[-–—:]+)\s*`)
 
 // capsDateline is a local outlet's dateline without an agency:
 // "SPRINGFIELD, Ill. — ".
