@@ -47,9 +47,23 @@ func tokenize(text string, limit int) []token {
 		started = false
 	}
 	for i := 0; i < len(text) && (limit <= 0 || len(out) < limit); {
-		r, size := utf8.DecodeRuneInString(text[i:])
+		r, size := rune(text[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(text[i:])
+		}
 		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r):
+		case r < utf8.RuneSelf && isASCIIWordByte(byte(r)):
+			// the common case, without the Unicode table lookups below
+			if !started {
+				curCap = 'A' <= r && r <= 'Z'
+				curNum = true
+				started = true
+			}
+			if r > '9' {
+				curNum = false
+			}
+			cur = append(cur, byte(r))
+		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)):
 			if unicode.Is(unicode.Mn, r) && !started {
 				break // a stray combining mark: nothing to attach it to
 			}
@@ -104,6 +118,10 @@ func tokenize(text string, limit int) []token {
 }
 
 func isDigitByte(b byte) bool { return b >= '0' && b <= '9' }
+
+func isASCIIWordByte(b byte) bool {
+	return isDigitByte(b) || ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z')
+}
 
 // spaceless reports scripts written without spaces between words.
 func spaceless(r rune) bool {
@@ -300,10 +318,15 @@ func detectAgency(byline, lead, body string, datelineAgency Agency) Agency {
 		if part == "" {
 			continue
 		}
-		if m := dateline.FindStringSubmatch(part); m != nil {
-			if a, ok := agencyCodes[strings.ToLower(strings.TrimSpace(m[1]))]; ok {
-				return a
+		if strings.IndexByte(part, '(') >= 0 {
+			if m := dateline.FindStringSubmatch(part); m != nil {
+				if a, ok := agencyCodes[strings.ToLower(strings.TrimSpace(m[1]))]; ok {
+					return a
+				}
 			}
+		}
+		if !creditHint(part) {
+			continue // the regexps below cost more than the rest of a print
 		}
 		for _, c := range agencyCredit {
 			if c.re.MatchString(part) {
@@ -312,6 +335,17 @@ func detectAgency(byline, lead, body string, datelineAgency Agency) Agency {
 		}
 	}
 	return NoAgency
+}
+
+// creditHint reports whether text may hold a credit line: every pattern
+// in agencyCredit contains one of these.
+func creditHint(text string) bool {
+	for _, h := range []string{"ssociated", "SSOCIATED", "eporting", "EPORTING", "©", "opyright", "OPYRIGHT", "afp", "AFP", "dpa", "thomson", "Thomson"} {
+		if strings.Contains(text, h) {
+			return true
+		}
+	}
+	return false
 }
 
 func head(s string, n int) string {
