@@ -88,7 +88,7 @@ func Fingerprint(it *model.Item) Print {
 		p.headline = simhash(head)
 	}
 
-	lead, dl := stripDateline(it.Lead)
+	lead, dl := stripDateline(stripPreamble(it.Lead))
 	p.agency = detectAgency(it.Byline, it.Lead, it.Body, dl)
 	ltoks := tokenize(lead, slotWords)
 	if len(ltoks) >= minLeadToks {
@@ -232,9 +232,9 @@ func slotsOf(toks []token) [numSlots]slot {
 			number = number && toks[j].number
 			j++
 		}
-		if i == 0 || j >= len(toks) {
-			// A run at either edge has no context on that side (or was cut
-			// by the window): nothing to compare it by.
+		if j >= len(toks) {
+			// A run at the end may have been cut by the window: nothing to
+			// compare it by.
 			i = j
 			continue
 		}
@@ -242,7 +242,11 @@ func slotsOf(toks []token) [numSlots]slot {
 		for _, r := range toks[i:j] {
 			v = mix(v ^ r.hash)
 		}
-		key := uint16(mix(toks[i-1].hash*0x9e3779b97f4a7c15^toks[j].hash) >> 48)
+		prev := uint64(startOfText) // the start of the text is a context too
+		if i > 0 {
+			prev = toks[i-1].hash
+		}
+		key := uint16(mix(prev*0x9e3779b97f4a7c15^toks[j].hash) >> 48)
 		if key == 0 {
 			key = 1 // 0 marks an empty slot
 		}
@@ -281,6 +285,9 @@ func slotsOf(toks []token) [numSlots]slot {
 	}
 	return out
 }
+
+// startOfText stands for the word before the first.
+const startOfText = 0x5e
 
 // slot is one run of names or figures under its context: key hashes the
 // surrounding words (0: empty slot), val the run, its high bit set for

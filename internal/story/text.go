@@ -90,8 +90,8 @@ func tokenize(text string, limit int) []token {
 			// outlet that drops the apostrophe would write it
 		default:
 			flush()
-			if !unicode.IsSpace(r) {
-				punct = true
+			if !unicode.IsSpace(r) && r != '-' && r != '‐' {
+				punct = true // a hyphen joins a name ("Charlotte-Mecklenburg"); other marks end it
 			}
 			next := byte(' ')
 			if i+size < len(text) {
@@ -367,6 +367,34 @@ func tail(s string, n int) string {
 		i++
 	}
 	return s[i:]
+}
+
+// preambleEnd finds the marker that ends an editor's note or update put
+// above a story's original text ("UPDATE, 1 p.m.: … Original story: …").
+var preambleEnd = regexp.MustCompile(`(?i)\b(?:original|previous|earlier|our original|the original) (?:story|report|article|post)\s*(?:below)?\s*[:—–-]\s*`)
+
+// preambleStart matches a lead that opens with such a note.
+var preambleStart = regexp.MustCompile(`(?i)^\s*(?:update[sd]?|editor'?s note|editor’s note|correction|clarification)\b[^:]{0,60}:\s*`)
+
+// stripPreamble removes an update or editor's note at the head of a lead,
+// so that a local outlet's "UPDATE: …" above the wire copy does not push
+// the copy out of the words that are fingerprinted: up to an "Original
+// story:" marker when there is one, else the note's first sentence.
+func stripPreamble(lead string) string {
+	m := preambleStart.FindStringIndex(lead)
+	if m == nil {
+		return lead
+	}
+	if e := preambleEnd.FindStringIndex(head(lead, 600)); e != nil {
+		return lead[e[1]:]
+	}
+	rest := lead[m[1]:]
+	for i := 0; i < len(rest); i++ {
+		if (rest[i] == '.' || rest[i] == '!' || rest[i] == '?') && i+1 < len(rest) && rest[i+1] == ' ' && i > 20 {
+			return rest[i+2:]
+		}
+	}
+	return lead
 }
 
 // stripSiteSuffix drops an outlet's name appended to a headline ("… | The
