@@ -181,7 +181,9 @@ func minhash(toks []token) [numHashes]uint8 {
 	}
 	var out [numHashes]uint8
 	for k, m := range mins {
-		out[k] = uint8(m >> 56)
+		// The low byte: the high bits of a minimum are mostly zeros, and
+		// would make unrelated texts agree.
+		out[k] = uint8(m)
 	}
 	return out
 }
