@@ -1,6 +1,10 @@
 package story
 
-import "sync"
+import (
+	"hash/maphash"
+	"slices"
+	"sync"
+)
 
 // MaxBucket bounds how many entries one key contributes to a candidate
 // lookup: the newest ones. A key shared by thousands of items (a
@@ -12,32 +16,54 @@ const MaxBucket = 512
 // the store makes in its bbolt buckets. It is safe for concurrent use.
 type Index struct {
 	mu      sync.RWMutex
-	prints  map[string]Print
-	buckets map[string][]string // key -> ids, oldest first
+	seed    maphash.Seed
+	ids     map[string]int32 // id -> slot in entries
+	entries []entry          // by slot; a removed one has an empty id
+	free    []int32          // slots to reuse
+	buckets map[uint64][]int32
+}
+
+type entry struct {
+	id    string
+	print Print
 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
-	return &Index{prints: make(map[string]Print), buckets: make(map[string][]string)}
+	return &Index{seed: maphash.MakeSeed(), ids: make(map[string]int32), buckets: make(map[uint64][]int32)}
 }
 
 // Len is the number of prints indexed.
 func (x *Index) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.prints)
+	return len(x.ids)
 }
+
+// bucketKey hashes an index key: the buckets are keyed by a 64-bit hash
+// rather than the bytes, which keeps a large index light for the garbage
+// collector. Two keys colliding only add candidates, never lose one.
+func (x *Index) bucketKey(k []byte) uint64 { return maphash.Bytes(x.seed, k) }
 
 // Add indexes p under id, replacing what id had.
 func (x *Index) Add(id string, p Print) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if old, ok := x.prints[id]; ok {
-		x.remove(id, old)
+	if s, ok := x.ids[id]; ok {
+		x.remove(s)
 	}
-	x.prints[id] = p
+	var s int32
+	if n := len(x.free); n > 0 {
+		s, x.free = x.free[n-1], x.free[:n-1]
+		x.entries[s] = entry{id, p}
+	} else {
+		s = int32(len(x.entries))
+		x.entries = append(x.entries, entry{id, p})
+	}
+	x.ids[id] = s
 	for _, k := range Keys(p) {
-		x.buckets[string(k)] = append(x.buckets[string(k)], id)
+		bk := x.bucketKey(k)
+		x.buckets[bk] = append(x.buckets[bk], s)
 	}
 }
 
@@ -45,27 +71,34 @@ func (x *Index) Add(id string, p Print) {
 func (x *Index) Remove(id string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if old, ok := x.prints[id]; ok {
-		x.remove(id, old)
-		delete(x.prints, id)
+	if s, ok := x.ids[id]; ok {
+		x.remove(s)
 	}
 }
 
-func (x *Index) remove(id string, p Print) {
-	for _, k := range Keys(p) {
-		ids := x.buckets[string(k)]
-		for i, v := range ids {
-			if v == id {
-				ids = append(ids[:i], ids[i+1:]...)
-				break
-			}
+func (x *Index) remove(s int32) {
+	e := x.entries[s]
+	for _, k := range Keys(e.print) {
+		bk := x.bucketKey(k)
+		ids := x.buckets[bk]
+		if i := slices.Index(ids, s); i >= 0 {
+			ids = slices.Delete(ids, i, i+1)
 		}
 		if len(ids) == 0 {
-			delete(x.buckets, string(k))
+			delete(x.buckets, bk)
 		} else {
-			x.buckets[string(k)] = ids
+			x.buckets[bk] = ids
 		}
 	}
+	delete(x.ids, e.id)
+	x.entries[s] = entry{}
+	x.free = append(x.free, s)
+}
+
+// Candidate is an indexed print found by a lookup.
+type Candidate struct {
+	ID    string
+	Print Print
 }
 
 // Candidates returns the ids sharing at least one key with p (at most
@@ -73,27 +106,21 @@ func (x *Index) remove(id string, p Print) {
 func (x *Index) Candidates(p Print) []Candidate {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	var out []Candidate
-	seen := make(map[string]bool)
+	var slots []int32
 	for _, k := range Keys(p) {
-		ids := x.buckets[string(k)]
+		ids := x.buckets[x.bucketKey(k)]
 		if len(ids) > MaxBucket {
 			ids = ids[len(ids)-MaxBucket:]
 		}
-		for _, id := range ids {
-			if !seen[id] {
-				seen[id] = true
-				out = append(out, Candidate{ID: id, Print: x.prints[id]})
-			}
-		}
+		slots = append(slots, ids...)
+	}
+	slices.Sort(slots)
+	slots = slices.Compact(slots)
+	out := make([]Candidate, len(slots))
+	for i, s := range slots {
+		out[i] = Candidate{ID: x.entries[s].id, Print: x.entries[s].print}
 	}
 	return out
-}
-
-// Candidate is an indexed print found by a lookup.
-type Candidate struct {
-	ID    string
-	Print Print
 }
 
 // Best compares p with its candidates and returns the most similar one

@@ -82,10 +82,10 @@ func Fingerprint(it *model.Item) Print {
 		}
 	}
 
-	head := tokenize(stripSiteSuffix(it.Title, it.SiteName), 48)
-	if len(head) >= minHeadToks {
+	htoks := tokenize(stripSiteSuffix(it.Title, it.SiteName), 48)
+	if len(htoks) >= minHeadToks {
 		p.flags |= flagHeadline
-		p.headline = simhash(head)
+		p.headline = simhash(htoks)
 	}
 
 	lead, dl := stripDateline(stripPreamble(it.Lead))
@@ -98,10 +98,10 @@ func Fingerprint(it *model.Item) Print {
 	} else {
 		// No lead to speak of: the headline stands in, so that the index
 		// still has shingles to find the item by.
-		all := append(head[:len(head):len(head)], ltoks...)
+		all := append(htoks[:len(htoks):len(htoks)], ltoks...)
 		if len(all) > 0 {
 			p.lead = minhash(all)
-			p.slots = slotsOf(head)
+			p.slots = slotsOf(htoks)
 			p.flags |= flagNamesHead
 		}
 	}
@@ -395,8 +395,8 @@ const (
 // quarters of the headline's SimHash. Two prints the Compare rules call
 // the same story share at least one key with high probability (a
 // headline within three bits of another shares a quarter for certain), so
-// candidates are the items found under a new print's keys. Keys are 3 to 9
-// bytes and never empty; an empty print has none.
+// candidates are the items found under a new print's keys. Keys are 4 to 9
+// bytes; an empty print has none.
 func Keys(p Print) [][]byte {
 	if p.Empty() {
 		return nil
