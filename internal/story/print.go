@@ -395,8 +395,12 @@ const (
 // quarters of the headline's SimHash. Two prints the Compare rules call
 // the same story share at least one key with high probability (a
 // headline within three bits of another shares a quarter for certain), so
-// candidates are the items found under a new print's keys. Keys are 4 to 9
-// bytes; an empty print has none.
+// candidates are the items found under a new print's keys. An empty print
+// has none.
+//
+// A key's first byte fixes its length ('U' 9 bytes, 'L' and 'H' 4), so a
+// store can keep one entry per key as key‖seq‖itemID (seq growing with
+// time) and find a key's items by a prefix seek, newest last.
 func Keys(p Print) [][]byte {
 	if p.Empty() {
 		return nil
