@@ -157,8 +157,8 @@ func TestKeysAndIndex(t *testing.T) {
 			t.Fatalf("%s: %d keys", id, len(keys))
 		}
 		for _, k := range keys {
-			if len(k) < 3 || len(k) > 9 {
-				t.Fatalf("%s: key %x", id, k)
+			if want := map[byte]int{keyURL: 9, keyLead: 4, keyHeadline: 4}[k[0]]; len(k) != want {
+				t.Fatalf("%s: key %x is %d bytes, want %d for its kind", id, k, len(k), want)
 			}
 		}
 		idx.Add(id, p)
@@ -184,6 +184,38 @@ func TestKeysAndIndex(t *testing.T) {
 	idx.Add("fire-help", Fingerprint(r.written["fire-help"])) // replace, not add
 	if idx.Len() != n {
 		t.Fatalf("re-adding an id changed the count from %d to %d", n, idx.Len())
+	}
+}
+
+// TestIndexConcurrent adds, looks up and removes from several goroutines
+// at once (run with -race).
+func TestIndexConcurrent(t *testing.T) {
+	r := newResolver(t)
+	idx := NewIndex()
+	var prints []Print
+	for _, it := range r.written {
+		prints = append(prints, Fingerprint(it))
+	}
+	done := make(chan bool)
+	for g := range 4 {
+		go func() {
+			for i, p := range prints {
+				id := fmt.Sprintf("%d-%d", g, i)
+				idx.Add(id, p)
+				idx.Best(p)
+				if i%3 == 0 {
+					idx.Remove(id)
+				}
+			}
+			done <- true
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	want := 4 * (len(prints) - (len(prints)+2)/3)
+	if idx.Len() != want {
+		t.Fatalf("%d prints indexed, want %d", idx.Len(), want)
 	}
 }
 
