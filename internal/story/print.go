@@ -64,9 +64,11 @@ func (p Print) Empty() bool { return p.flags&(flagHeadline|flagLead|flagURL) == 
 
 var epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// Fingerprint computes the print of an item from its current headline,
-// lead, byline, body and story URL. Curators' edits count: a print is of
-// what the desk shows.
+// Fingerprint computes the print of an item from its headline, lead,
+// byline, body and story URL as extracted (the item's Original), falling
+// back to the current fields for an item without one. A curator's edit
+// does not move the item away from the other outlets' copies of its story,
+// which arrive unedited.
 func Fingerprint(it *model.Item) Print {
 	var p Print
 	if it == nil {
@@ -82,14 +84,18 @@ func Fingerprint(it *model.Item) Print {
 		}
 	}
 
-	htoks := tokenize(stripSiteSuffix(it.Title, it.SiteName), 48)
+	text := it.Original
+	if text.Title == "" && text.Lead == "" {
+		text = model.Extraction{Title: it.Title, Lead: it.Lead, Byline: it.Byline, Body: it.Body, SiteName: it.SiteName}
+	}
+	htoks := tokenize(stripSiteSuffix(text.Title, text.SiteName), 48)
 	if len(htoks) >= minHeadToks {
 		p.flags |= flagHeadline
 		p.headline = simhash(htoks)
 	}
 
-	lead, dl := stripDateline(stripPreamble(it.Lead))
-	p.agency = detectAgency(it.Byline, it.Lead, it.Body, dl)
+	lead, dl := stripDateline(stripPreamble(text.Lead))
+	p.agency = detectAgency(text.Byline, text.Lead, text.Body, dl)
 	ltoks := tokenize(lead, slotWords)
 	if len(ltoks) >= minLeadToks {
 		p.flags |= flagLead

@@ -135,6 +135,11 @@ func TestCompareRules(t *testing.T) {
 			t.Errorf("%s: score %v differs %v out of [0,1]", tc.name, m.Score, m.Differs)
 		}
 	}
+	edited := *orig
+	edited.Title, edited.Lead = "Our desk's own headline", "A curator's rewrite of the lead, in words of the desk's own choosing."
+	if Fingerprint(&edited) != Fingerprint(orig) {
+		t.Error("a curator's edit changed the print; it should stay with the other outlets' copies")
+	}
 	later := *orig
 	later.URL, later.CanonicalURL = "https://apnews.com/a3", ""
 	later.Published = orig.Published.AddDate(0, 0, 30)
