@@ -2,7 +2,7 @@
 // URL, near-duplicate headline and lead, or one agency's wire copy carried
 // by many outlets under their own headlines.
 //
-// Each item is reduced to a Print of a few dozen bytes (stored beside the
+// Each item is reduced to a Print of 83 bytes (Size; stored beside the
 // item); two prints are compared without the texts. Keys gives the
 // locality-sensitive keys under which a print is indexed, so the prints
 // worth comparing with a new item are found by a few key lookups instead of
