@@ -104,6 +104,10 @@ func readCommands(dir, sources string) []struct {
 // and sources status then read through its control socket and print
 // exactly what they print from the file.
 func TestReadCommandsWorkWhileServing(t *testing.T) {
+	// The seeded items are months old: retention would prune them as
+	// serve starts.
+	t.Setenv("CLIPSHEET_RETENTION_PRUNE_AFTER", "0")
+	t.Setenv("CLIPSHEET_RETENTION_DROP_BODIES_AFTER", "0")
 	dir := t.TempDir()
 	sources := seedReadable(t, dir)
 	cmds := readCommands(dir, sources)

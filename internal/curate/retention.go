@@ -13,14 +13,11 @@ type Pruner interface {
 	Prune(ctx context.Context, now time.Time, r store.Retention) (store.PruneReport, error)
 }
 
-// KeepTidy applies the retention r now and then every interval until ctx
-// ends. Each run costs what came of age since the last (see store.Prune),
+// KeepTidy applies the retention r (and the store's own expiry of story
+// prints) now and then every interval until ctx ends. Each run costs what came of age since the last (see store.Prune),
 // so running it often is cheap; hourly keeps a busy desk's file from
 // growing between runs.
 func KeepTidy(ctx context.Context, p Pruner, r store.Retention, every time.Duration, now func() time.Time, log *slog.Logger) {
-	if r == (store.Retention{}) {
-		return
-	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -70,6 +70,19 @@ type Item struct {
 	Note         string     `json:"note,omitempty"`
 	Original     Extraction `json:"original"`
 	FetchError   string     `json:"fetch_error,omitempty"`
+	// Story is the ID of the first item of the story this item is a
+	// version of (the same article elsewhere, wire copy carried by another
+	// outlet); "" for an item that is the first of its story or alone.
+	Story string `json:"story,omitempty"`
+	// DuplicateOf is the version of this item's story that was approved in
+	// its place; such an item is rejected and never reaches the briefing.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+	// Priority orders the queue within a time: higher first. Rules set it.
+	Priority int `json:"priority,omitempty"`
+	// Why says what put the item where it is: one line per rule that
+	// acted on it ("rule Fire words: section Fire"), for the desk's
+	// "why is this here?".
+	Why []string `json:"why,omitempty"`
 	// Version counts the item's stored changes: 1 when first stored, one
 	// more with every decision, edit or update. A change based on an older
 	// version can be refused (store.UpdateItemIf), so two curators on one
@@ -161,6 +174,14 @@ func (it *Item) SortTime() time.Time {
 		return it.Published
 	}
 	return it.FetchedAt
+}
+
+// StoryID is the ID that names the item's story: its first item's.
+func (it *Item) StoryID() string {
+	if it.Story != "" {
+		return it.Story
+	}
+	return it.ID
 }
 
 // Edited reports whether a curator changed the extracted text.

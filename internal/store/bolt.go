@@ -19,6 +19,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/clipsheet/clipsheet/internal/model"
+	"github.com/clipsheet/clipsheet/internal/story"
 )
 
 // SchemaVersion is the layout version written to the meta bucket. Open
@@ -66,7 +67,8 @@ type Bolt struct {
 
 // buckets lists every top-level bucket; Open creates the missing ones.
 func buckets() [][]byte {
-	return [][]byte{bucketMeta, bucketItems, bucketHeads, bucketTexts, bucketIndex, bucketSources, bucketUsers, bucketSessions, bucketAPITokens, bucketAudit, bucketCounts}
+	return [][]byte{bucketMeta, bucketItems, bucketHeads, bucketTexts, bucketIndex, bucketSources, bucketUsers, bucketSessions, bucketAPITokens, bucketAudit, bucketCounts,
+		bucketStoryPrints, bucketStoryKeys}
 }
 
 // Open opens or creates the database file at path, creating its directory.
@@ -274,8 +276,21 @@ func prepareItem(it *model.Item) {
 	it.Original.Published = it.Original.Published.Truncate(time.Second)
 }
 
-// putNewItem stores an item that is not stored yet.
+// putNewItem stores an item that is not stored yet. A fetched item is
+// grouped with the versions of its story first (story.go); an upgrade's
+// old items are not.
 func (s *Bolt) putNewItem(tx *bolt.Tx, it *model.Item) error {
+	return s.putNew(tx, it, true)
+}
+
+func (s *Bolt) putNew(tx *bolt.Tx, it *model.Item, group bool) error {
+	var print story.Print
+	if group {
+		var err error
+		if print, err = s.groupNew(tx, it); err != nil {
+			return fmt.Errorf("group item %s: %w", it.ID, err)
+		}
+	}
 	prepareItem(it)
 	heads := tx.Bucket(bucketHeads)
 	seq, err := heads.NextSequence()
@@ -287,6 +302,9 @@ func (s *Bolt) putNewItem(tx *bolt.Tx, it *model.Item) error {
 		return err
 	}
 	if err := s.writeRecords(tx, it, ref, true); err != nil {
+		return err
+	}
+	if err := putPrint(tx, ref, print); err != nil {
 		return err
 	}
 	return putIndex(tx, it, ref)
@@ -343,7 +361,7 @@ func (s *Bolt) migrateInlineItems(tx *bolt.Tx) error {
 		if err := items.Delete(o.id); err != nil {
 			return err
 		}
-		if err := s.putNewItem(tx, &it); err != nil {
+		if err := s.putNew(tx, &it, false); err != nil {
 			return err
 		}
 	}
@@ -404,6 +422,9 @@ func (s *Bolt) migrateLeanRecords(tx *bolt.Tx) error {
 }
 
 func deleteRecords(tx *bolt.Tx, id string, ref []byte) error {
+	if err := deletePrint(tx, ref); err != nil {
+		return err
+	}
 	if err := tx.Bucket(bucketHeads).Delete(ref); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -30,7 +31,24 @@ func openTemp(t *testing.T) (*Bolt, string) {
 }
 
 func item(url string, published time.Time) *model.Item {
-	return model.NewItem(model.Extraction{URL: url, Title: "T " + url, Published: published}, "src", "Top", time.Now().UTC())
+	return model.NewItem(model.Extraction{URL: url, Title: distinctTitle(url), Published: published}, "src", "Top", time.Now().UTC())
+}
+
+// distinctTitle makes a headline of its own for each URL: test items named
+// "Story 1", "Story 2"… would be one story to the grouping (story.go).
+func distinctTitle(seed string) string {
+	words := strings.Fields(`harbour council budget storm bridge school fire river clinic market vote police rail airport museum farm
+		library court drought festival factory hospital election stadium mayor tunnel ferry orchard glacier refinery bakery
+		satellite vaccine pipeline wildfire earthquake orchestra harvest strike merger lawsuit`)
+	h := sha256.Sum256([]byte(seed))
+	var b strings.Builder
+	for i := range 5 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(words[int(h[i])%len(words)])
+	}
+	return b.String()
 }
 
 func TestAddItemDeduplicates(t *testing.T) {
@@ -114,7 +132,7 @@ func TestListOrderFiltersAndStatusIndex(t *testing.T) {
 	if len(since) != 2 {
 		t.Errorf("since filter: %d", len(since))
 	}
-	q, _ := s.ListItems(ctx, ItemFilter{Query: "example.com/4"})
+	q, _ := s.ListItems(ctx, ItemFilter{Query: distinctTitle("https://example.com/4")})
 	if len(q) != 1 {
 		t.Errorf("query filter: %d", len(q))
 	}

@@ -236,6 +236,13 @@ func encodeTail(it *model.Item) []byte {
 	if flags&origLead != 0 {
 		w.str(o.Lead)
 	}
+	w.str(it.Story)
+	w.str(it.DuplicateOf)
+	w.b = binary.AppendVarint(w.b, int64(it.Priority))
+	w.uint(uint64(len(it.Why)))
+	for _, s := range it.Why {
+		w.str(s)
+	}
 	return w.b
 }
 
@@ -319,6 +326,18 @@ func decodeTail(r *recReader, it *model.Item) error {
 	}
 	if flags&origLead != 0 {
 		it.Original.Lead = r.str()
+	}
+	it.Story = r.str()
+	it.DuplicateOf = r.str()
+	it.Priority = int(r.int())
+	if n := r.uint(); n > 0 && r.err == nil {
+		if n > uint64(len(r.b)) {
+			return errShortRecord
+		}
+		it.Why = make([]string, n)
+		for i := range it.Why {
+			it.Why[i] = r.str()
+		}
 	}
 	return r.err
 }
@@ -510,6 +529,9 @@ func indexKeys(it *model.Item, ref []byte) [][]byte {
 	}
 	if it.Status != model.StatusQueued {
 		keys = append(keys, indexKey(indexPrefix(idxDecided, it.Status, ""), decisionTime(it), ref))
+	}
+	if it.Story != "" {
+		keys = append(keys, append(storyPrefix(it.Story), ref...))
 	}
 	return keys
 }

@@ -30,6 +30,7 @@ func codecItems() []*model.Item {
 	edited.Title, edited.Byline, edited.Lead = "Fixed headline", "Ann Lee", "Trimmed."
 	edited.Status, edited.DecidedAt, edited.DecidedBy, edited.EditedBy = model.StatusApproved, at.Add(time.Hour).Truncate(time.Second), "ana", "bo"
 	edited.Tags, edited.Note, edited.FetchError, edited.Version = []string{"wildfire", "", "road closure"}, "note", "HTTP 503", 7
+	edited.Story, edited.DuplicateOf, edited.Priority, edited.Why = "first-id", "approved-id", -3, []string{"rule Fire words: section Fire", "rule Wire: tag wire"}
 	items = append(items, edited)
 	// The original differs outside the head: kept in the text record.
 	odd := model.NewItem(model.Extraction{URL: "https://e.example/7", Title: "T", Body: "short body", SiteName: "Site"}, "E", "", at)

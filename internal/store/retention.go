@@ -38,11 +38,15 @@ var (
 // small enough that the fetcher and the curators are never held up long.
 const pruneBatch = 500
 
-// Prune applies r as of now. Each rule sweeps the heads in reference
+// Prune applies r as of now, and drops story prints past their week. Each rule sweeps the heads in reference
 // (arrival) order from where its last sweep stopped, so a run costs what
 // came of age since the last, not what the store holds.
 func (s *Bolt) Prune(ctx context.Context, now time.Time, r Retention) (PruneReport, error) {
 	var rep PruneReport
+	// Story prints are of use for a week whatever the retention.
+	if _, err := s.expireStoryPrints(ctx, now.Add(-storyWindow)); err != nil {
+		return rep, fmt.Errorf("expire story prints: %w", err)
+	}
 	if r.PruneAfter > 0 {
 		n, err := s.sweep(ctx, keyPruneItemsFrom, now.Add(-r.PruneAfter), func(tx *bolt.Tx, ref []byte, it *model.Item) (bool, error) {
 			if it.Status == model.StatusApproved {
