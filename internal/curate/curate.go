@@ -75,13 +75,48 @@ func (d *Desk) DecideIf(ctx context.Context, id string, status model.Status, by 
 	if !status.Valid() {
 		return nil, fmt.Errorf("decide %s: %w: unknown status %q", id, ErrInvalid, status)
 	}
+	if status == model.StatusApproved {
+		it, _, err := d.ApproveVersion(ctx, id, by, version)
+		return it, err
+	}
 	return d.store.UpdateItemIf(ctx, id, version, func(it *model.Item) error {
 		it.Status = status
 		it.DecidedAt = d.now().UTC()
+		it.DuplicateOf = ""
 		it.DecidedBy = by
 		it.UpdatedAt = it.DecidedAt
 		return nil
 	})
+}
+
+// ApproveVersion approves an item (at version, 0: any) as the version of
+// its story the briefing carries; the story's other queued versions are
+// rejected as its duplicates, returned for the audit log.
+func (d *Desk) ApproveVersion(ctx context.Context, id, by string, version int64) (*model.Item, []*model.Item, error) {
+	return d.store.DecideVersion(ctx, id, version, by, d.now().UTC())
+}
+
+// Versions returns, for each item of a page that is one of several
+// versions of its story, the story's other versions (any status), keyed
+// by the item's ID.
+func (d *Desk) Versions(ctx context.Context, items []*model.Item) (map[string][]*model.Item, error) {
+	out := map[string][]*model.Item{}
+	for _, it := range items {
+		vs, err := d.store.StoryVersions(ctx, it.ID)
+		if err != nil {
+			return nil, err
+		}
+		var others []*model.Item
+		for _, v := range vs {
+			if v.ID != it.ID {
+				others = append(others, v)
+			}
+		}
+		if len(others) > 0 {
+			out[it.ID] = others
+		}
+	}
+	return out, nil
 }
 
 // Approve puts an item on the briefing.

@@ -13,6 +13,7 @@ const (
 	AuditItemApprove    = "item.approve"
 	AuditItemReject     = "item.reject"
 	AuditItemRequeue    = "item.requeue"
+	AuditItemDuplicate  = "item.duplicate" // filed as a duplicate of the version approved
 	AuditItemEdit       = "item.edit"
 	AuditItemDelete     = "item.delete"
 	AuditUserAdd        = "user.add"

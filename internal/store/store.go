@@ -85,6 +85,13 @@ type Store interface {
 	ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, error)
 	// ListPage is ListItems with the position of the next page.
 	ListPage(ctx context.Context, f ItemFilter) (*Page, error)
+	// StoryVersions returns every stored version of the story of the item
+	// id names: its first item first, then the newest.
+	StoryVersions(ctx context.Context, id string) ([]*model.Item, error)
+	// DecideVersion approves the item chosen (at version want; 0: any) and
+	// files the other queued versions of its story as its duplicates, in
+	// one transaction; it returns the approved item and the duplicates.
+	DecideVersion(ctx context.Context, chosen string, want int64, by string, at time.Time) (*model.Item, []*model.Item, error)
 	// CountItems counts items per status.
 	CountItems(ctx context.Context) (map[model.Status]int, error)
 

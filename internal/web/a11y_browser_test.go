@@ -690,8 +690,26 @@ func (w *a11yWorld) visits() []a11yVisit {
 		{name: "confirm-compact", route: "/admin/status", base: main, role: admin, path: "/admin/status", wait: `#confirm`,
 			steps: []chromedp.Action[chromedp.Void]{chromedp.Click(`form[action="/admin/status/compact"] button[type="submit"]`)}},
 		{name: "not-found-admin", base: main, role: admin, path: "/admin/nothing-here", wait: `h1`},
+		// A story carried by two outlets: one card with its other version.
+		{name: "queue-story-versions", route: "/queue", base: main, role: curator, path: "/queue?q=Foothill", wait: `.desk .versions li`, prepare: w.addStory},
 		// Last, as it decides every queued item: the queue with nothing left.
 		{name: "queue-clear", route: "/queue", base: main, role: curator, path: "/queue", wait: `.desk .empty`, prepare: w.decideAll},
+	}
+}
+
+// addStory stores two outlets' copies of one wire story.
+func (w *a11yWorld) addStory(t *testing.T) {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Second)
+	lead := "A wind-driven wildfire tore through brushy hills north of Ventura on Tuesday, forcing more than 8,000 people to flee their homes as firefighters struggled to keep the Foothill Fire from reaching neighborhoods along the coast."
+	for i, v := range [][3]string{
+		{"https://apnews.example/wildfire-ventura", "AP News", "Wind-driven Foothill Fire forces thousands to flee"},
+		{"https://ktla.example/foothill-fire", "KTLA", "Foothill Fire: 8,000 evacuated as flames race toward Ventura"},
+	} {
+		it := model.NewItem(model.Extraction{URL: v[0], SiteName: v[1], Title: v[2], Lead: lead, Byline: "Associated Press"}, "Harbor Gazette — Latest", "Disasters & weather", now.Add(time.Duration(i)*time.Minute))
+		if _, err := w.env.store.AddItem(context.Background(), it); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

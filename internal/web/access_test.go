@@ -41,6 +41,10 @@ type routeRule struct {
 // own route list.
 var routeAccess = map[string]routeRule{
 	"GET /healthz":                     {min: "any", want: 200},
+	"GET /readyz":                      {min: "any", want: 200},
+	"GET /metrics":                     {min: "admin", want: 200},
+	"GET /admin/status":                {min: "admin", want: 200},
+	"POST /admin/status/compact":       {min: "admin", want: 200}, // the confirmation page
 	"GET /static/*filepath":            {min: "any", path: "/static/app.js", want: 200},
 	"GET /login":                       {min: "any", want: 200, signedIn: 303},
 	"POST /login":                      {min: "any", want: 401}, // wrong password
@@ -205,7 +209,7 @@ func sortedRoutes() []string {
 
 // isMachinePath is where anonymous callers get 401 instead of a redirect.
 func isMachinePath(path string) bool {
-	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/feed.")
+	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/feed.") || path == "/metrics"
 }
 
 // expectStatus is what caller p should get from the route under rule, and

@@ -11,6 +11,7 @@ import (
 	"github.com/clipsheet/clipsheet/internal/curate"
 	"github.com/clipsheet/clipsheet/internal/model"
 	"github.com/clipsheet/clipsheet/internal/store"
+	"github.com/clipsheet/clipsheet/internal/story"
 )
 
 const queuePageSize = 100
@@ -65,7 +66,11 @@ func (s *Server) renderQueue(c *gin.Context, code int, q url.Values, ret string,
 		s.fail(c, err)
 		return
 	}
-	items := page.Items
+	items, versions, err := s.storyCards(c, page.Items, status)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	counts, err := s.statusCounts(c)
 	if err != nil {
 		s.fail(c, err)
@@ -85,6 +90,7 @@ func (s *Server) renderQueue(c *gin.Context, code int, q url.Values, ret string,
 		"Sections": s.sections(),
 		"Sources":  sources,
 		"Next":     page.Next,
+		"Versions": versions,
 		"Deeper":   f.After != "",
 		"Return":   ret,
 		"Notice":   notice,
@@ -129,11 +135,28 @@ var decideAudit = map[model.Status]string{
 // the item's version the curator decided on (0: any).
 func (s *Server) decide(c *gin.Context, id string, status model.Status, version int64) (*model.Item, error) {
 	a := s.actor(c)
-	it, err := s.desk.DecideIf(c.Request.Context(), id, status, a.Name, version)
+	ctx := c.Request.Context()
+	if status == model.StatusApproved {
+		// The story's other queued versions go with it, as duplicates.
+		it, dups, err := s.desk.ApproveVersion(ctx, id, a.Name, version)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.auth.Record(ctx, a, decideAudit[status], it.ID, it.Title); err != nil {
+			return it, err
+		}
+		for _, d := range dups {
+			if err := s.auth.Record(ctx, a, model.AuditItemDuplicate, d.ID, "duplicate of "+it.ID); err != nil {
+				return it, err
+			}
+		}
+		return it, nil
+	}
+	it, err := s.desk.DecideIf(ctx, id, status, a.Name, version)
 	if err != nil {
 		return nil, err
 	}
-	return it, s.auth.Record(c.Request.Context(), a, decideAudit[status], it.ID, it.Title)
+	return it, s.auth.Record(ctx, a, decideAudit[status], it.ID, it.Title)
 }
 
 // apply records an edit on the item and in the audit log, naming the
@@ -232,4 +255,42 @@ func editFields(e curate.Edit) []string {
 		}
 	}
 	return out
+}
+
+// versionView is one other version of a story, as its card lists it.
+type versionView struct {
+	*model.Item
+	Differs int // per cent of the text that differs from the card's item
+}
+
+// storyCards makes one card per story of a page: the first item listed of
+// each story stands for it, and the story's other versions are listed in
+// its card (by the item's ID), however they are filed; on the queue's
+// tab, versions of the same story further down the page are dropped.
+func (s *Server) storyCards(c *gin.Context, page []*model.Item, status model.Status) ([]*model.Item, map[string][]versionView, error) {
+	seen := map[string]bool{}
+	var items []*model.Item
+	for _, it := range page {
+		if status == model.StatusQueued && seen[it.StoryID()] {
+			continue
+		}
+		seen[it.StoryID()] = true
+		items = append(items, it)
+	}
+	others, err := s.desk.Versions(c.Request.Context(), items)
+	if err != nil {
+		return nil, nil, err
+	}
+	views := map[string][]versionView{}
+	for _, it := range items {
+		if len(others[it.ID]) == 0 {
+			continue
+		}
+		p := story.Fingerprint(it)
+		for _, v := range others[it.ID] {
+			m := story.Compare(p, story.Fingerprint(v))
+			views[it.ID] = append(views[it.ID], versionView{Item: v, Differs: int(m.Differs*100 + 0.5)})
+		}
+	}
+	return items, views, nil
 }

@@ -113,9 +113,15 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 				what := fmt.Sprintf("%s HEAD %s (%s, Accept-Encoding %q)", who, path, route, ae)
 				// The briefing shows when it was made: a second (or a minute)
 				// may pass between the two requests; one retry covers that.
-				problems := headVsGet(h, rc, path, hdr, volatile)
+				vol := volatile
+				if route == "/metrics" || route == "/admin/status" {
+					// The figures count the requests themselves (and the
+					// memory moves): two answers differ in length.
+					vol = map[string]bool{"Date": true, "Set-Cookie": true, "Content-Length": true}
+				}
+				problems := headVsGet(h, rc, path, hdr, vol)
 				if len(problems) > 0 {
-					problems = headVsGet(h, rc, path, hdr, volatile)
+					problems = headVsGet(h, rc, path, hdr, vol)
 				}
 				for _, p := range problems {
 					t.Errorf("%s: %s", what, p)

@@ -151,6 +151,32 @@
     again.focus();
   }
 
+  // approveVersion approves the n-th other version of the current card's
+  // story in its place; the server files the rest as its duplicates, so
+  // the whole card leaves the queue.
+  function approveVersion(el, n) {
+    var v = el.querySelectorAll(".versions li")[n - 1];
+    if (!v || tab !== "queued") { return; }
+    if (!v.querySelector("form")) { announce("That version is not in the queue"); return; }
+    el.classList.add("pending");
+    fetch("/items/" + encodeURIComponent(v.getAttribute("data-id")) + "/approve", {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
+      body: new URLSearchParams({ version: v.getAttribute("data-version") || "" }),
+      credentials: "same-origin"
+    }).then(function (res) {
+      if (!res.ok) { throw new Error(res.status === 412 ? "that version changed since; reload the page" : "HTTP " + res.status); }
+      return res.json().then(function (body) {
+        updateCounts(body.counts);
+        leave(el);
+        announce("Approved that version; the others are filed as duplicates");
+      });
+    }).catch(function (err) {
+      el.classList.remove("pending");
+      announce("Could not save: " + err.message, true);
+    });
+  }
+
   var hideTimer = null;
   // announce shows a short status line; confirmations fade after a few
   // seconds, failures stay until the next announcement.
@@ -203,6 +229,9 @@
           det.open = true;
           det.querySelector("input[name=title]").focus();
         }
+        break;
+      case "1": case "2": case "3": case "4": case "5": case "6": case "7": case "8": case "9":
+        if (cur) { approveVersion(cur, Number(ev.key)); }
         break;
       case "o":
         if (cur) {
