@@ -213,6 +213,20 @@ func Extract(raw []byte, opts Options) (a *Article, err error) {
 		a.Lead = cutLead(leadText, opts.MaxLeadChars)
 	} else {
 		a.Lead = leadFromParas(paras, opts.MaxLeadChars)
+		if sf := m.standfirst; sf != "" && !strings.HasPrefix(a.Lead, sf) && !strings.Contains(a.Body, sf) {
+			// The standfirst (perex, dek) opens the story for a reader
+			// even where templates keep it outside the story's block.
+			lead := sf
+			if a.Lead != "" && runeLen(sf)+2+runeLen(a.Lead) <= opts.MaxLeadChars {
+				lead += "\n\n" + a.Lead
+			}
+			a.Lead = cutLead(lead, opts.MaxLeadChars)
+		}
+		if a.Lead == "" && strings.TrimSpace(a.Body) == "" && m.firstItem != "" && !reNotLead.MatchString(m.firstItem) {
+			// A story told only in lists (release notes, a changelog)
+			// that the body finder did not keep: its first item.
+			a.Lead = cutLead(m.firstItem, opts.MaxLeadChars)
+		}
 	}
 	return a, nil
 }
@@ -441,18 +455,17 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 	if base != nil {
 		host = base.Hostname()
 	}
-	a.SiteName = collapseSpace(html.UnescapeString(firstNonEmpty(m.get("og:site_name"), m.ld.publisher, m.get("application-name"), m.get("twitter:app:name:iphone"))))
-	if strings.HasPrefix(a.SiteName, "http://") || strings.HasPrefix(a.SiteName, "https://") {
-		// Some sites put their home page URL in og:site_name.
-		if u, err := url.Parse(a.SiteName); err == nil && u.Hostname() != "" {
-			a.SiteName = strings.TrimPrefix(u.Hostname(), "www.")
-		}
-	}
-	if a.SiteName == "" && host != "" {
-		a.SiteName = strings.TrimPrefix(host, "www.")
-	}
+	a.SiteName = siteName(m, host)
 
 	h1 := collapseSpace(m.h1)
+	defer func() {
+		// The article's own heading wins over a social or SEO title that
+		// tells the story differently; a section or blog name in the
+		// <h1> never does (it is the site or a segment of <title>).
+		if h1 != "" && a.Title != "" && storyHeading(h1, a.Title, a.SiteName, m.ld.publisher, host, m.title) {
+			a.Title = h1
+		}
+	}()
 	switch {
 	case m.ld.headline != "":
 		a.Title = cleanTitle(m.ld.headline, a.SiteName, host, h1)
@@ -460,13 +473,29 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 		a.Title = cleanTitle(m.get("og:title"), a.SiteName, host, h1)
 	case m.get("twitter:title") != "":
 		a.Title = cleanTitle(m.get("twitter:title"), a.SiteName, host, h1)
-	case h1 != "":
+	case h1 != "" && !titleSegment(h1, m.title):
 		a.Title = h1
 	default:
 		a.Title = cleanTitle(m.title, a.SiteName, host, "")
+		if fh := collapseSpace(m.firstH1); fh != "" && titleSegment(fh, a.Title) {
+			// "Headline - Allergy Health Center": the section the
+			// page's <h1> names is not part of the headline.
+			a.Title = strings.TrimSpace(strings.TrimSuffix(a.Title[:strings.LastIndex(a.Title, fh)], " "))
+			a.Title = strings.TrimSpace(strings.TrimRight(a.Title, "|-–—:·•/ "))
+		}
+	}
+	if a.SiteName == strings.TrimPrefix(host, "www.") {
+		// Only the host was found: "Blog Name: Headline" in <title>.
+		if s := titleSite(m.title, a.Title, host); s != "" && !isPlatform(s) {
+			a.SiteName = strings.TrimPrefix(s, "www.")
+		}
 	}
 
 	a.Byline = cleanByline(m.ld.authors)
+	if a.Byline != "" && siteLike(a.Byline, a.SiteName, host) {
+		// The outlet named as author ("AppleInsider"): look further.
+		a.Byline = ""
+	}
 	defer func() {
 		// An author equal to the site is the outlet, not a person.
 		if a.Byline != "" && siteLike(a.Byline, a.SiteName, host) {
@@ -489,6 +518,20 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 		}
 	}
 	if a.Byline == "" {
+		// "Published March 3 · by Jane Doe": a name after "by" in a
+		// short line near the headline.
+		for _, t := range m.textBy {
+			if a.Byline = cleanByline([]string{t}); a.Byline != "" {
+				break
+			}
+		}
+	}
+	if a.Byline == "" {
+		// An author block without rel=author or itemprop: the link to
+		// the author's page names the person.
+		a.Byline = cleanByline(m.authorLinks)
+	}
+	if a.Byline == "" {
 		// Byline-classed blocks are the weakest source (they also match
 		// datelines and author bios), so a lone word is not trusted.
 		for _, b := range m.bylineEls {
@@ -505,11 +548,13 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 			"pubdate", "publishdate", "publish-date", "publish_date", "article.published", "dc.date.issued",
 			"dcterms.created", "dc.date", "dcterms.date", "date", "sailthru.date", "parsely-pub-date", "cxenseparse:recs:publishtime"),
 	}, m.timeEls...))
+	if a.Published.IsZero() && len(m.textDates) > 0 {
+		// Visible text near the headline ("Published March 3, 2020",
+		// "3.4.2020", "5. März 2020"); the modified date is never used.
+		a.Published = m.textDates[0]
+	}
 	if a.Published.IsZero() {
 		a.Published = dateFromURL(pageURL)
-	}
-	if a.Published.IsZero() && m.ld.modified != "" {
-		a.Published = parseDate(m.ld.modified)
 	}
 
 	a.CanonicalURL = firstNonEmpty(resolveURL(base, m.canonical), resolveURL(base, m.get("og:url")), resolveURL(base, m.ld.url), pageURL)

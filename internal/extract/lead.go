@@ -60,13 +60,30 @@ func leadFromParas(ps []para, maxChars int) string {
 		}
 	}
 	if start < 0 {
-		return ""
+		return listLead(ps, maxChars)
 	}
 	lead := ps[start].text
 	if runeLen(lead) < maxChars/2 && start+1 < len(ps) && leadOK(ps[start+1]) && runeLen(lead)+2+runeLen(ps[start+1].text) <= maxChars {
 		lead += "\n\n" + ps[start+1].text
 	}
 	return cutLead(lead, maxChars)
+}
+
+// listLead opens a story told in lists (release notes, changelogs,
+// calendars) with its first item, when no paragraph could be a lead.
+func listLead(ps []para, maxChars int) string {
+	for i, p := range ps {
+		if i >= 12 {
+			break
+		}
+		if !p.item || p.heading {
+			continue
+		}
+		if l := runeLen(p.text); l >= 20 && !reNotLead.MatchString(p.text) && !reCaptionish.MatchString(p.text) {
+			return cutLead(p.text, maxChars)
+		}
+	}
+	return ""
 }
 
 // cutLead shortens s to at most maxChars runes, ending at a sentence end when

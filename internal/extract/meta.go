@@ -13,16 +13,22 @@ import (
 
 // pageMeta is everything read from the document before it is cleaned.
 type pageMeta struct {
-	lang      string
-	title     string // <title>
-	h1        string
-	meta      map[string]string // first value of each lower-cased name/property/itemprop
-	canonical string
-	ld        ldInfo
-	relAuthor []string
-	bylineEls []string // text of byline-like elements
-	byLines   []string // "By A, B and C" lines
-	timeEls   []string // datetime attributes of <time> and itemprop=datePublished
+	lang        string
+	title       string // <title>
+	h1          string
+	meta        map[string]string // first value of each lower-cased name/property/itemprop
+	canonical   string
+	ld          ldInfo
+	relAuthor   []string
+	bylineEls   []string    // text of byline-like elements
+	byLines     []string    // "By A, B and C" lines
+	timeEls     []string    // datetime attributes of <time> and itemprop=datePublished
+	firstH1     string      // the first <h1> of all, for titles that repeat it
+	textDates   []time.Time // dates written in visible text after the first <h1>
+	textBy      []string    // "by Name" found inside short text near the headline
+	authorLinks []string    // links to an author page (/author/…), outside sidebars
+	standfirst  string      // the summary under the headline (standfirst, perex, dek)
+	firstItem   string      // the first list item of prose after the headline
 }
 
 type ldInfo struct {
@@ -39,19 +45,42 @@ type ldInfo struct {
 }
 
 var (
-	reBylineClass = regexp.MustCompile(`(^|[^a-z])(byline|by-line|author|authors|author-name|writer|contributor|article-author|story-author|reporter)([^a-z]|$)`)
+	reBylineClass = regexp.MustCompile(`(^|[^a-z])(byline|by-line|author|authors|author-name|writer|contributor|article-author|story-author|reporter|autor|autore|firma)([^a-z]|$)`)
+	// Blocks beside the story whose names and dates belong to other
+	// stories or to vendors: sidebars, recommendation widgets, comments.
+	reSideClass = regexp.MustCompile(`(^|[^a-z])(sidebar|side-bar|widget|ob-widget|outbrain|taboola|trc_[a-z_]*|recommend[a-z-]*|related[a-z-]*|most-read|popular|trending|comments?|comment-list|promo|newsletter)([^a-z]|$)`)
+	// An author box: a greeting heading there is not the headline.
+	reAuthorBoxClass  = regexp.MustCompile(`(^|[^a-z])(about-author|author-box|author-bio|authorbox|bio|about-me|profile)([^a-z]|$)`)
+	reStandfirstClass = regexp.MustCompile(`(^|[^a-z])(perex|chapo|entradilla)([^a-z]|$)`)
+	reAuthorHref      = regexp.MustCompile(`(?i)/(author|authors|autor|autoren|auteur|autore|staff|people|profile|journalist|reporter|redakteur)/[^/?#]+`)
+	reUpdatedText     = regexp.MustCompile(`(?i)^\s*(updated|last updated|modified|aktualisiert|actualizado|actualisé|mis à jour|aggiornato|atualizado|aktualizováno|обновлено)`)
+	// "by Jane Doe" inside a meta line, after a date or a separator.
+	reTextBy = regexp.MustCompile(`(?:^|[\s·|•,–—-])(?:[Bb]y|BY|[Vv]on|[Pp]or|[Pp]ar|[Dd]i|[Dd]oor|[Aa]v)\s+(\p{Lu}[\p{L}'’.-]+(?:\s+(?:\p{Lu}[\p{L}'’.-]+|de|da|van|von|der|del|la|le)){1,3})`)
+	// A text node that ends in "by" / "Von", the name following in a link.
+	reTrailingBy = regexp.MustCompile(`(?:^|[\s·|•,–—-])(?:[Bb]y|BY|[Vv]on|[Pp]or|[Pp]ar|[Dd]i|[Dd]oor|[Aa]v)\s*$`)
 )
 
 // collectMeta walks the whole document once.
 func collectMeta(root *html.Node) *pageMeta {
 	m := &pageMeta{meta: map[string]string{}}
 	var lds []string
-	var walk func(n *html.Node, inBody bool)
-	walk = func(n *html.Node, inBody bool) {
+	h1Seen, afterH1 := false, 0
+	var walk func(n *html.Node, inBody, side, box bool)
+	walk = func(n *html.Node, inBody, side, box bool) {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.TextNode {
+				if inBody && !side && h1Seen && afterH1 < 80 {
+					afterH1++
+					m.readText(c)
+				}
+				continue
+			}
 			if c.Type != html.ElementNode {
 				continue
 			}
+			ci := classID(c)
+			cside := side || c.DataAtom == atom.Aside || c.DataAtom == atom.Nav || c.DataAtom == atom.Footer || ci != "" && reSideClass.MatchString(ci)
+			cbox := box || ci != "" && reAuthorBoxClass.MatchString(ci)
 			switch c.DataAtom {
 			case atom.Html:
 				if l := attr(c, "lang"); l != "" {
@@ -60,7 +89,7 @@ func collectMeta(root *html.Node) *pageMeta {
 					m.lang = l
 				}
 			case atom.Body:
-				walk(c, true)
+				walk(c, true, false, false)
 				continue
 			case atom.Title:
 				if m.title == "" && !inBody {
@@ -93,20 +122,59 @@ func collectMeta(root *html.Node) *pageMeta {
 				}
 				continue
 			case atom.H1:
-				if m.h1 == "" {
-					m.h1 = nodeText(c)
+				t := nodeText(c)
+				if m.firstH1 == "" {
+					m.firstH1 = t
 				}
+				// The story's own heading: not in a sidebar or author
+				// box, and not a link to another page (a teaser).
+				if m.h1 == "" && !cside && !cbox && !linksAway(c) {
+					m.h1 = t
+				}
+				h1Seen = true
 			case atom.Time:
+				if cside {
+					break
+				}
 				if dt := attr(c, "datetime"); dt != "" {
 					m.timeEls = append(m.timeEls, dt)
 				} else if t := nodeText(c); t != "" {
 					m.timeEls = append(m.timeEls, t)
 				}
 			case atom.A:
+				if cside {
+					break
+				}
 				if hasToken(strings.ToLower(attr(c, "rel")), "author") {
 					if t := nodeText(c); t != "" {
 						m.relAuthor = append(m.relAuthor, t)
 					}
+				} else if inBody && len(m.authorLinks) < 4 && reAuthorHref.MatchString(attr(c, "href")) {
+					if t := nodeText(c); t != "" && runeLen(t) < 60 {
+						m.authorLinks = append(m.authorLinks, t)
+					}
+				}
+				if inBody && h1Seen && afterH1 < 80 && len(m.textBy) < 4 {
+					// "… by <a>Name</a>": the name is the link.
+					if p := c.PrevSibling; p != nil && p.Type == html.TextNode && reTrailingBy.MatchString(p.Data) {
+						if t := nodeText(c); t != "" {
+							m.textBy = append(m.textBy, t)
+						}
+					}
+				}
+			}
+			if cside {
+				walk(c, inBody, true, cbox)
+				continue
+			}
+			if inBody && h1Seen && m.firstItem == "" && c.DataAtom == atom.Li && !linksAway(c) {
+				if t := nodeText(c); runeLen(t) >= 20 && runeLen(t) <= 400 {
+					m.firstItem = t
+				}
+			}
+			if inBody && h1Seen && m.standfirst == "" && ci != "" && reStandfirstClass.MatchString(ci) {
+				if t := nodeText(c); runeLen(t) >= 40 && runeLen(t) <= 400 && strings.ContainsAny(t, ".!?。") {
+					m.standfirst = t
 				}
 			}
 			if ip := attr(c, "itemprop"); ip != "" {
@@ -138,14 +206,74 @@ func collectMeta(root *html.Node) *pageMeta {
 					}
 				}
 			}
-			walk(c, inBody)
+			walk(c, inBody, cside, cbox)
 		}
 	}
-	walk(root, false)
+	walk(root, false, false, false)
+	if m.h1 == "" {
+		m.h1 = m.firstH1
+	}
 	for _, s := range lds {
 		parseLD(s, &m.ld)
 	}
 	return m
+}
+
+// readText looks at one short text node near the headline for a date
+// written out and for a "by Name" inside a meta line.
+func (m *pageMeta) readText(c *html.Node) {
+	t := strings.TrimSpace(c.Data)
+	if len(t) < 4 || len(t) > 200 {
+		return
+	}
+	if len(m.textDates) < 3 && strings.ContainsAny(t, "0123456789") && !reUpdatedText.MatchString(t) {
+		if d := dateFromText(t, m.lang); !d.IsZero() {
+			m.textDates = append(m.textDates, d)
+		}
+	}
+	if len(m.textBy) < 4 && len(t) <= 120 {
+		if mm := reTextBy.FindStringSubmatchIndex(t); mm != nil && byPrefixOK(t[:mm[0]], m.lang) {
+			m.textBy = append(m.textBy, t[mm[2]:mm[3]])
+		} else if reTrailingBy.MatchString(t) && byPrefixOK(t[:len(strings.TrimRight(t, " "))-2], m.lang) {
+			// "by <strong>Name</strong>" / "di <strong>Name</strong>"
+			if n := c.NextSibling; n != nil && n.Type == html.ElementNode && n.DataAtom != atom.A {
+				if v := nodeText(n); v != "" && runeLen(v) < 60 {
+					m.textBy = append(m.textBy, v)
+				}
+			}
+		}
+	}
+}
+
+// byPrefixOK accepts what stands before "by Name" in a meta line: nothing,
+// a separator, a date, or a word such as "Posted" (not "Reporting" or a
+// sentence of the story).
+func byPrefixOK(prefix, lang string) bool {
+	p := strings.TrimSpace(prefix)
+	p = strings.TrimRight(p, " ·|•,–—-")
+	if p == "" {
+		return true
+	}
+	if runeLen(p) > 60 {
+		return false
+	}
+	switch strings.ToLower(p) {
+	case "posted", "written", "published", "story", "words", "text", "photos and text":
+		return true
+	}
+	return !dateFromText(p, lang).IsZero()
+}
+
+// linksAway reports whether heading h is (mostly) a link, as teaser
+// headings are.
+func linksAway(h *html.Node) bool {
+	var a *html.Node
+	for c := h.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && c.DataAtom == atom.A {
+			a = c
+		}
+	}
+	return a != nil && runeLen(nodeText(a))*2 > runeLen(nodeText(h)) && attr(a, "href") != "" && !strings.HasPrefix(attr(a, "href"), "#")
 }
 
 // byLine returns the "By A, B and C" line that element n opens, up to the
@@ -532,6 +660,12 @@ func cleanByline(raw []string) string {
 		for _, part := range reNameSplit.Split(r, -1) {
 			part = strings.Trim(part, " .:-–—()")
 			part = reByPrefix.ReplaceAllString(part, "")
+			part = reHonorific.ReplaceAllString(part, "")
+			if reReviewer.MatchString(part) || hasAcronym(part) || reVendor.MatchString(part) {
+				// "Medically reviewed by …" is not the author; "ACLU
+				// Speech" is an organisation after the person.
+				continue
+			}
 			if !isPersonName(part) || reAgency.MatchString(part) {
 				continue
 			}
@@ -569,12 +703,46 @@ func cleanByline(raw []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
+var (
+	reHonorific = regexp.MustCompile(`^(Dr|Prof|Mr|Mrs|Ms|Mx|Sir|Dame)\.?\s+`)
+	// Ad and recommendation vendors whose widgets carry "author" classes.
+	reVendor   = regexp.MustCompile(`(?i)^(outbrain|taboola|revcontent|zergnet|mgid|disqus|sharethrough|nativo|adblade|yieldmo|teads|plista|ligatus)$`)
+	reReviewer = regexp.MustCompile(`(?i)^(medically |fact[- ])?(reviewed|checked|edited|illustrated|photographed)\b`)
+)
+
+// hasAcronym reports a word of two to six capitals in a name of several
+// words ("ACLU Speech"), the mark of an organisation; a name written all in
+// capitals ("TOM KRISHER") is not one.
+func hasAcronym(s string) bool {
+	words := strings.Fields(s)
+	if len(words) < 2 || strings.ToUpper(s) == s {
+		return false
+	}
+	for _, w := range words {
+		w = strings.Trim(w, ".,")
+		if n := runeLen(w); n >= 2 && n <= 6 && strings.ToUpper(w) == w && strings.ToLower(w) != w && !strings.Contains(w, ".") {
+			return true
+		}
+	}
+	return false
+}
+
 func isPersonName(s string) bool {
 	if s == "" || runeLen(s) > 50 || reNotName.MatchString(s) || reNotNameIntl.MatchString(s) {
 		return false
 	}
 	words := strings.Fields(s)
 	if len(words) < 1 || len(words) > 5 {
+		return false
+	}
+	initials := 0
+	for _, w := range words {
+		if runeLen(strings.TrimRight(w, ".")) == 1 {
+			initials++
+		}
+	}
+	if initials == len(words) {
+		// "J J", "A. B.": initials from a photo credit name no one.
 		return false
 	}
 	if len(words) == 1 {
@@ -785,4 +953,178 @@ func normLang(l string) string {
 		return ""
 	}
 	return l
+}
+
+// ---- publisher ----
+
+// Hosting platforms name themselves in og:site_name and JSON-LD publisher;
+// the publication is the blog or newsletter hosted there.
+var platformNames = map[string]bool{
+	"blogger": true, "blogspot": true, "medium": true, "wordpress": true, "wordpresscom": true, "substack": true,
+	"tumblr": true, "ghost": true, "wix": true, "squarespace": true, "weebly": true, "hosted": true, "livejournal": true,
+	"typepad": true, "hashnode": true, "devto": true, "notion": true,
+}
+
+func isPlatform(s string) bool { return platformNames[squash(s)] }
+
+// siteName picks the publication's name: og:site_name, JSON-LD publisher,
+// application-name, the site part of <title>, then the host; a tagline
+// after the name is cut and a hosting platform is skipped.
+func siteName(m *pageMeta, host string) string {
+	urlHost := ""
+	for _, v := range []string{m.get("og:site_name"), m.ld.publisher, m.get("application-name"), m.get("twitter:app:name:iphone")} {
+		v = collapseSpace(html.UnescapeString(v))
+		if v == "" || isPlatform(v) {
+			continue
+		}
+		if strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://") {
+			// Some sites put their home page URL in og:site_name; a
+			// name given elsewhere is better.
+			if u, err := url.Parse(v); err == nil && u.Hostname() != "" && urlHost == "" {
+				urlHost = strings.TrimPrefix(u.Hostname(), "www.")
+			}
+			continue
+		}
+		if runeLen(v) > 80 || strings.EqualFold(v, collapseSpace(m.title)) || titleIsValue(m.title, v) {
+			// application-name holding the page title, not a name.
+			continue
+		}
+		if strings.HasPrefix(v, "@") {
+			continue
+		}
+		return cutTagline(v, host)
+	}
+	if urlHost != "" {
+		return urlHost
+	}
+	if s := titleSite(m.title, m.h1, host); s != "" {
+		return strings.TrimPrefix(s, "www.")
+	}
+	return strings.TrimPrefix(host, "www.")
+}
+
+func titleIsValue(title, v string) bool {
+	t := collapseSpace(html.UnescapeString(title))
+	return t != "" && runeLen(v) > 30 && strings.HasPrefix(t, v)
+}
+
+// cutTagline keeps "Name" of "Name - Víte, co se právě děje" or
+// "Name | F1 | Indy | MotoGP": the first part when it names the site
+// (matches the host) or what follows reads as a slogan or a list of topics.
+func cutTagline(v, host string) string {
+	for _, sep := range []string{" - ", " – ", " — ", " | ", " : "} {
+		i := strings.Index(v, sep)
+		if i <= 0 {
+			continue
+		}
+		head, tail := strings.TrimSpace(v[:i]), strings.TrimSpace(v[i+len(sep):])
+		if head == "" || tail == "" {
+			continue
+		}
+		if siteLike(head, "", host) || siteLike(tail, "", host) || taglineLike(tail) || strings.Count(v, sep) >= 2 {
+			return head
+		}
+	}
+	return v
+}
+
+// taglineLike: a slogan has lower-case words or ends a sentence.
+func taglineLike(s string) bool {
+	words := strings.Fields(s)
+	if len(words) < 3 {
+		return false
+	}
+	lower := 0
+	for _, w := range words {
+		r := []rune(w)[0]
+		if r >= 'a' && r <= 'z' || r > 127 && strings.ToLower(string(r)) == string(r) && strings.ToUpper(string(r)) != string(r) {
+			lower++
+		}
+	}
+	return lower*2 >= len(words) || strings.ContainsAny(s[len(s)-1:], ".!?")
+}
+
+// titleSite is the site part of "<headline> | Site" (or "Site: headline"),
+// skipping hosting platforms and "by Author" parts.
+func titleSite(title, h1, host string) string {
+	title = collapseSpace(html.UnescapeString(title))
+	if title == "" {
+		return ""
+	}
+	var parts []string
+	rest := title
+	for {
+		best, bl := -1, 0
+		for _, sep := range titleSeps {
+			if i := strings.Index(rest, sep); i >= 0 && (best < 0 || i < best) {
+				best, bl = i, len(sep)
+			}
+		}
+		if best < 0 {
+			parts = append(parts, strings.TrimSpace(rest))
+			break
+		}
+		parts = append(parts, strings.TrimSpace(rest[:best]))
+		rest = rest[best+bl:]
+	}
+	if len(parts) < 2 {
+		// "Blog Name: Post title" as Blogger writes it, when the part
+		// after the colon is the heading.
+		if i := strings.Index(title, ": "); i > 0 && h1 != "" && strings.EqualFold(strings.TrimSpace(title[i+2:]), h1) && runeLen(title[:i]) <= 40 {
+			return strings.TrimSpace(title[:i])
+		}
+		return ""
+	}
+	for i := len(parts) - 1; i >= 1; i-- {
+		p := parts[i]
+		if p == "" || isPlatform(p) || strings.HasPrefix(strings.ToLower(p), "by ") || runeLen(p) > 40 || taglineLike(p) {
+			continue
+		}
+		if strings.EqualFold(p, h1) {
+			continue
+		}
+		return p
+	}
+	if h1 != "" && strings.EqualFold(parts[len(parts)-1], h1) && runeLen(parts[0]) <= 40 && !isPlatform(parts[0]) {
+		return parts[0]
+	}
+	return ""
+}
+
+// titleSegment reports whether h is one separated part of <title> but not
+// its first: a section or site name ("Headline - Allergy Health Center").
+func titleSegment(h, title string) bool {
+	title = collapseSpace(html.UnescapeString(title))
+	h = collapseSpace(h)
+	if h == "" || title == "" || strings.EqualFold(h, title) {
+		return false
+	}
+	for _, sep := range titleSeps {
+		if strings.Contains(title, sep+h+sep) || strings.HasSuffix(title, sep+h) {
+			return true
+		}
+	}
+	return false
+}
+
+// storyHeading reports whether the article's <h1> should replace the title
+// taken from metadata: it tells a different story (neither contains the
+// other), reads as a headline, and is not the site, a section, or a
+// segment of <title> other than the headline.
+func storyHeading(h1, metaTitle, site, publisher, host, title string) bool {
+	nh, nt := squash(h1), squash(metaTitle)
+	if nh == "" || nh == nt || strings.Contains(nt, nh) || strings.Contains(nh, nt) {
+		return false
+	}
+	if siteLike(h1, site, host) || publisher != "" && siteLike(h1, publisher, "") || titleSegment(h1, title) {
+		return false
+	}
+	words := strings.Fields(h1)
+	if runeLen(h1) > 200 {
+		return false
+	}
+	if len(words) < 4 && runeLen(h1) < 20 {
+		return false
+	}
+	return true
 }
