@@ -149,7 +149,7 @@ func Extract(raw []byte, opts Options) (a *Article, err error) {
 			base = u
 		}
 	}
-	m := collectMeta(root)
+	m := collectMeta(root, base)
 	a = &Article{URL: opts.URL}
 	fillMeta(a, m, base, opts.URL)
 	sel := opts.Selectors
@@ -457,7 +457,21 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 	}
 	a.SiteName = siteName(m, host)
 
-	h1 := collapseSpace(m.h1)
+	// The story's <h1>: the first candidate that does not name the site
+	// (blogs print their name in an <h1> above the post's own).
+	h1 := ""
+	for _, c := range m.h1s {
+		c = collapseSpace(c)
+		if !siteLike(c, a.SiteName, host) && !(m.ld.publisher != "" && siteLike(c, m.ld.publisher, "")) {
+			h1 = c
+			break
+		}
+	}
+	cleanH1 := h1
+	if fh := collapseSpace(m.firstH1); cleanH1 == "" && !siteLike(fh, a.SiteName, host) {
+		// Only to recognise "Headline - Section" around it in a title.
+		cleanH1 = fh
+	}
 	defer func() {
 		// The article's own heading wins over a social or SEO title that
 		// tells the story differently; a section or blog name in the
@@ -468,11 +482,11 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 	}()
 	switch {
 	case m.ld.headline != "":
-		a.Title = cleanTitle(m.ld.headline, a.SiteName, host, h1)
+		a.Title = cleanTitle(m.ld.headline, a.SiteName, host, cleanH1)
 	case m.get("og:title") != "":
-		a.Title = cleanTitle(m.get("og:title"), a.SiteName, host, h1)
+		a.Title = cleanTitle(m.get("og:title"), a.SiteName, host, cleanH1)
 	case m.get("twitter:title") != "":
-		a.Title = cleanTitle(m.get("twitter:title"), a.SiteName, host, h1)
+		a.Title = cleanTitle(m.get("twitter:title"), a.SiteName, host, cleanH1)
 	case h1 != "" && !titleSegment(h1, m.title):
 		a.Title = h1
 	default:
@@ -509,6 +523,11 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 	}
 	if a.Byline == "" {
 		a.Byline = cleanByline(m.relAuthor)
+	}
+	if a.Byline != "" {
+		// Structured data often names only the first of several
+		// authors; a visible byline that names them all wins.
+		a.Byline = widerByline(a.Byline, append(append([]string{}, m.byLines...), m.bylineEls...))
 	}
 	if a.Byline == "" {
 		for _, l := range m.byLines {
@@ -553,6 +572,9 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 		// "3.4.2020", "5. März 2020"); the modified date is never used.
 		a.Published = m.textDates[0]
 	}
+	if a.Published.IsZero() && m.firstH1 == "" && len(m.preH1Dates) > 0 {
+		a.Published = m.preH1Dates[0]
+	}
 	if a.Published.IsZero() {
 		a.Published = dateFromURL(pageURL)
 	}
@@ -560,4 +582,38 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 	a.CanonicalURL = firstNonEmpty(resolveURL(base, m.canonical), resolveURL(base, m.get("og:url")), resolveURL(base, m.ld.url), pageURL)
 	a.Language = normLang(firstNonEmpty(m.lang, m.get("content-language"), m.get("language"), m.get("dc.language"), m.ld.lang, m.get("og:locale")))
 	a.Image = firstNonEmpty(resolveURL(base, m.get("og:image", "og:image:url", "og:image:secure_url")), resolveURL(base, m.get("twitter:image", "twitter:image:src")), resolveURL(base, m.ld.image))
+}
+
+// widerByline returns the first line that names every author of cur and
+// more, cleaned, or cur.
+func widerByline(cur string, lines []string) string {
+	have := reNameSplit.Split(cur, -1)
+	for _, l := range lines {
+		if i := strings.IndexAny(l, "0123456789"); i >= 0 {
+			// The names end where the date or time starts.
+			l = l[:i]
+		}
+		v := cleanByline([]string{l})
+		if v == "" || v == cur {
+			continue
+		}
+		got := map[string]bool{}
+		for _, n := range reNameSplit.Split(v, -1) {
+			got[strings.ToLower(n)] = true
+		}
+		if len(got) <= len(have) {
+			continue
+		}
+		all := true
+		for _, n := range have {
+			if !got[strings.ToLower(n)] {
+				all = false
+				break
+			}
+		}
+		if all {
+			return v
+		}
+	}
+	return cur
 }

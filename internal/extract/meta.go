@@ -14,8 +14,7 @@ import (
 // pageMeta is everything read from the document before it is cleaned.
 type pageMeta struct {
 	lang        string
-	title       string // <title>
-	h1          string
+	title       string            // <title>
 	meta        map[string]string // first value of each lower-cased name/property/itemprop
 	canonical   string
 	ld          ldInfo
@@ -24,6 +23,10 @@ type pageMeta struct {
 	byLines     []string    // "By A, B and C" lines
 	timeEls     []string    // datetime attributes of <time> and itemprop=datePublished
 	firstH1     string      // the first <h1> of all, for titles that repeat it
+	h1s         []string    // <h1>s that may be the story's: not in a sidebar or author box, not a teaser link
+	bodySeen    bool        // a paragraph-length text after the first <h1> was passed
+	preH1Dates  []time.Time // dates in visible text before any <h1>, for pages that have none
+	base        *url.URL
 	textDates   []time.Time // dates written in visible text after the first <h1>
 	textBy      []string    // "by Name" found inside short text near the headline
 	authorLinks []string    // links to an author page (/author/…), outside sidebars
@@ -45,33 +48,123 @@ type ldInfo struct {
 }
 
 var (
-	reBylineClass = regexp.MustCompile(`(^|[^a-z])(byline|by-line|author|authors|author-name|writer|contributor|article-author|story-author|reporter|autor|autore|firma)([^a-z]|$)`)
-	// Blocks beside the story whose names and dates belong to other
-	// stories or to vendors: sidebars, recommendation widgets, comments.
-	reSideClass = regexp.MustCompile(`(^|[^a-z])(sidebar|side-bar|widget|ob-widget|outbrain|taboola|trc_[a-z_]*|recommend[a-z-]*|related[a-z-]*|most-read|popular|trending|comments?|comment-list|promo|newsletter)([^a-z]|$)`)
 	// An author box: a greeting heading there is not the headline.
-	reAuthorBoxClass  = regexp.MustCompile(`(^|[^a-z])(about-author|author-box|author-bio|authorbox|bio|about-me|profile)([^a-z]|$)`)
-	reStandfirstClass = regexp.MustCompile(`(^|[^a-z])(perex|chapo|entradilla)([^a-z]|$)`)
-	reAuthorHref      = regexp.MustCompile(`(?i)/(author|authors|autor|autoren|auteur|autore|staff|people|profile|journalist|reporter|redakteur)/[^/?#]+`)
-	reUpdatedText     = regexp.MustCompile(`(?i)^\s*(updated|last updated|modified|aktualisiert|actualizado|actualisé|mis à jour|aggiornato|atualizado|aktualizováno|обновлено)`)
+	reAuthorBoxClass = regexp.MustCompile(`(^|[^a-z])(about-author|author-box|author-bio|authorbox|bio|about-me|profile)([^a-z]|$)`)
+	reAuthorHref     = regexp.MustCompile(`(?i)/(author|authors|autor|autoren|auteur|auteurs|autore|autori|staff|journalist|journalists|reporter|reporters|redakteur|columnist|columnists|writers)/[^/?#]+`)
+	reUpdatedText    = regexp.MustCompile(`(?i)^\s*(updated|last updated|modified|aktualisiert|actualizado|actualisé|mis à jour|aggiornato|atualizado|aktualizováno|обновлено)`)
 	// "by Jane Doe" inside a meta line, after a date or a separator.
 	reTextBy = regexp.MustCompile(`(?:^|[\s·|•,–—-])(?:[Bb]y|BY|[Vv]on|[Pp]or|[Pp]ar|[Dd]i|[Dd]oor|[Aa]v)\s+(\p{Lu}[\p{L}'’.-]+(?:\s+(?:\p{Lu}[\p{L}'’.-]+|de|da|van|von|der|del|la|le)){1,3})`)
 	// A text node that ends in "by" / "Von", the name following in a link.
 	reTrailingBy = regexp.MustCompile(`(?:^|[\s·|•,–—-])(?:[Bb]y|BY|[Vv]on|[Pp]or|[Pp]ar|[Dd]i|[Dd]oor|[Aa]v)\s*$`)
 )
 
-// collectMeta walks the whole document once.
-func collectMeta(root *html.Node) *pageMeta {
-	m := &pageMeta{meta: map[string]string{}}
+// Class/id hints, matched word by word: a word is a run of letters and
+// hyphens, and a hint matches the word, one of its hyphenated parts, two
+// adjacent parts ("author-box" in "about-author-box"), or, for prefixes, the
+// start of a part. A table lookup per word, since every element is checked.
+type classHint struct {
+	words    map[string]bool
+	prefixes []string
+}
+
+func newClassHint(words string, prefixes ...string) classHint {
+	h := classHint{words: map[string]bool{}, prefixes: prefixes}
+	for _, w := range strings.Fields(words) {
+		h.words[w] = true
+	}
+	return h
+}
+
+func (h classHint) match(ci string) bool {
+	start := -1
+	for i := 0; i <= len(ci); i++ {
+		if i < len(ci) && (ci[i] >= 'a' && ci[i] <= 'z' || ci[i] == '-') {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			if h.word(ci[start:i]) {
+				return true
+			}
+			start = -1
+		}
+	}
+	return false
+}
+
+func (h classHint) word(w string) bool {
+	if i := strings.Index(w, "--"); i > 0 {
+		// A BEM modifier ("content__header--no-promo") qualifies the
+		// block; it does not say what the block is.
+		w = w[:i]
+	}
+	if h.words[w] {
+		return true
+	}
+	prev := ""
+	for len(w) > 0 {
+		part := w
+		if j := strings.IndexByte(w, '-'); j >= 0 {
+			part, w = w[:j], w[j+1:]
+		} else {
+			w = ""
+		}
+		if part == "" {
+			continue
+		}
+		if h.words[part] || prev != "" && h.words[prev+"-"+part] {
+			return true
+		}
+		for _, p := range h.prefixes {
+			if strings.HasPrefix(part, p) {
+				return true
+			}
+		}
+		prev = part
+	}
+	return false
+}
+
+var (
+	bylineClass = newClassHint("byline by-line author authors writer contributor reporter autor autore firma")
+	// Blocks beside the story whose names and dates belong to other
+	// stories or to vendors: sidebars, recommendation widgets, comments.
+	sideClass = newClassHint("sidebar side-bar ob-widget outbrain taboola trc most-read popular trending comment comments promo newsletter", "recommend", "related")
+	// An author box: a greeting heading there is not the headline.
+	authorBoxClass = newClassHint("about-author author-box author-bio authorbox bio about-me profile")
+	// The summary under the headline that a reader takes as the opening.
+	standfirstClass = newClassHint("perex chapo entradilla")
+)
+
+// collectMeta walks the whole document once. base is the page's URL, if
+// known, to tell links to the page itself and to other sites apart.
+func collectMeta(root *html.Node, base *url.URL) *pageMeta {
+	m := &pageMeta{meta: map[string]string{}, base: base}
 	var lds []string
 	h1Seen, afterH1 := false, 0
 	var walk func(n *html.Node, inBody, side, box bool)
 	walk = func(n *html.Node, inBody, side, box bool) {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			if c.Type == html.TextNode {
-				if inBody && !side && h1Seen && afterH1 < 80 {
-					afterH1++
-					m.readText(c)
+				if !inBody || side || afterH1 >= 80 || strings.TrimSpace(c.Data) == "" {
+					continue
+				}
+				if !h1Seen {
+					// Kept apart: a page header's "today" date stands
+					// before the headline; used only without any <h1>.
+					if len(m.preH1Dates) < 1 && strings.ContainsAny(c.Data, "0123456789") {
+						if d := dateFromText(strings.TrimSpace(c.Data), m.dateLang()); !d.IsZero() && !reUpdatedText.MatchString(c.Data) {
+							m.preH1Dates = append(m.preH1Dates, d)
+						}
+					}
+					continue
+				}
+				afterH1++
+				m.readText(c)
+				if runeLen(strings.TrimSpace(c.Data)) >= 120 {
+					m.bodySeen = true
 				}
 				continue
 			}
@@ -79,8 +172,8 @@ func collectMeta(root *html.Node) *pageMeta {
 				continue
 			}
 			ci := classID(c)
-			cside := side || c.DataAtom == atom.Aside || c.DataAtom == atom.Nav || c.DataAtom == atom.Footer || ci != "" && reSideClass.MatchString(ci)
-			cbox := box || ci != "" && reAuthorBoxClass.MatchString(ci)
+			cside := side || c.DataAtom == atom.Aside || c.DataAtom == atom.Nav || c.DataAtom == atom.Footer || ci != "" && sideClass.match(ci)
+			cbox := box || ci != "" && authorBoxClass.match(ci)
 			switch c.DataAtom {
 			case atom.Html:
 				if l := attr(c, "lang"); l != "" {
@@ -128,8 +221,8 @@ func collectMeta(root *html.Node) *pageMeta {
 				}
 				// The story's own heading: not in a sidebar or author
 				// box, and not a link to another page (a teaser).
-				if m.h1 == "" && !cside && !cbox && !linksAway(c) {
-					m.h1 = t
+				if len(m.h1s) < 3 && t != "" && !cside && !cbox && !m.linksAway(c) {
+					m.h1s = append(m.h1s, t)
 				}
 				h1Seen = true
 			case atom.Time:
@@ -149,14 +242,16 @@ func collectMeta(root *html.Node) *pageMeta {
 					if t := nodeText(c); t != "" {
 						m.relAuthor = append(m.relAuthor, t)
 					}
-				} else if inBody && len(m.authorLinks) < 4 && reAuthorHref.MatchString(attr(c, "href")) {
+				} else if inBody && !m.bodySeen && len(m.authorLinks) < 4 && reAuthorHref.MatchString(attr(c, "href")) && (c.Parent == nil || runeLen(nodeText(c.Parent)) < 150) {
+					// Only in a short block: a link to a person's page
+					// inside a paragraph is someone the story is about.
 					if t := nodeText(c); t != "" && runeLen(t) < 60 {
 						m.authorLinks = append(m.authorLinks, t)
 					}
 				}
-				if inBody && h1Seen && afterH1 < 80 && len(m.textBy) < 4 {
+				if inBody && h1Seen && afterH1 < 80 && !m.bodySeen && len(m.textBy) < 4 {
 					// "… by <a>Name</a>": the name is the link.
-					if p := c.PrevSibling; p != nil && p.Type == html.TextNode && reTrailingBy.MatchString(p.Data) {
+					if p := c.PrevSibling; p != nil && p.Type == html.TextNode && reTrailingBy.MatchString(p.Data) && !m.offSite(attr(c, "href")) {
 						if t := nodeText(c); t != "" {
 							m.textBy = append(m.textBy, t)
 						}
@@ -167,12 +262,12 @@ func collectMeta(root *html.Node) *pageMeta {
 				walk(c, inBody, true, cbox)
 				continue
 			}
-			if inBody && h1Seen && m.firstItem == "" && c.DataAtom == atom.Li && !linksAway(c) {
+			if inBody && h1Seen && m.firstItem == "" && c.DataAtom == atom.Li && !m.linksAway(c) {
 				if t := nodeText(c); runeLen(t) >= 20 && runeLen(t) <= 400 {
 					m.firstItem = t
 				}
 			}
-			if inBody && h1Seen && m.standfirst == "" && ci != "" && reStandfirstClass.MatchString(ci) {
+			if inBody && h1Seen && m.standfirst == "" && ci != "" && standfirstClass.match(ci) {
 				if t := nodeText(c); runeLen(t) >= 40 && runeLen(t) <= 400 && strings.ContainsAny(t, ".!?。") {
 					m.standfirst = t
 				}
@@ -197,7 +292,7 @@ func collectMeta(root *html.Node) *pageMeta {
 				}
 			}
 			if inBody && len(m.bylineEls) < 8 {
-				if ci := classID(c); ci != "" && reBylineClass.MatchString(ci) {
+				if ci := classID(c); ci != "" && bylineClass.match(ci) {
 					// The children are still walked: a byline block often
 					// wraps the rel=author link or itemprop=author that
 					// names the person better than the block's whole text.
@@ -210,9 +305,7 @@ func collectMeta(root *html.Node) *pageMeta {
 		}
 	}
 	walk(root, false, false, false)
-	if m.h1 == "" {
-		m.h1 = m.firstH1
-	}
+
 	for _, s := range lds {
 		parseLD(s, &m.ld)
 	}
@@ -227,11 +320,11 @@ func (m *pageMeta) readText(c *html.Node) {
 		return
 	}
 	if len(m.textDates) < 3 && strings.ContainsAny(t, "0123456789") && !reUpdatedText.MatchString(t) {
-		if d := dateFromText(t, m.lang); !d.IsZero() {
+		if d := dateFromText(t, m.dateLang()); !d.IsZero() {
 			m.textDates = append(m.textDates, d)
 		}
 	}
-	if len(m.textBy) < 4 && len(t) <= 120 {
+	if len(m.textBy) < 4 && len(t) <= 120 && !m.bodySeen {
 		if mm := reTextBy.FindStringSubmatchIndex(t); mm != nil && byPrefixOK(t[:mm[0]], m.lang) {
 			m.textBy = append(m.textBy, t[mm[2]:mm[3]])
 		} else if reTrailingBy.MatchString(t) && byPrefixOK(t[:len(strings.TrimRight(t, " "))-2], m.lang) {
@@ -243,6 +336,19 @@ func (m *pageMeta) readText(c *html.Node) {
 			}
 		}
 	}
+}
+
+// dateLang is the language that decides how "05/10/2018" reads: the
+// page's own, else "xx" (day first) on a country domain other than .us.
+func (m *pageMeta) dateLang() string {
+	if m.lang != "" || m.base == nil {
+		return m.lang
+	}
+	h := m.base.Hostname()
+	if i := strings.LastIndexByte(h, '.'); i >= 0 && len(h)-i == 3 && !strings.HasSuffix(h, ".us") {
+		return "xx"
+	}
+	return ""
 }
 
 // byPrefixOK accepts what stands before "by Name" in a meta line: nothing,
@@ -264,16 +370,40 @@ func byPrefixOK(prefix, lang string) bool {
 	return !dateFromText(p, lang).IsZero()
 }
 
-// linksAway reports whether heading h is (mostly) a link, as teaser
-// headings are.
-func linksAway(h *html.Node) bool {
+// linksAway reports whether heading h is (mostly) a link to another page,
+// as teaser headings are; a heading linked to the page itself is not.
+func (m *pageMeta) linksAway(h *html.Node) bool {
 	var a *html.Node
 	for c := h.FirstChild; c != nil; c = c.NextSibling {
 		if c.Type == html.ElementNode && c.DataAtom == atom.A {
 			a = c
 		}
 	}
-	return a != nil && runeLen(nodeText(a))*2 > runeLen(nodeText(h)) && attr(a, "href") != "" && !strings.HasPrefix(attr(a, "href"), "#")
+	if a == nil || runeLen(nodeText(a))*2 <= runeLen(nodeText(h)) {
+		return false
+	}
+	href := strings.TrimSpace(attr(a, "href"))
+	if href == "" || strings.HasPrefix(href, "#") {
+		return false
+	}
+	if m.base != nil {
+		if u, err := m.base.Parse(href); err == nil && u.Host == m.base.Host && strings.TrimSuffix(u.Path, "/") == strings.TrimSuffix(m.base.Path, "/") {
+			return false
+		}
+	}
+	return true
+}
+
+// offSite reports a link to another site ("Designed by <a>Vendor</a>").
+func (m *pageMeta) offSite(href string) bool {
+	if m.base == nil || href == "" {
+		return false
+	}
+	u, err := m.base.Parse(strings.TrimSpace(href))
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return strings.TrimPrefix(u.Hostname(), "www.") != strings.TrimPrefix(m.base.Hostname(), "www.")
 }
 
 // byLine returns the "By A, B and C" line that element n opens, up to the
@@ -635,7 +765,7 @@ var (
 	reByLabel = regexp.MustCompile(`(?i)^\s*(text|words|author|authors|autor|autores|auteur|auteurs|autore|autori|texto|testo|tekst|текст|автор|авторы)\s*:\s*`)
 	reAgency  = regexp.MustCompile(`(?i)^(reuters|afp|ap|upi|dpa|ians|pti|ani|efe|ansa|xinhua|bloomberg|tass|kyodo|yonhap|bernama|aap|cp|sapa|apa)$`)
 	reSentEnd = regexp.MustCompile(`(\p{Ll}{2})\.\s+`)
-	reNotName = regexp.MustCompile(`(?i)\b(staff|updated|published|posted|editor|editors|editorial|team|desk|news|service|reporter|reporters|correspondent|contributor|contributing|writer|writers|associated press|press|wire|agency|agencies|newsroom|admin|administrator|guest|opinion|columnist|photographer|photos?|video|min(ute)?s?|read|ago|am|pm|gmt|utc|est|edt|pst|pdt|cet|bst|today|yesterday|follow|twitter|email|facebook|more|view|all|posts|articles|share|comments?|image|credit|copyright|http|www|about|the|media|network|online|magazine|newspaper|blog|international|business|digital|group)\b|\d|@|https?:|\.[a-z]{2,}\b|[|/\\<>{}\[\]#=+*()]`)
+	reNotName = regexp.MustCompile(`(?i)\b(staff|updated|published|posted|editor|editors|editorial|team|desk|news|service|reporter|reporters|correspondent|contributor|contributing|writer|writers|associated press|press|wire|agency|agencies|newsroom|admin|administrator|guest|opinion|columnist|photographer|photos?|video|min(ute)?s?|read|ago|am|pm|gmt|utc|est|edt|pst|pdt|cet|bst|today|yesterday|follow|twitter|email|facebook|more|view|all|posts|articles|share|comments?|image|credit|copyright|http|www|about|the|media|network|online|magazine|newspaper|blog|international|business|digital|group|project|foundation|institute|center|centre|council|association|university|union|society|committee|department|ministry|company|corporation|technology|coalition|alliance|initiative|programme|program|topic|topics|category|tags?)\b|\d|@|https?:|\.[a-z]{2,}\b|[|/\\<>{}\[\]#=+*():]`)
 	// \b is ASCII-only in RE2, so role words in other scripts need
 	// letter boundaries of their own ("Гость" is a guest commenter).
 	reNotNameIntl = regexp.MustCompile(`(?i)(^|\P{L})(гость|редакция|редакции|корреспондент|автор|администратор|invitado|redacción|redaktion|rédaction|redazione|redactie|gast|invité|ospite)(\P{L}|$)`)
@@ -749,7 +879,9 @@ func isPersonName(s string) bool {
 		// A lone word is a name only if it is not an all-caps acronym
 		// (agency names such as AP, AFP, CNN).
 		w := words[0]
-		if strings.ToUpper(w) == w && runeLen(w) <= 5 {
+		if strings.ToUpper(w) == w && strings.ToLower(w) != w {
+			// A lone word in capitals is an agency, station or handle
+			// (AP, AFP, KWCHCIK), not a person.
 			return false
 		}
 		if runeLen(w) < 3 {
@@ -972,7 +1104,7 @@ func isPlatform(s string) bool { return platformNames[squash(s)] }
 // after the name is cut and a hosting platform is skipped.
 func siteName(m *pageMeta, host string) string {
 	urlHost := ""
-	for _, v := range []string{m.get("og:site_name"), m.ld.publisher, m.get("application-name"), m.get("twitter:app:name:iphone")} {
+	for i, v := range []string{m.get("og:site_name"), m.ld.publisher, m.get("application-name"), m.get("twitter:app:name:iphone")} {
 		v = collapseSpace(html.UnescapeString(v))
 		if v == "" || isPlatform(v) {
 			continue
@@ -985,7 +1117,7 @@ func siteName(m *pageMeta, host string) string {
 			}
 			continue
 		}
-		if runeLen(v) > 80 || strings.EqualFold(v, collapseSpace(m.title)) || titleIsValue(m.title, v) {
+		if runeLen(v) > 80 || i >= 2 && (strings.EqualFold(v, collapseSpace(m.title)) || titleIsValue(m.title, v)) {
 			// application-name holding the page title, not a name.
 			continue
 		}
@@ -997,7 +1129,7 @@ func siteName(m *pageMeta, host string) string {
 	if urlHost != "" {
 		return urlHost
 	}
-	if s := titleSite(m.title, m.h1, host); s != "" {
+	if s := titleSite(m.title, firstNonEmpty(append(m.h1s, m.firstH1)...), host); s != "" {
 		return strings.TrimPrefix(s, "www.")
 	}
 	return strings.TrimPrefix(host, "www.")

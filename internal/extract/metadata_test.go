@@ -16,8 +16,8 @@ import (
 // regression in any field fails. Written pages always run; the benchmark's
 // pages run when ../shared is there.
 var (
-	writtenFloor = [5]float64{1.0, 1.0, 1.0, 1.0, 0.96}     // headline, byline, published, publisher, lead
-	sharedFloor  = [5]float64{0.98, 0.91, 0.96, 0.96, 0.95} // on 181 pages one miss is 0.0055
+	writtenFloor = [5]float64{1.0, 1.0, 1.0, 1.0, 0.96}         // headline, byline, published, publisher, lead
+	sharedFloor  = [5]float64{0.99, 0.955, 0.983, 0.972, 0.955} // 0.994 0.961 0.989 0.978 0.961 achieved; one page is 0.0055
 )
 
 func predict(t *testing.T, b []byte, url string) metaeval.Prediction {

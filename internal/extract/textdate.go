@@ -51,10 +51,10 @@ var (
 // dateFromText finds a date written in visible text, in any of the common
 // formats and languages, and returns it with its time of day when one
 // follows. Numeric dates with slashes are read month first on English pages
-// and day first elsewhere; dotted dates are always day first. A time found
+// (American usage, or no language given) and day first elsewhere; dotted dates are always day first. A time found
 // without a zone is given no offset (UTC), as the page states none.
 func dateFromText(s, lang string) time.Time {
-	if len(s) > 300 {
+	if len(s) > 300 || !hasYear(s) {
 		return time.Time{}
 	}
 	type hit struct {
@@ -95,7 +95,7 @@ func dateFromText(s, lang string) time.Time {
 			consider(hit{m[12], m[1], g(6), g(8), time.Month(g(7))})
 		case m[20] >= 0:
 			a, b := g(10), g(11)
-			if strings.HasPrefix(strings.ToLower(lang), "en") || lang == "" {
+			if monthFirst(lang) {
 				if a <= 12 {
 					a, b = b, a
 				}
@@ -128,4 +128,25 @@ func dateFromText(s, lang string) time.Time {
 		return time.Time{} // 31 April and the like
 	}
 	return t
+}
+
+// monthFirst: American usage writes 11/05/2018 for November 5; most of
+// the world, including British English, for 11 May.
+func monthFirst(lang string) bool {
+	switch strings.ToLower(strings.ReplaceAll(lang, "_", "-")) {
+	case "", "en", "en-us", "en-ca", "en-ph":
+		return true
+	}
+	return false
+}
+
+// hasYear is a cheap test for four digits starting 19 or 20, which every
+// date the patterns accept contains; most text nodes have none.
+func hasYear(s string) bool {
+	for i := 0; i+3 < len(s); i++ {
+		if (s[i] == '1' && s[i+1] == '9' || s[i] == '2' && s[i+1] == '0') && s[i+2] >= '0' && s[i+2] <= '9' && s[i+3] >= '0' && s[i+3] <= '9' {
+			return true
+		}
+	}
+	return false
 }

@@ -62,7 +62,7 @@ func main() {
 	dump := flag.String("dump", "", "write Clipsheet's full articles (all fields) as JSON lines to this file and exit")
 	labels := flag.String("labels", "../internal/extract/testdata/meta", "labelled metadata set (*.json, pages/)")
 	meta := flag.String("meta", "also", "metadata scoring: also (after the body table), only, or off")
-	misses := flag.String("misses", "", "with metadata scoring, write Clipsheet's wrong fields to this file")
+	misses := flag.String("misses", "", "with metadata scoring, write every system's wrong fields to this file")
 	flag.Parse()
 
 	if *dump != "" {

@@ -112,7 +112,7 @@ func runMeta(w io.Writer, corpus, labelsDir, only string, misses string) error {
 			} else {
 				r.loc.Add(res)
 			}
-			if misses != "" && sys.name == "clipsheet" {
+			if misses != "" {
 				for i, ok := range res {
 					if ok {
 						continue
@@ -122,7 +122,7 @@ func runMeta(w io.Writer, corpus, labelsDir, only string, misses string) error {
 					if len(got) > 120 {
 						got = got[:120]
 					}
-					fmt.Fprintf(&missOut, "%s\t%s\tgot %q\twant %q\n", metaeval.Fields[i], p.l.Page[:min(len(p.l.Page), 20)], got, exp)
+					fmt.Fprintf(&missOut, "%s\t%s\t%s\tgot %q\twant %q\n", sys.name, metaeval.Fields[i], p.l.Page[:min(len(p.l.Page), 20)], got, exp)
 				}
 			}
 		}
