@@ -491,6 +491,21 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 		a.Title = h1
 	default:
 		a.Title = cleanTitle(m.title, a.SiteName, host, "")
+		if fh := collapseSpace(m.firstH1); fh != "" && runeLen(fh) < runeLen(a.Title) {
+			// "Blog Name: Post title", the blog's name being the page's
+			// first <h1>.
+			for _, sep := range []string{": ", " | ", " - ", " – ", " — ", " :: ", " · "} {
+				if strings.HasPrefix(a.Title, fh+sep) {
+					a.Title = strings.TrimSpace(a.Title[len(fh)+len(sep):])
+					break
+				}
+			}
+		}
+		if m.firstH1 == "" && len(m.h2s) > 0 && (len(strings.Fields(a.Title)) <= 3 || siteLike(a.Title, a.SiteName, host)) {
+			// No <h1>, and <title> names only the site and a section:
+			// the first <h2> that reads as a headline.
+			a.Title = collapseSpace(m.h2s[0])
+		}
 		if fh := collapseSpace(m.firstH1); fh != "" && titleSegment(fh, a.Title) {
 			// "Headline - Allergy Health Center": the section the
 			// page's <h1> names is not part of the headline.
@@ -553,10 +568,18 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 	if a.Byline == "" {
 		// Byline-classed blocks are the weakest source (they also match
 		// datelines and author bios), so a lone word is not trusted.
+	els:
 		for _, b := range m.bylineEls {
 			if v := cleanByline([]string{b}); strings.Contains(v, " ") {
 				a.Byline = v
 				break
+			}
+			// "Texto: Ana Lima" over "Imprensa TJRS": line by line.
+			for _, l := range strings.Split(b, "\n") {
+				if v := cleanByline([]string{l}); strings.Contains(v, " ") {
+					a.Byline = v
+					break els
+				}
 			}
 		}
 	}

@@ -41,7 +41,7 @@ func leadOK(p para) bool {
 		return false
 	}
 	// A lead is prose: it has a sentence end somewhere.
-	return strings.ContainsAny(p.text, ".!?。！？")
+	return strings.ContainsAny(p.text, ".!?。！？۔।؟")
 }
 
 // leadFromParas builds the lead from the first suitable paragraph, adding the
@@ -123,7 +123,7 @@ func lastSentenceEnd(s string) int {
 	for i, r := range s {
 		end := i + utf8.RuneLen(r)
 		switch r {
-		case '。', '！', '？':
+		case '。', '！', '？', '۔', '।', '؟':
 			best = end
 			continue
 		case '.', '!', '?', '…':

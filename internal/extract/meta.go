@@ -19,12 +19,14 @@ type pageMeta struct {
 	canonical   string
 	ld          ldInfo
 	relAuthor   []string
-	bylineEls   []string    // text of byline-like elements
-	byLines     []string    // "By A, B and C" lines
-	timeEls     []string    // datetime attributes of <time> and itemprop=datePublished
-	firstH1     string      // the first <h1> of all, for titles that repeat it
-	h1s         []string    // <h1>s that may be the story's: not in a sidebar or author box, not a teaser link
-	bodySeen    bool        // a paragraph-length text after the first <h1> was passed
+	bylineEls   []string // text of byline-like elements
+	byLines     []string // "By A, B and C" lines
+	timeEls     []string // datetime attributes of <time> and itemprop=datePublished
+	firstH1     string   // the first <h1> of all, for titles that repeat it
+	h1s         []string // <h1>s that may be the story's: not in a sidebar or author box, not a teaser link
+	bodySeen    bool     // the story's text has started (two paragraph-length texts after the first <h1>)
+	longTexts   int
+	h2s         []string    // <h2>s that may be the headline of a page with no <h1>
 	preH1Dates  []time.Time // dates in visible text before any <h1>, for pages that have none
 	base        *url.URL
 	textDates   []time.Time // dates written in visible text after the first <h1>
@@ -164,7 +166,10 @@ func collectMeta(root *html.Node, base *url.URL) *pageMeta {
 				afterH1++
 				m.readText(c)
 				if runeLen(strings.TrimSpace(c.Data)) >= 120 {
-					m.bodySeen = true
+					// Two long texts: the story has started (one may be
+					// the standfirst, above the byline).
+					m.longTexts++
+					m.bodySeen = m.longTexts >= 2
 				}
 				continue
 			}
@@ -225,6 +230,12 @@ func collectMeta(root *html.Node, base *url.URL) *pageMeta {
 					m.h1s = append(m.h1s, t)
 				}
 				h1Seen = true
+			case atom.H2:
+				if m.firstH1 == "" && len(m.h2s) < 2 && inBody && !cside && !cbox && !m.linksAway(c) {
+					if t := nodeText(c); len(strings.Fields(t)) >= 4 && runeLen(t) <= 200 {
+						m.h2s = append(m.h2s, t)
+					}
+				}
 			case atom.Time:
 				if cside {
 					break
@@ -296,7 +307,7 @@ func collectMeta(root *html.Node, base *url.URL) *pageMeta {
 					// The children are still walked: a byline block often
 					// wraps the rel=author link or itemprop=author that
 					// names the person better than the block's whole text.
-					if t := nodeText(c); t != "" && runeLen(t) < 200 {
+					if t := lineText(c); t != "" && runeLen(t) < 200 {
 						m.bylineEls = append(m.bylineEls, t)
 					}
 				}
@@ -368,6 +379,41 @@ func byPrefixOK(prefix, lang string) bool {
 		return true
 	}
 	return !dateFromText(p, lang).IsZero()
+}
+
+// lineText is the text of n with "\n" at line breaks and block edges, each
+// line's spaces collapsed.
+func lineText(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch c.Type {
+			case html.TextNode:
+				b.WriteString(c.Data)
+			case html.ElementNode:
+				switch {
+				case c.DataAtom == atom.Script || c.DataAtom == atom.Style:
+				case c.DataAtom == atom.Br:
+					b.WriteByte('\n')
+				case isBlock(c.DataAtom):
+					b.WriteByte('\n')
+					walk(c)
+					b.WriteByte('\n')
+				default:
+					walk(c)
+				}
+			}
+		}
+	}
+	walk(n)
+	var lines []string
+	for _, l := range strings.Split(b.String(), "\n") {
+		if l = collapseSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // linksAway reports whether heading h is (mostly) a link to another page,
@@ -778,6 +824,10 @@ func cleanByline(raw []string) string {
 	seen := map[string]bool{}
 	for _, r := range raw {
 		r = collapseSpace(html.UnescapeString(r))
+		if m := reMailName.FindStringSubmatch(r); m != nil {
+			// RSS style "desk@example.com (Jane Doe)".
+			r = m[1]
+		}
 		if r == "" || strings.HasPrefix(strings.ToLower(r), "http") {
 			continue
 		}
@@ -834,6 +884,7 @@ func cleanByline(raw []string) string {
 }
 
 var (
+	reMailName  = regexp.MustCompile(`^\S+@\S+\s*\(([^()@]+)\)$`)
 	reHonorific = regexp.MustCompile(`^(Dr|Prof|Mr|Mrs|Ms|Mx|Sir|Dame)\.?\s+`)
 	// Ad and recommendation vendors whose widgets carry "author" classes.
 	reVendor   = regexp.MustCompile(`(?i)^(outbrain|taboola|revcontent|zergnet|mgid|disqus|sharethrough|nativo|adblade|yieldmo|teads|plista|ligatus)$`)
@@ -1207,15 +1258,27 @@ func titleSite(title, h1, host string) string {
 		}
 		return ""
 	}
+	account := ""
 	for i := len(parts) - 1; i >= 1; i-- {
 		p := parts[i]
-		if p == "" || isPlatform(p) || strings.HasPrefix(strings.ToLower(p), "by ") || runeLen(p) > 40 || taglineLike(p) {
+		if strings.HasPrefix(strings.ToLower(p), "by ") {
+			if account == "" {
+				account = strings.TrimSpace(p[3:])
+			}
+			continue
+		}
+		if p == "" || isPlatform(p) || runeLen(p) > 40 || taglineLike(p) {
 			continue
 		}
 		if strings.EqualFold(p, h1) {
 			continue
 		}
 		return p
+	}
+	if account != "" && isPlatform(parts[len(parts)-1]) {
+		// "Post | by Account | Medium": a blog on the platform is its
+		// account.
+		return account
 	}
 	if h1 != "" && strings.EqualFold(parts[len(parts)-1], h1) && runeLen(parts[0]) <= 40 && !isPlatform(parts[0]) {
 		return parts[0]

@@ -15,18 +15,18 @@ var monthNames = buildMonthNames()
 func buildMonthNames() map[string]time.Month {
 	monthNames := map[string]time.Month{}
 	for m, names := range [12]string{
-		"january jan janeiro januar janvier enero gennaio januari januar stycznia ledna января январь ene gen jänner",
-		"february feb fevereiro februar février fevrier febrero febbraio februari lutego února февраля февраль fev",
-		"march mar março marco märz maerz mars marzo maart marca března марта март mär",
-		"april apr abril avril aprile kwietnia dubna апреля апрель abr avr",
-		"may mai maio mayo maggio mei maja května мая май",
-		"june jun junho juni juin junio giugno czerwca června июня июнь",
-		"july jul julho juli juillet julio luglio lipca července июля июль lug",
-		"august aug agosto août aout augustus sierpnia srpna августа август ago",
-		"september sep sept setembro septembre septiembre settembre września září сентября сентябрь set",
-		"october oct outubro oktober octobre octubre ottobre października října октября октябрь out okt ott",
-		"november nov novembro novembre noviembre listopada listopadu ноября ноябрь",
-		"december dec dezembro dezember décembre decembre diciembre dicembre grudnia prosince декабря декабрь dez dic déc",
+		"january jan janeiro januar janvier enero gennaio januari januar stycznia ledna января январь ene gen jänner januára januára tammikuuta ianuarie ocak",
+		"february feb fevereiro februar février fevrier febrero febbraio februari lutego února февраля февраль fev februára helmikuuta februarie şubat",
+		"march mar março marco märz maerz mars marzo maart marca března марта март mär marec maaliskuuta martie mart",
+		"april apr abril avril aprile kwietnia dubna апреля апрель abr avr apríla huhtikuuta aprilie nisan",
+		"may mai maio mayo maggio mei maja května мая май mája toukokuuta mayıs",
+		"june jun junho juni juin junio giugno czerwca června июня июнь júna kesäkuuta iunie haziran",
+		"july jul julho juli juillet julio luglio lipca července июля июль lug júla heinäkuuta iulie temmuz",
+		"august aug agosto août aout augustus sierpnia srpna августа август ago augusta elokuuta august ağustos",
+		"september sep sept setembro septembre septiembre settembre września září сентября сентябрь set septembra syyskuuta septembrie eylül",
+		"october oct outubro oktober octobre octubre ottobre października října октября октябрь out okt ott októbra lokakuuta octombrie ekim",
+		"november nov novembro novembre noviembre listopada listopadu ноября ноябрь novembra marraskuuta noiembrie kasım",
+		"december dec dezembro dezember décembre decembre diciembre dicembre grudnia prosince декабря декабрь dez dic déc decembra joulukuuta decembrie aralık",
 	} {
 		for _, n := range strings.Fields(names) {
 			if _, ok := monthNames[n]; !ok {

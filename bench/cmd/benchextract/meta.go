@@ -92,9 +92,19 @@ func runMeta(w io.Writer, corpus, labelsDir, only string, misses string) error {
 	for _, s := range strings.Split(only, ",") {
 		want[strings.TrimSpace(s)] = true
 	}
+	// One row per system and labels file (shared: the benchmark's pages;
+	// written, written-feeds: pages in the repository), and all together.
+	sets := []string{"all"}
+	seen := map[string]bool{}
+	for _, p := range pages {
+		if !seen[p.l.Set] {
+			seen[p.l.Set] = true
+			sets = append(sets, p.l.Set)
+		}
+	}
 	type row struct {
-		name         string
-		all, sh, loc metaeval.Totals
+		name string
+		tot  map[string]*metaeval.Totals
 	}
 	var rows []row
 	var missOut strings.Builder
@@ -102,16 +112,15 @@ func runMeta(w io.Writer, corpus, labelsDir, only string, misses string) error {
 		if !want[sys.name] && !(sys.name == "go-trafilatura" && want["go-trafilatura-fallback"]) {
 			continue
 		}
-		r := row{name: sys.name}
+		r := row{name: sys.name, tot: map[string]*metaeval.Totals{}}
+		for _, s := range sets {
+			r.tot[s] = &metaeval.Totals{}
+		}
 		for _, p := range pages {
 			pred := safeMeta(sys, p.html, p.l.URL)
 			res := metaeval.Score(p.l, pred)
-			r.all.Add(res)
-			if strings.HasPrefix(p.l.Page, "shared:") {
-				r.sh.Add(res)
-			} else {
-				r.loc.Add(res)
-			}
+			r.tot["all"].Add(res)
+			r.tot[p.l.Set].Add(res)
 			if misses != "" {
 				for i, ok := range res {
 					if ok {
@@ -128,14 +137,17 @@ func runMeta(w io.Writer, corpus, labelsDir, only string, misses string) error {
 		}
 		rows = append(rows, r)
 	}
-	fmt.Fprintf(w, "\nMetadata: %d labelled pages (%d shared benchmark, %d written), %s", len(pages), rows[0].sh.N, rows[0].loc.N, time.Now().Format("2006-01-02"))
+	if len(rows) == 0 {
+		return fmt.Errorf("no metadata system selected")
+	}
+	fmt.Fprintf(w, "\nMetadata: %d labelled pages, %s", len(pages), time.Now().Format("2006-01-02"))
 	if skipped > 0 {
 		fmt.Fprintf(w, "; %d shared pages skipped (corpus not found)", skipped)
 	}
 	fmt.Fprint(w, "\n\n| system | set | headline | byline | published | publisher | lead | mean |\n|---|---|---|---|---|---|---|---|\n")
-	for _, set := range []string{"all", "shared", "written"} {
+	for _, set := range sets {
 		for _, r := range rows {
-			t := map[string]metaeval.Totals{"all": r.all, "shared": r.sh, "written": r.loc}[set]
+			t := r.tot[set]
 			if t.N == 0 {
 				continue
 			}

@@ -42,6 +42,7 @@ type Label struct {
 	Lead          string   `json:"lead"`
 	LeadAlso      []string `json:"lead_also,omitempty"`
 	Notes         string   `json:"notes"`
+	Set           string   `json:"-"` // the labels file's name without .json
 }
 
 // Prediction is what one system extracted from a page.
@@ -74,10 +75,11 @@ func LoadLabels(dir string) ([]Label, error) {
 		if err := json.Unmarshal(b, &ls); err != nil {
 			return nil, fmt.Errorf("metaeval: parse %s: %w", f, err)
 		}
-		for i, l := range ls {
-			if l.Page == "" {
+		for i := range ls {
+			if ls[i].Page == "" {
 				return nil, fmt.Errorf("metaeval: %s entry %d: no page", f, i)
 			}
+			ls[i].Set = strings.TrimSuffix(filepath.Base(f), ".json")
 		}
 		all = append(all, ls...)
 	}
