@@ -80,6 +80,7 @@ bench-fetch:
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzExtract -fuzztime 2m -fuzzminimizetime 3s ./internal/extract/
 	$(GO) test -run XXX -fuzz FuzzLeadFromHTML -fuzztime 1m -fuzzminimizetime 3s ./internal/extract/
+	$(GO) test -run XXX -fuzz FuzzDateFromText -fuzztime 30s -fuzzminimizetime 3s ./internal/extract/
 	$(GO) test -run XXX -fuzz FuzzParseFeed -fuzztime 1m -fuzzminimizetime 3s ./internal/fetch/
 	$(GO) test -run XXX -fuzz FuzzParseSources -fuzztime 1m -fuzzminimizetime 3s ./internal/config/
 	$(GO) test -run XXX -fuzz FuzzParseOPML -fuzztime 30s -fuzzminimizetime 3s ./internal/sourcesfile/
