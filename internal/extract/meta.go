@@ -262,7 +262,8 @@ func collectMeta(root *html.Node, base *url.URL) *pageMeta {
 				}
 				if inBody && h1Seen && afterH1 < 80 && !m.bodySeen && len(m.textBy) < 4 {
 					// "… by <a>Name</a>": the name is the link.
-					if p := c.PrevSibling; p != nil && p.Type == html.TextNode && reTrailingBy.MatchString(p.Data) && !m.offSite(attr(c, "href")) {
+					if p := c.PrevSibling; p != nil && p.Type == html.TextNode && reTrailingBy.MatchString(p.Data) && !m.offSite(attr(c, "href")) &&
+						byPrefixOK(beforeBy(p.Data), m.lang) {
 						if t := nodeText(c); t != "" {
 							m.textBy = append(m.textBy, t)
 						}
@@ -338,7 +339,10 @@ func (m *pageMeta) readText(c *html.Node) {
 	if len(m.textBy) < 4 && len(t) <= 120 && !m.bodySeen {
 		if mm := reTextBy.FindStringSubmatchIndex(t); mm != nil && byPrefixOK(t[:mm[0]], m.lang) {
 			m.textBy = append(m.textBy, t[mm[2]:mm[3]])
-		} else if reTrailingBy.MatchString(t) && byPrefixOK(t[:len(strings.TrimRight(t, " "))-2], m.lang) {
+		} else if loc := reByLabel.FindStringIndex(t); loc != nil && loc[1] < len(t) {
+			// "Auteur: Jan de Vries", "Autor: Anna Kowalska" in a meta line.
+			m.textBy = append(m.textBy, t)
+		} else if reTrailingBy.MatchString(t) && byPrefixOK(beforeBy(t), m.lang) {
 			// "by <strong>Name</strong>" / "di <strong>Name</strong>"
 			if n := c.NextSibling; n != nil && n.Type == html.ElementNode && n.DataAtom != atom.A {
 				if v := nodeText(n); v != "" && runeLen(v) < 60 {
@@ -360,6 +364,14 @@ func (m *pageMeta) dateLang() string {
 		return "xx"
 	}
 	return ""
+}
+
+// beforeBy is the text before a trailing "by" / "von" / "por".
+func beforeBy(t string) string {
+	if loc := reTrailingBy.FindStringIndex(t); loc != nil {
+		return t[:loc[0]]
+	}
+	return t
 }
 
 // byPrefixOK accepts what stands before "by Name" in a meta line: nothing,
