@@ -69,6 +69,7 @@ vuln:
 test: deps lint unit vuln
 
 ## bench-extract: Clipsheet vs go-trafilatura vs go-readability on the shared corpus
+## (body, lead, speed), then metadata on the labelled set in internal/extract/testdata/meta
 bench-extract:
 	cd bench && $(GO) run ./cmd/benchextract -rounds 3 -worst 20
 
