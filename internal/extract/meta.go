@@ -50,10 +50,8 @@ type ldInfo struct {
 }
 
 var (
-	// An author box: a greeting heading there is not the headline.
-	reAuthorBoxClass = regexp.MustCompile(`(^|[^a-z])(about-author|author-box|author-bio|authorbox|bio|about-me|profile)([^a-z]|$)`)
-	reAuthorHref     = regexp.MustCompile(`(?i)/(author|authors|autor|autoren|auteur|auteurs|autore|autori|staff|journalist|journalists|reporter|reporters|redakteur|columnist|columnists|writers)/[^/?#]+`)
-	reUpdatedText    = regexp.MustCompile(`(?i)^\s*(updated|last updated|modified|aktualisiert|actualizado|actualisé|mis à jour|aggiornato|atualizado|aktualizováno|обновлено)`)
+	reAuthorHref  = regexp.MustCompile(`(?i)/(author|authors|autor|autoren|auteur|auteurs|autore|autori|staff|journalist|journalists|reporter|reporters|redakteur|columnist|columnists|writers)/[^/?#]+`)
+	reUpdatedText = regexp.MustCompile(`(?i)^\s*(updated|last updated|modified|aktualisiert|actualizado|actualisé|mis à jour|aggiornato|atualizado|aktualizováno|обновлено)`)
 	// "by Jane Doe" inside a meta line, after a date or a separator.
 	reTextBy = regexp.MustCompile(`(?:^|[\s·|•,–—-])(?:[Bb]y|BY|[Vv]on|[Pp]or|[Pp]ar|[Dd]i|[Dd]oor|[Aa]v)\s+(\p{Lu}[\p{L}'’.-]+(?:\s+(?:\p{Lu}[\p{L}'’.-]+|de|da|van|von|der|del|la|le)){1,3})`)
 	// A text node that ends in "by" / "Von", the name following in a link.

@@ -84,7 +84,7 @@ func runMeta(w io.Writer, corpus, labelsDir, only string, misses string) error {
 				return fmt.Errorf("labelled page: %w", err)
 			}
 		default:
-			return fmt.Errorf("label page %q: want shared: or local:", l.Page)
+			return fmt.Errorf("label page %q: want a shared: or local: prefix", l.Page)
 		}
 		pages = append(pages, loaded{l, b})
 	}
