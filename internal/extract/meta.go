@@ -135,7 +135,7 @@ var (
 	// An author box: a greeting heading there is not the headline.
 	authorBoxClass = newClassHint("about-author author-box author-bio authorbox bio about-me profile")
 	// The summary under the headline that a reader takes as the opening.
-	standfirstClass = newClassHint("perex chapo entradilla")
+	standfirstClass = newClassHint("perex chapo entradilla standfirst")
 )
 
 // collectMeta walks the whole document once. base is the page's URL, if
@@ -278,7 +278,9 @@ func collectMeta(root *html.Node, base *url.URL) *pageMeta {
 				}
 			}
 			if inBody && h1Seen && m.standfirst == "" && ci != "" && standfirstClass.match(ci) {
-				if t := nodeText(c); runeLen(t) >= 40 && runeLen(t) <= 400 && strings.ContainsAny(t, ".!?。") {
+				// It must end as a sentence: a subtitle without a full
+				// stop is a second headline, not the story's opening.
+				if t := nodeText(c); runeLen(t) >= 40 && runeLen(t) <= 400 && endsSentence(t) {
 					m.standfirst = t
 				}
 			}
@@ -389,6 +391,11 @@ func byPrefixOK(prefix, lang string) bool {
 		return true
 	}
 	return !dateFromText(p, lang).IsZero()
+}
+
+func endsSentence(t string) bool {
+	t = strings.TrimRight(t, " \u00a0\"'”’»)")
+	return strings.HasSuffix(t, ".") || strings.HasSuffix(t, "!") || strings.HasSuffix(t, "?") || strings.HasSuffix(t, "。") || strings.HasSuffix(t, "۔")
 }
 
 // lineText is the text of n with "\n" at line breaks and block edges, each
