@@ -69,6 +69,7 @@ vuln:
 test: deps lint unit vuln
 
 ## bench-extract: Clipsheet vs go-trafilatura vs go-readability on the shared corpus
+## (body, lead, speed), then metadata on the labelled set in internal/extract/testdata/meta
 bench-extract:
 	cd bench && $(GO) run ./cmd/benchextract -rounds 3 -worst 20
 
@@ -80,6 +81,7 @@ bench-fetch:
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzExtract -fuzztime 2m -fuzzminimizetime 3s ./internal/extract/
 	$(GO) test -run XXX -fuzz FuzzLeadFromHTML -fuzztime 1m -fuzzminimizetime 3s ./internal/extract/
+	$(GO) test -run XXX -fuzz FuzzDateFromText -fuzztime 30s -fuzzminimizetime 3s ./internal/extract/
 	$(GO) test -run XXX -fuzz FuzzParseFeed -fuzztime 1m -fuzzminimizetime 3s ./internal/fetch/
 	$(GO) test -run XXX -fuzz FuzzParseSources -fuzztime 1m -fuzzminimizetime 3s ./internal/config/
 	$(GO) test -run XXX -fuzz FuzzParseOPML -fuzztime 30s -fuzzminimizetime 3s ./internal/sourcesfile/

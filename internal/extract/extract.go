@@ -149,7 +149,7 @@ func Extract(raw []byte, opts Options) (a *Article, err error) {
 			base = u
 		}
 	}
-	m := collectMeta(root)
+	m := collectMeta(root, base)
 	a = &Article{URL: opts.URL}
 	fillMeta(a, m, base, opts.URL)
 	sel := opts.Selectors
@@ -213,6 +213,20 @@ func Extract(raw []byte, opts Options) (a *Article, err error) {
 		a.Lead = cutLead(leadText, opts.MaxLeadChars)
 	} else {
 		a.Lead = leadFromParas(paras, opts.MaxLeadChars)
+		if sf := m.standfirst; sf != "" && !strings.HasPrefix(a.Lead, sf) && !strings.Contains(a.Body, sf) {
+			// The standfirst (perex, dek) opens the story for a reader
+			// even where templates keep it outside the story's block.
+			lead := sf
+			if a.Lead != "" && runeLen(sf)+2+runeLen(a.Lead) <= opts.MaxLeadChars {
+				lead += "\n\n" + a.Lead
+			}
+			a.Lead = cutLead(lead, opts.MaxLeadChars)
+		}
+		if a.Lead == "" && strings.TrimSpace(a.Body) == "" && m.firstItem != "" && !reNotLead.MatchString(m.firstItem) {
+			// A story told only in lists (release notes, a changelog)
+			// that the body finder did not keep: its first item.
+			a.Lead = cutLead(m.firstItem, opts.MaxLeadChars)
+		}
 	}
 	return a, nil
 }
@@ -441,32 +455,76 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 	if base != nil {
 		host = base.Hostname()
 	}
-	a.SiteName = collapseSpace(html.UnescapeString(firstNonEmpty(m.get("og:site_name"), m.ld.publisher, m.get("application-name"), m.get("twitter:app:name:iphone"))))
-	if strings.HasPrefix(a.SiteName, "http://") || strings.HasPrefix(a.SiteName, "https://") {
-		// Some sites put their home page URL in og:site_name.
-		if u, err := url.Parse(a.SiteName); err == nil && u.Hostname() != "" {
-			a.SiteName = strings.TrimPrefix(u.Hostname(), "www.")
+	a.SiteName = siteName(m, host)
+
+	// The story's <h1>: the first candidate that does not name the site
+	// (blogs print their name in an <h1> above the post's own).
+	h1 := ""
+	for _, c := range m.h1s {
+		c = collapseSpace(c)
+		if !siteLike(c, a.SiteName, host) && !(m.ld.publisher != "" && siteLike(c, m.ld.publisher, "")) {
+			h1 = c
+			break
 		}
 	}
-	if a.SiteName == "" && host != "" {
-		a.SiteName = strings.TrimPrefix(host, "www.")
+	cleanH1 := h1
+	if fh := collapseSpace(m.firstH1); cleanH1 == "" && !siteLike(fh, a.SiteName, host) {
+		// Only to recognise "Headline - Section" around it in a title.
+		cleanH1 = fh
 	}
-
-	h1 := collapseSpace(m.h1)
+	defer func() {
+		// The article's own heading wins over a social or SEO title that
+		// tells the story differently; a section or blog name in the
+		// <h1> never does (it is the site or a segment of <title>).
+		if h1 != "" && a.Title != "" && storyHeading(h1, a.Title, a.SiteName, m.ld.publisher, host, m.title) {
+			a.Title = h1
+		}
+	}()
 	switch {
 	case m.ld.headline != "":
-		a.Title = cleanTitle(m.ld.headline, a.SiteName, host, h1)
+		a.Title = cleanTitle(m.ld.headline, a.SiteName, host, cleanH1)
 	case m.get("og:title") != "":
-		a.Title = cleanTitle(m.get("og:title"), a.SiteName, host, h1)
+		a.Title = cleanTitle(m.get("og:title"), a.SiteName, host, cleanH1)
 	case m.get("twitter:title") != "":
-		a.Title = cleanTitle(m.get("twitter:title"), a.SiteName, host, h1)
-	case h1 != "":
+		a.Title = cleanTitle(m.get("twitter:title"), a.SiteName, host, cleanH1)
+	case h1 != "" && !titleSegment(h1, m.title):
 		a.Title = h1
 	default:
 		a.Title = cleanTitle(m.title, a.SiteName, host, "")
+		if fh := collapseSpace(m.firstH1); fh != "" && runeLen(fh) < runeLen(a.Title) {
+			// "Blog Name: Post title", the blog's name being the page's
+			// first <h1>.
+			for _, sep := range []string{": ", " | ", " - ", " – ", " — ", " :: ", " · "} {
+				if strings.HasPrefix(a.Title, fh+sep) {
+					a.Title = strings.TrimSpace(a.Title[len(fh)+len(sep):])
+					break
+				}
+			}
+		}
+		if m.firstH1 == "" && len(m.h2s) > 0 && (len(strings.Fields(a.Title)) <= 3 || siteLike(a.Title, a.SiteName, host)) {
+			// No <h1>, and <title> names only the site and a section:
+			// the first <h2> that reads as a headline.
+			a.Title = collapseSpace(m.h2s[0])
+		}
+		if fh := collapseSpace(m.firstH1); fh != "" && titleSegment(fh, a.Title) {
+			// "Headline - Allergy Health Center": the section the
+			// page's <h1> names is not part of the headline.
+			a.Title = strings.TrimSpace(strings.TrimSuffix(a.Title[:strings.LastIndex(a.Title, fh)], " "))
+			a.Title = strings.TrimSpace(strings.TrimRight(a.Title, "|-–—:·•/ "))
+		}
+	}
+	if a.SiteName == strings.TrimPrefix(host, "www.") {
+		// Only the host was found: "Blog Name: Headline" in <title>.
+		if s := titleSite(m.title, a.Title, host); s != "" && !isPlatform(s) {
+			a.SiteName = strings.TrimPrefix(s, "www.")
+		}
 	}
 
 	a.Byline = cleanByline(m.ld.authors)
+	if a.Byline != "" && siteLike(a.Byline, a.SiteName, host) {
+		// The outlet named as author ("AppleInsider"): look further.
+		a.Byline = ""
+	}
 	defer func() {
 		// An author equal to the site is the outlet, not a person.
 		if a.Byline != "" && siteLike(a.Byline, a.SiteName, host) {
@@ -481,6 +539,11 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 	if a.Byline == "" {
 		a.Byline = cleanByline(m.relAuthor)
 	}
+	if a.Byline != "" {
+		// Structured data often names only the first of several
+		// authors; a visible byline that names them all wins.
+		a.Byline = widerByline(a.Byline, append(append([]string{}, m.byLines...), m.bylineEls...))
+	}
 	if a.Byline == "" {
 		for _, l := range m.byLines {
 			if a.Byline = cleanByline([]string{l}); a.Byline != "" {
@@ -489,12 +552,34 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 		}
 	}
 	if a.Byline == "" {
+		// "Published March 3 · by Jane Doe": a name after "by" in a
+		// short line near the headline.
+		for _, t := range m.textBy {
+			if a.Byline = cleanByline([]string{t}); a.Byline != "" {
+				break
+			}
+		}
+	}
+	if a.Byline == "" {
+		// An author block without rel=author or itemprop: the link to
+		// the author's page names the person.
+		a.Byline = cleanByline(m.authorLinks)
+	}
+	if a.Byline == "" {
 		// Byline-classed blocks are the weakest source (they also match
 		// datelines and author bios), so a lone word is not trusted.
+	els:
 		for _, b := range m.bylineEls {
 			if v := cleanByline([]string{b}); strings.Contains(v, " ") {
 				a.Byline = v
 				break
+			}
+			// "Texto: Ana Lima" over "Imprensa TJRS": line by line.
+			for _, l := range strings.Split(b, "\n") {
+				if v := cleanByline([]string{l}); strings.Contains(v, " ") {
+					a.Byline = v
+					break els
+				}
 			}
 		}
 	}
@@ -505,14 +590,53 @@ func fillMeta(a *Article, m *pageMeta, base *url.URL, pageURL string) {
 			"pubdate", "publishdate", "publish-date", "publish_date", "article.published", "dc.date.issued",
 			"dcterms.created", "dc.date", "dcterms.date", "date", "sailthru.date", "parsely-pub-date", "cxenseparse:recs:publishtime"),
 	}, m.timeEls...))
+	if a.Published.IsZero() && len(m.textDates) > 0 {
+		// Visible text near the headline ("Published March 3, 2020",
+		// "3.4.2020", "5. März 2020"); the modified date is never used.
+		a.Published = m.textDates[0]
+	}
+	if a.Published.IsZero() && m.firstH1 == "" && len(m.preH1Dates) > 0 {
+		a.Published = m.preH1Dates[0]
+	}
 	if a.Published.IsZero() {
 		a.Published = dateFromURL(pageURL)
-	}
-	if a.Published.IsZero() && m.ld.modified != "" {
-		a.Published = parseDate(m.ld.modified)
 	}
 
 	a.CanonicalURL = firstNonEmpty(resolveURL(base, m.canonical), resolveURL(base, m.get("og:url")), resolveURL(base, m.ld.url), pageURL)
 	a.Language = normLang(firstNonEmpty(m.lang, m.get("content-language"), m.get("language"), m.get("dc.language"), m.ld.lang, m.get("og:locale")))
 	a.Image = firstNonEmpty(resolveURL(base, m.get("og:image", "og:image:url", "og:image:secure_url")), resolveURL(base, m.get("twitter:image", "twitter:image:src")), resolveURL(base, m.ld.image))
+}
+
+// widerByline returns the first line that names every author of cur and
+// more, cleaned, or cur.
+func widerByline(cur string, lines []string) string {
+	have := reNameSplit.Split(cur, -1)
+	for _, l := range lines {
+		if i := strings.IndexAny(l, "0123456789"); i >= 0 {
+			// The names end where the date or time starts.
+			l = l[:i]
+		}
+		v := cleanByline([]string{l})
+		if v == "" || v == cur {
+			continue
+		}
+		got := map[string]bool{}
+		for _, n := range reNameSplit.Split(v, -1) {
+			got[strings.ToLower(n)] = true
+		}
+		if len(got) <= len(have) {
+			continue
+		}
+		all := true
+		for _, n := range have {
+			if !got[strings.ToLower(n)] {
+				all = false
+				break
+			}
+		}
+		if all {
+			return v
+		}
+	}
+	return cur
 }

@@ -87,7 +87,7 @@ func TestExtractHandwrittenPages(t *testing.T) {
 				CanonicalURL: "https://www.northportherald.example/local/2022/06/13/cycle-lanes",
 				Title:        "Council approves new cycle lanes on Harbour Road",
 				Byline:       "Priya Shah, Leo Martin and Ana Costa",
-				SiteName:     "northportherald.example",
+				SiteName:     "Northport Herald", // the <title> suffix, before the bare host
 				Lead: "NORTHPORT — The city council voted 7-2 on Monday night to build protected cycle lanes along Harbour Road, ending a two-year fight over the busy waterfront route.\n\n" +
 					"The plan removes 140 parking spaces and narrows the road to one lane in each direction between the ferry terminal and the old customs house.",
 				Body: "NORTHPORT — The city council voted 7-2 on Monday night to build protected cycle lanes along Harbour Road, ending a two-year fight over the busy waterfront route.\n\n" +

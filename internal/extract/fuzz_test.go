@@ -61,3 +61,29 @@ func FuzzLeadFromHTML(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDateFromText covers the visible-date parser: no panic, and a date it
+// returns is a real calendar day in the accepted years whose year is
+// written in the input.
+func FuzzDateFromText(f *testing.F) {
+	for _, s := range []string{"Published March 3, 2020", "3.4.2020 14:20", "5. März 2020, 11:30 Uhr", "Publié le 12 mars 2020 à 08h45",
+		"3 de abril de 2020", "17. januára 2021 19:27", "11/05/2018", "2021-11-03", "31.4.2020", "99/99/2020 99:99 pm"} {
+		f.Add(s, "en")
+		f.Add(s, "sk")
+	}
+	f.Fuzz(func(t *testing.T, s, lang string) {
+		d := dateFromText(s, lang)
+		if d.IsZero() {
+			return
+		}
+		if d.Year() < 1990 || d.Year() > 2100 {
+			t.Fatalf("year %d from %q", d.Year(), s)
+		}
+		if !strings.Contains(s, d.Format("2006")) {
+			t.Fatalf("%v: year not in %q", d, s)
+		}
+		if d.Hour() > 23 || d.Minute() > 59 {
+			t.Fatalf("time %v from %q", d, s)
+		}
+	})
+}

@@ -41,7 +41,7 @@ func leadOK(p para) bool {
 		return false
 	}
 	// A lead is prose: it has a sentence end somewhere.
-	return strings.ContainsAny(p.text, ".!?。！？")
+	return strings.ContainsAny(p.text, ".!?。！？۔।؟")
 }
 
 // leadFromParas builds the lead from the first suitable paragraph, adding the
@@ -60,13 +60,30 @@ func leadFromParas(ps []para, maxChars int) string {
 		}
 	}
 	if start < 0 {
-		return ""
+		return listLead(ps, maxChars)
 	}
 	lead := ps[start].text
 	if runeLen(lead) < maxChars/2 && start+1 < len(ps) && leadOK(ps[start+1]) && runeLen(lead)+2+runeLen(ps[start+1].text) <= maxChars {
 		lead += "\n\n" + ps[start+1].text
 	}
 	return cutLead(lead, maxChars)
+}
+
+// listLead opens a story told in lists (release notes, changelogs,
+// calendars) with its first item, when no paragraph could be a lead.
+func listLead(ps []para, maxChars int) string {
+	for i, p := range ps {
+		if i >= 12 {
+			break
+		}
+		if !p.item || p.heading {
+			continue
+		}
+		if l := runeLen(p.text); l >= 20 && !reNotLead.MatchString(p.text) && !reCaptionish.MatchString(p.text) {
+			return cutLead(p.text, maxChars)
+		}
+	}
+	return ""
 }
 
 // cutLead shortens s to at most maxChars runes, ending at a sentence end when
@@ -106,7 +123,7 @@ func lastSentenceEnd(s string) int {
 	for i, r := range s {
 		end := i + utf8.RuneLen(r)
 		switch r {
-		case '。', '！', '？':
+		case '。', '！', '？', '۔', '।', '؟':
 			best = end
 			continue
 		case '.', '!', '?', '…':

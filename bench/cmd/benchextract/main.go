@@ -60,6 +60,9 @@ func main() {
 	worst := flag.Int("worst", 0, "also print the N worst clipsheet pages (scorer --worst)")
 	rounds := flag.Int("rounds", 1, "timed passes over the corpus per system (the best pass counts)")
 	dump := flag.String("dump", "", "write Clipsheet's full articles (all fields) as JSON lines to this file and exit")
+	labels := flag.String("labels", "../internal/extract/testdata/meta", "labelled metadata set (*.json, pages/)")
+	meta := flag.String("meta", "also", "metadata scoring: also (after the body table), only, or off")
+	misses := flag.String("misses", "", "with metadata scoring, write every system's wrong fields to this file")
 	flag.Parse()
 
 	if *dump != "" {
@@ -70,9 +73,17 @@ func main() {
 		return
 	}
 
-	if err := run(*corpus, *scorer, *outDir, *only, *worst, *rounds); err != nil {
-		fmt.Fprintln(os.Stderr, "benchextract:", err)
-		os.Exit(1)
+	if *meta != "only" {
+		if err := run(*corpus, *scorer, *outDir, *only, *worst, *rounds); err != nil {
+			fmt.Fprintln(os.Stderr, "benchextract:", err)
+			os.Exit(1)
+		}
+	}
+	if *meta != "off" {
+		if err := runMeta(os.Stdout, *corpus, *labels, *only, *misses); err != nil {
+			fmt.Fprintln(os.Stderr, "benchextract:", err)
+			os.Exit(1)
+		}
 	}
 }
 
