@@ -4,11 +4,11 @@ STATICCHECK_VERSION := v0.8.2
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PKGS := ./...
 
-.PHONY: build install run demo test deps lint unit vuln fuzz bench-extract bench-fetch clean release print-ldflags
+.PHONY: build install run demo test deps lint unit vuln fuzz bench-extract bench-fetch clean release
 
 ## VERSION: what `clipsheet version` prints: git describe (the nearest tag,
 ## commits since, commit, -dirty), else dev-COMMIT, else dev outside git.
-VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || { c=$$(git rev-parse --short HEAD 2>/dev/null) && echo dev-$$c; } || echo dev)
+VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || { c=$$(git describe --always --dirty 2>/dev/null) && echo dev-$$c; } || echo dev)
 VERSION_LDFLAGS := -X github.com/clipsheet/clipsheet/internal/version.stamped=$(VERSION)
 ## Release binaries drop the symbol and DWARF tables (a third of the size);
 ## panics still print file and line.
@@ -30,10 +30,6 @@ release:
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(RELEASE_LDFLAGS)' -o $$out ./cmd/clipsheet; \
 	done
 	cd $(DIST) && sha256sum clipsheet-* > SHA256SUMS && cat SHA256SUMS
-
-## print-ldflags: the release's -ldflags, for the test that builds with them
-print-ldflags:
-	@echo '$(RELEASE_LDFLAGS)'
 
 ## install: clipsheet on the PATH: go install puts it in $GOBIN (default ~/go/bin)
 install:
