@@ -4,7 +4,7 @@ STATICCHECK_VERSION := v0.8.2
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PKGS := ./...
 
-.PHONY: build install run demo test deps lint unit vuln fuzz bench-extract bench-fetch clean release
+.PHONY: build install run demo test deps lint unit vuln fuzz bench-extract bench-fetch clean release image
 
 ## VERSION: what `clipsheet version` prints: git describe (the nearest tag,
 ## commits since, commit, -dirty), else dev-COMMIT, else dev outside git.
@@ -106,6 +106,10 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzParseSources -fuzztime 1m -fuzzminimizetime 3s ./internal/config/
 	$(GO) test -run XXX -fuzz FuzzParseOPML -fuzztime 30s -fuzzminimizetime 3s ./internal/sourcesfile/
 	$(GO) test -run XXX -fuzz FuzzCanonicalURL -fuzztime 30s ./internal/model/
+
+## image: the container image from the Dockerfile, tagged clipsheet:VERSION and clipsheet:latest
+image:
+	docker build --build-arg VERSION=$(VERSION) -t clipsheet:$(VERSION) -t clipsheet:latest .
 
 clean:
 	rm -rf bin $(DIST)
