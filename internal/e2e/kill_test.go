@@ -108,7 +108,7 @@ func TestKillNineUnderLoadLosesNoAcknowledgedApproval(t *testing.T) {
 		if err := feeds.grow(20); err != nil {
 			t.Fatal(err)
 		}
-		srv, err := child.start(serveArgs...)
+		srv, err := child.start(t, serveArgs...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +139,7 @@ func TestKillNineUnderLoadLosesNoAcknowledgedApproval(t *testing.T) {
 	killed := time.Since(start)
 
 	// One last start shows the file opens after the last kill.
-	srv, err := child.start(serveArgs...)
+	srv, err := child.start(t, serveArgs...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,13 +297,19 @@ type server struct {
 	err    error
 }
 
-func (c childRunner) start(args ...string) (*server, error) {
+// start starts a server, which is killed when the test ends if it still
+// runs then (a test that failed half way).
+func (c childRunner) start(t *testing.T, args ...string) (*server, error) {
 	s := &server{cmd: c.command(args...), stderr: &lockedBuffer{}, exited: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = io.Discard, s.stderr
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", c.bin, err)
 	}
 	go func() { s.err = s.cmd.Wait(); close(s.exited) }()
+	t.Cleanup(func() {
+		s.cmd.Process.Kill() // an error when it has ended already
+		<-s.exited
+	})
 	return s, nil
 }
 
@@ -422,26 +428,55 @@ func newPublisher() http.Handler {
 		var b strings.Builder
 		fmt.Fprintf(&b, `<?xml version="1.0"?><rss version="2.0"><channel><title>Feed %s</title><link>%s/</link><description>Local news</description>`, n, base)
 		for i := range storiesPerFeed {
-			fmt.Fprintf(&b, `<item><title>Story %s-%d</title><link>%s/story/%s/%d.html</link><guid>%s/story/%s/%d.html</guid><pubDate>%s</pubDate></item>`,
-				n, i, base, n, i, base, n, i, published.Format(time.RFC1123Z))
+			fmt.Fprintf(&b, `<item><title>%s</title><link>%s/story/%s/%d.html</link><guid>%s/story/%s/%d.html</guid><pubDate>%s</pubDate></item>`,
+				html.EscapeString(storyWords(fmt.Sprintf("%s-%d", n, i))(7)), base, n, i, base, n, i, published.Format(time.RFC1123Z))
 		}
 		b.WriteString(`</channel></rss>`)
 		w.Header().Set("Content-Type", "application/rss+xml")
 		io.WriteString(w, b.String())
 	})
 	mux.HandleFunc("GET /story/{n}/{i}", func(w http.ResponseWriter, r *http.Request) {
-		id := html.EscapeString(r.PathValue("n") + "-" + strings.TrimSuffix(r.PathValue("i"), ".html"))
+		id := r.PathValue("n") + "-" + strings.TrimSuffix(r.PathValue("i"), ".html")
+		// Words of its own for each story: stories that read alike are
+		// grouped as versions of one, and a copy of an approved story is
+		// filed as a duplicate instead of queued, which would starve the
+		// approvers.
+		words := storyWords(id)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><title>Story %[1]s | Loopback Ledger</title>
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><title>%[1]s | Loopback Ledger</title>
 <meta property="og:site_name" content="Loopback Ledger"><meta name="author" content="Kim Reporter">
-<meta property="article:published_time" content="%[2]s"></head><body><article><h1>Story %[1]s</h1>
+<meta property="article:published_time" content="%[2]s"></head><body><article><h1>%[1]s</h1>
 <p class="byline">By Kim Reporter</p>
-<p>Crews worked through the night on story %[1]s after the river rose above its banks near the old mill, officials said on Tuesday.</p>
-<p>The county opened two shelters and asked residents of the low-lying streets to leave before the next high water.</p>
-<p>Forecasters expect the water to fall by the weekend, but warned that roads would stay closed until engineers inspect the bridges.</p>
-</article></body></html>`, id, published.Format(time.RFC3339))
+<p>%[3]s.</p>
+<p>%[4]s.</p>
+<p>%[5]s.</p>
+</article></body></html>`, html.EscapeString(words(7)), published.Format(time.RFC3339),
+			html.EscapeString(words(16)), html.EscapeString(words(14)), html.EscapeString(words(18)))
 	})
 	return mux
+}
+
+// storyWords returns a generator of made-up words fixed by the story's id.
+func storyWords(id string) func(n int) string {
+	syllables := []string{"ka", "lo", "mi", "ter", "van", "dor", "sel", "pra", "qui", "nox", "bel", "ru",
+		"fen", "gar", "hul", "jin", "mor", "pel", "sta", "tor", "ul", "vey", "wic", "zan"}
+	var seed uint64 = 14695981039346656037
+	for _, c := range []byte(id) {
+		seed = (seed ^ uint64(c)) * 1099511628211
+	}
+	rng := rand.New(rand.NewPCG(seed, 7))
+	return func(n int) string {
+		ws := make([]string, n)
+		for i := range ws {
+			var b strings.Builder
+			for range 2 + rng.IntN(2) {
+				b.WriteString(syllables[rng.IntN(len(syllables))])
+			}
+			ws[i] = b.String()
+		}
+		ws[0] = strings.ToUpper(ws[0][:1]) + ws[0][1:]
+		return strings.Join(ws, " ")
+	}
 }
 
 // approvers are the curators' scripts: each lists queued items and approves
