@@ -35,6 +35,8 @@ func commands() []cli.Command {
 		{Name: "audit", Summary: "print the audit log (who did what, when)", Run: cli.Audit},
 		{Name: "compact", Summary: "rewrite the database file without its free space (server stopped)", Run: cli.Compact},
 		{Name: "demo", Summary: "serve the sample site in testdata/demo and run against it", Run: cli.Demo},
+		{Name: "healthcheck", Summary: "ask the running server for /healthz (exit 0 when healthy)", Run: cli.Healthcheck},
+		{Name: "version", Summary: "print the version and build", Run: cli.Version},
 	}
 }
 
@@ -43,7 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, "usage: clipsheet COMMAND [flags]\n\ncommands:\n")
 		for _, c := range cmds {
-			fmt.Fprintf(w, "  %-9s %s\n", c.Name, c.Summary)
+			fmt.Fprintf(w, "  %-11s %s\n", c.Name, c.Summary)
 		}
 		fmt.Fprint(w, "\nRun 'clipsheet COMMAND --help' for a command's flags.\n")
 	}
