@@ -6,7 +6,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
-	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -15,15 +14,14 @@ import (
 // so a long word still finds itself.
 const maxTermBytes = 64
 
-// tokenizer turns text into index terms. It holds the case folder, which is
-// not safe for concurrent use, so each Add/Remove/Search makes its own.
+// tokenizer turns text into index terms. It reuses a buffer, so each
+// Add/Remove/Search makes its own.
 type tokenizer struct {
-	fold cases.Caser
-	run  []rune // the current CJK run, bigrammed when it ends
+	run []rune // the current CJK run, bigrammed when it ends
 }
 
 func newTokenizer() *tokenizer {
-	return &tokenizer{fold: cases.Fold()}
+	return &tokenizer{}
 }
 
 // emitFunc receives the terms of a text in order. seq is false for the extra
@@ -124,8 +122,7 @@ func (t *tokenizer) normWord(w string) string {
 		}
 		return truncate(b.String())
 	}
-	s := t.fold.String(w)
-	s = norm.NFD.String(s)
+	s := norm.NFD.String(strings.Map(foldCase, w))
 	hasDigit := strings.ContainsFunc(s, unicode.IsDigit)
 	var b strings.Builder
 	b.Grow(len(s))
@@ -145,10 +142,17 @@ func (t *tokenizer) normWord(w string) string {
 	return truncate(norm.NFC.String(b.String()))
 }
 
+// foldCase maps a letter to the lower case of its upper case, which folds
+// σ/ς/Σ together and, unlike x/text's cases.Fold, is idempotent for
+// Cherokee (found by FuzzTokenize).
+func foldCase(r rune) rune {
+	return unicode.ToLower(unicode.ToUpper(r))
+}
+
 // letterFolds are Latin letters that carry a "diacritic" NFD does not split
 // off; a reader types them as their base letters.
 var letterFolds = map[rune]string{
-	'ø': "o", 'ł': "l", 'đ': "d", 'ð': "d", 'þ': "th", 'æ': "ae", 'œ': "oe", 'ı': "i", 'ħ': "h",
+	'ß': "ss", 'ø': "o", 'ł': "l", 'đ': "d", 'ð': "d", 'þ': "th", 'æ': "ae", 'œ': "oe", 'ı': "i", 'ħ': "h",
 }
 
 // isFoldedMark reports the combining marks that are diacritics over
