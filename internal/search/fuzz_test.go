@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
 )
 
 var fuzzSeeds = []string{
@@ -74,6 +76,37 @@ func FuzzParse(f *testing.F) {
 		}
 		if (err == nil) != positive {
 			t.Fatalf("Parse(%q) error %v with positive clauses %v", text, err, positive)
+		}
+	})
+}
+
+// FuzzASCIIWords holds the ASCII fast path to uniseg: for any ASCII text
+// both give the same words (those with a letter or digit).
+func FuzzASCIIWords(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	f.Add("a:b a.b a'b 1,2 1;2 1.2 1'2 a_b _a_ a..b 1,,2 a.1 1.a x:1")
+	f.Fuzz(func(t *testing.T, text string) {
+		b := []byte(text)
+		for i := range b {
+			b[i] &= 0x7f
+		}
+		text = string(b)
+		var want, got []string
+		state := -1
+		for rest := text; rest != ""; {
+			var w string
+			w, rest, state = uniseg.FirstWordInString(rest, state)
+			if hasAlnum(w) {
+				want = append(want, w)
+			}
+		}
+		for _, field := range strings.FieldsFunc(text, func(r rune) bool { return r < utf8.RuneSelf && isSpaceByte(byte(r)) }) {
+			asciiWords(field, func(w string) { got = append(got, w) })
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("ASCII words of %q: fast path %q, uniseg %q", text, got, want)
 		}
 	})
 }
