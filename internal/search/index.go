@@ -5,7 +5,7 @@
 //
 // Layout (see docs/search.md): bucket "search_postings" holds, per term,
 // chunks keyed term 0x00 firstRef (8 bytes big-endian) whose value is the
-// rest of the chunk's refs as ascending uvarint deltas. Bucket "search_meta"
+// rest of the chunk's refs as uvarint gaps (see encodeChunk). Bucket "search_meta"
 // holds the format version and the number of indexed docs.
 package search
 
@@ -239,6 +239,7 @@ func chunkAt(c *bolt.Cursor, prefix []byte, ref uint64) (k, v []byte) {
 		seek = chunkKey(prefix, ref+1)
 	}
 	k, v = c.Seek(seek)
+	after := k != nil && hasPrefixChunk(k, prefix)
 	if k == nil {
 		k, v = c.Last()
 	} else {
@@ -247,10 +248,12 @@ func chunkAt(c *bolt.Cursor, prefix []byte, ref uint64) (k, v []byte) {
 	if k != nil && hasPrefixChunk(k, prefix) {
 		return k, v
 	}
-	// ref is older than every chunk: the first chunk, if any, takes it.
-	k, v = c.Seek(prefix)
-	if k != nil && hasPrefixChunk(k, prefix) {
-		return k, v
+	if after {
+		// ref is older than every chunk: the first chunk takes it.
+		if k == nil {
+			return c.First()
+		}
+		return c.Next()
 	}
 	return nil, nil
 }
@@ -278,10 +281,7 @@ func addPosting(b *bolt.Bucket, term string, ref uint64) error {
 			if len(v) >= chunkTarget {
 				return b.Put(chunkKey(prefix, ref), nil)
 			}
-			nv := make([]byte, len(v), len(v)+binary.MaxVarintLen64)
-			copy(nv, v)
-			nv = binary.AppendUvarint(nv, ref-last)
-			return b.Put(slices.Clone(k), nv)
+			return b.Put(slices.Clone(k), appendChunk(first, last, ref, v))
 		}
 	}
 	refs, ok := decodeChunk(nil, first, v)
@@ -343,42 +343,75 @@ func rewriteChunk(b *bolt.Bucket, prefix, oldKey []byte, refs []uint64) error {
 	return nil
 }
 
+// A chunk's value is its span (last ref - first ref) and then the gaps
+// between its refs from the newest down, all uvarints, leaving out the
+// last gap (the first ref is in the key). Putting the span first lets an
+// append find the chunk's newest ref without decoding the rest; a chunk of
+// one ref is an empty value.
 func encodeChunk(refs []uint64) []byte {
-	out := make([]byte, 0, len(refs)*2)
-	for i := 1; i < len(refs); i++ {
+	n := len(refs)
+	if n <= 1 {
+		return nil
+	}
+	out := make([]byte, 0, n*2)
+	out = binary.AppendUvarint(out, refs[n-1]-refs[0])
+	for i := n - 1; i >= 2; i-- {
 		out = binary.AppendUvarint(out, refs[i]-refs[i-1])
 	}
 	return out
 }
 
+// appendChunk is the value of the chunk after ref, newer than its newest
+// ref last, is added.
+func appendChunk(first, last, ref uint64, v []byte) []byte {
+	out := make([]byte, 0, len(v)+2*binary.MaxVarintLen64)
+	out = binary.AppendUvarint(out, ref-first)
+	if len(v) == 0 {
+		return out // two refs: the gap is the span
+	}
+	out = binary.AppendUvarint(out, ref-last)
+	_, n := binary.Uvarint(v)
+	return append(out, v[n:]...)
+}
+
 // decodeChunk appends the chunk's refs, ascending, to dst. ok is false for a
-// value that is not a well-formed delta list.
+// value that is not a well-formed chunk.
 func decodeChunk(dst []uint64, first uint64, v []byte) ([]uint64, bool) {
-	dst = append(dst, first)
-	cur := first
+	if len(v) == 0 {
+		return append(dst, first), true
+	}
+	base := len(dst)
+	span, n := binary.Uvarint(v)
+	if n <= 0 || span == 0 || first+span < first {
+		return dst, false
+	}
+	v = v[n:]
+	cur := first + span
+	dst = append(dst, cur)
 	for len(v) > 0 {
 		d, n := binary.Uvarint(v)
-		if n <= 0 || d == 0 {
+		if n <= 0 || d == 0 || cur-first <= d {
 			return dst, false
 		}
-		cur += d
+		cur -= d
 		dst = append(dst, cur)
 		v = v[n:]
 	}
+	dst = append(dst, first)
+	slices.Reverse(dst[base:])
 	return dst, true
 }
 
+// lastRef is the chunk's newest ref.
 func lastRef(first uint64, v []byte) (uint64, bool) {
-	cur := first
-	for len(v) > 0 {
-		d, n := binary.Uvarint(v)
-		if n <= 0 || d == 0 {
-			return 0, false
-		}
-		cur += d
-		v = v[n:]
+	if len(v) == 0 {
+		return first, true
 	}
-	return cur, true
+	span, n := binary.Uvarint(v)
+	if n <= 0 || span == 0 || first+span < first {
+		return 0, false
+	}
+	return first + span, true
 }
 
 func be64(n uint64) []byte {

@@ -147,3 +147,53 @@ func bruteForce(docs map[uint64]Doc, p Parsed) []uint64 {
 	slices.Reverse(out)
 	return out
 }
+
+// TestBuilderMatchesBruteForce: docs indexed by a Builder in several
+// flushes (the second with refs older than the first's, which go in one by
+// one) answer like a scan, and Add after a flush carries on.
+func TestBuilderMatchesBruteForce(t *testing.T) {
+	ix := newTestIndex(t)
+	g := newDocGen(4)
+	bd := NewBuilder()
+	refs := []uint64{}
+	for i := range 3000 {
+		refs = append(refs, uint64(i)*5+100_000)
+	}
+	for i := range 300 {
+		refs = append(refs, uint64(i)*3) // older than all of the above
+	}
+	for i, ref := range refs {
+		d := benchDoc(g, i)
+		bd.Add(ref, d)
+		ix.docs[ref] = d
+		if i == 1999 || i == 2999 || i == len(refs)-1 {
+			if err := ix.db.Update(bd.Flush); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ix.add(1<<40, benchDoc(g, 20))
+	err := ix.db.View(func(tx *bolt.Tx) error {
+		if s := ReadStats(tx); s.Docs != uint64(len(ix.docs)) {
+			t.Errorf("builder counted %d docs, want %d", s.Docs, len(ix.docs))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"harbor", "glacier", "harbor tsunami", `"state of emergency"`, "transp*", "the", "the of", "-harbor the"} {
+		p, _ := Parse(q)
+		want := bruteForce(ix.docs, p)
+		got, err := ix.search(Query{Text: q, Limit: MaxLimit}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want[:min(len(want), MaxLimit)]) {
+			t.Errorf("%q: builder index gave %d refs, scan %d", q, len(got), len(want))
+		}
+		if len(want) == 0 {
+			t.Errorf("%q: the scan found nothing; the test means to compare results", q)
+		}
+	}
+}

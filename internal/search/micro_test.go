@@ -1,6 +1,10 @@
 package search
 
-import "testing"
+import (
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 func BenchmarkTokenizeDoc(b *testing.B) {
 	d := benchDoc(newDocGen(5), 5)
@@ -8,5 +12,30 @@ func BenchmarkTokenizeDoc(b *testing.B) {
 	b.ReportAllocs()
 	for range b.N {
 		tk.docTerms(d)
+	}
+}
+
+func BenchmarkAddFresh(b *testing.B) {
+	ix := newTestIndex(b)
+	g := newDocGen(3)
+	docs := make([]Doc, 20000)
+	for i := range docs {
+		docs[i] = benchDoc(g, i)
+	}
+	b.ResetTimer()
+	i := 0
+	for i < b.N {
+		err := ix.db.Update(func(tx *bolt.Tx) error {
+			for j := 0; j < 1000 && i < b.N; j++ {
+				if err := Add(tx, benchRef(i), docs[i%len(docs)]); err != nil {
+					return err
+				}
+				i++
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -581,10 +581,12 @@ func (s *searcher) count(term string) int {
 	c := s.b.Cursor()
 	n := 0
 	for k, v := c.Seek(prefix); k != nil && hasPrefixChunk(k, prefix); k, v = c.Next() {
+		// One ref in the key, then one per uvarint after the span;
+		// each uvarint ends in a byte below 0x80.
 		n++
 		for _, b := range v {
 			if b < 0x80 {
-				n++ // each uvarint ends in a byte below 0x80
+				n++
 			}
 		}
 	}
