@@ -197,3 +197,30 @@ func TestBuilderMatchesBruteForce(t *testing.T) {
 		}
 	}
 }
+
+// phraseCount counts the clause's occurrences in a field's terms (stopping
+// at the first when first is set).
+func phraseCount(f []string, c Clause, first bool) int {
+	n := 0
+	for i := 0; i+len(c.Terms) <= len(f); i++ {
+		ok := true
+		for j, term := range c.Terms {
+			got := f[i+j]
+			if c.Prefix && j == len(c.Terms)-1 {
+				ok = strings.HasPrefix(got, term)
+			} else {
+				ok = got == term
+			}
+			if !ok {
+				break
+			}
+		}
+		if ok {
+			n++
+			if first {
+				return n
+			}
+		}
+	}
+	return n
+}

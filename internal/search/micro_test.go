@@ -9,9 +9,11 @@ import (
 func BenchmarkTokenizeDoc(b *testing.B) {
 	d := benchDoc(newDocGen(5), 5)
 	tk := newTokenizer()
+	p, _ := Parse(`"state of emergency" harbor`)
 	b.ReportAllocs()
+	var w []string
 	for range b.N {
-		tk.docTerms(d)
+		_, w = tk.match(d, p, w)
 	}
 }
 
