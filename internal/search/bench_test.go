@@ -300,6 +300,10 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+func reportCPU(b *testing.B, since time.Duration) {
+	b.ReportMetric(float64((cpuTime()-since)/time.Duration(b.N))/1e6, "cpu-ms/op")
+}
+
 func p99(lat []time.Duration) time.Duration { return lat[(len(lat)*99)/100] }
 
 // BenchmarkSearch runs each query at benchDocs() docs (ns/op, p99) and, in
@@ -371,6 +375,7 @@ func BenchmarkAddRemove(b *testing.B) {
 			docs[i] = benchDoc(g, n+i)
 		}
 		b.ResetTimer()
+		cpu0 := cpuTime()
 		err := db.Update(func(tx *bolt.Tx) error {
 			for i, d := range docs {
 				if err := Add(tx, benchRef(n+i), d); err != nil {
@@ -378,6 +383,7 @@ func BenchmarkAddRemove(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			reportCPU(b, cpu0)
 			return rollback
 		})
 		if !errors.Is(err, rollback) {
@@ -388,6 +394,7 @@ func BenchmarkAddRemove(b *testing.B) {
 		err := db.Update(func(tx *bolt.Tx) error {
 			docs := tx.Bucket(bucketBenchDocs)
 			b.ResetTimer()
+			cpu0 := cpuTime()
 			for i := range b.N {
 				// Spread over the whole corpus, old and new.
 				ref := benchRef((i * 7919) % n)
@@ -396,6 +403,7 @@ func BenchmarkAddRemove(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			reportCPU(b, cpu0)
 			return rollback
 		})
 		if !errors.Is(err, rollback) {
@@ -408,12 +416,14 @@ func BenchmarkAddRemove(b *testing.B) {
 			docs[i] = benchDoc(g, n+i)
 		}
 		b.ResetTimer()
+		cpu0 := cpuTime()
 		for i, d := range docs {
 			if err := db.Update(func(tx *bolt.Tx) error { return Add(tx, benchRef(n+i), d) }); err != nil {
 				b.Fatal(err)
 			}
 		}
 		b.StopTimer()
+		reportCPU(b, cpu0)
 		// Take them out again so the cached corpus stays as built.
 		err := db.Update(func(tx *bolt.Tx) error {
 			for i, d := range docs {

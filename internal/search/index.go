@@ -284,7 +284,7 @@ func addPosting(b *bolt.Bucket, term string, ref uint64) error {
 			return b.Put(slices.Clone(k), appendChunk(first, last, ref, v))
 		}
 	}
-	refs, ok := decodeChunk(nil, first, v)
+	refs, ok := decodeChunk(make([]uint64, 0, len(v)+2), first, v)
 	if !ok {
 		return fmt.Errorf("term %q: corrupt chunk", term)
 	}
@@ -304,7 +304,15 @@ func removePosting(b *bolt.Bucket, term string, ref uint64) error {
 		return nil
 	}
 	first := binary.BigEndian.Uint64(k[len(prefix):])
-	refs, ok := decodeChunk(nil, first, v)
+	if nv, done, ok := spliceOut(first, v, ref); !ok {
+		return fmt.Errorf("term %q: corrupt chunk", term)
+	} else if done {
+		if nv == nil {
+			return nil // not in the chunk
+		}
+		return b.Put(slices.Clone(k), nv)
+	}
+	refs, ok := decodeChunk(make([]uint64, 0, len(v)+1), first, v)
 	if !ok {
 		return fmt.Errorf("term %q: corrupt chunk", term)
 	}
@@ -314,6 +322,57 @@ func removePosting(b *bolt.Bucket, term string, ref uint64) error {
 	}
 	refs = slices.Delete(refs, i, i+1)
 	return rewriteChunk(b, prefix, k, refs)
+}
+
+// spliceOut removes a ref strictly between the chunk's first and newest
+// by merging the two gaps around it, without decoding the chunk: a remove
+// touches a few bytes of a chunk of a thousand refs. done is false when the
+// ref is the first or the newest (the caller re-encodes); nv is nil with
+// done when the ref is not in the chunk.
+func spliceOut(first uint64, v []byte, ref uint64) (nv []byte, done, ok bool) {
+	if len(v) == 0 {
+		return nil, ref != first, true
+	}
+	span, n := binary.Uvarint(v)
+	if n <= 0 || span == 0 || first+span < first {
+		return nil, false, false
+	}
+	cur := first + span
+	switch {
+	case ref > cur || ref < first:
+		return nil, true, true
+	case ref == cur || ref == first:
+		return nil, false, true
+	}
+	for pos := n; pos < len(v); {
+		d, m := binary.Uvarint(v[pos:])
+		if m <= 0 || d == 0 || cur-first <= d {
+			return nil, false, false
+		}
+		next := cur - d
+		if next < ref {
+			return nil, true, true // not here
+		}
+		if next > ref {
+			cur, pos = next, pos+m
+			continue
+		}
+		out := make([]byte, 0, len(v))
+		out = append(out, v[:pos]...)
+		if pos+m == len(v) {
+			// ref was the second ref: the gap below it is the one left
+			// out, and the merged gap is left out in its place.
+			return out, true, true
+		}
+		d2, m2 := binary.Uvarint(v[pos+m:])
+		if m2 <= 0 || d2 == 0 {
+			return nil, false, false
+		}
+		out = binary.AppendUvarint(out, d+d2)
+		return append(out, v[pos+m+m2:]...), true, true
+	}
+	// Past the last stored gap the only ref left is first, handled above.
+	return nil, true, true
 }
 
 // rewriteChunk stores refs in place of the chunk at oldKey, re-keying it when

@@ -224,3 +224,48 @@ func phraseCount(f []string, c Clause, first bool) int {
 	}
 	return n
 }
+
+// TestChunkSplice: removing any ref from an encoded chunk, by splicing
+// where it can and re-encoding where it cannot, leaves the other refs.
+func TestChunkSplice(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	for range 2000 {
+		n := 1 + r.IntN(40)
+		set := map[uint64]bool{}
+		for len(set) < n {
+			set[1+r.Uint64N(uint64(1)<<(1+r.IntN(40)))] = true
+		}
+		var refs []uint64
+		for ref := range set {
+			refs = append(refs, ref)
+		}
+		slices.Sort(refs)
+		v := encodeChunk(refs)
+		if got, ok := decodeChunk(nil, refs[0], v); !ok || !slices.Equal(got, refs) {
+			t.Fatalf("decode(encode(%v)) = %v, %v", refs, got, ok)
+		}
+		if last, ok := lastRef(refs[0], v); !ok || last != refs[len(refs)-1] {
+			t.Fatalf("lastRef of %v = %d", refs, last)
+		}
+		i := r.IntN(len(refs))
+		nv, done, ok := spliceOut(refs[0], v, refs[i])
+		if !ok {
+			t.Fatalf("spliceOut(%v, %d) says corrupt", refs, refs[i])
+		}
+		if (i == 0 || i == len(refs)-1) == done {
+			t.Fatalf("spliceOut(%v, %d): done %v", refs, refs[i], done)
+		}
+		if done {
+			want := slices.Delete(slices.Clone(refs), i, i+1)
+			if got, ok := decodeChunk(nil, refs[0], nv); !ok || !slices.Equal(got, want) {
+				t.Fatalf("splice %d out of %v = %v, want %v", refs[i], refs, got, want)
+			}
+		}
+		// A ref not in the chunk is reported absent.
+		if missing := refs[0] + 1; !set[missing] && missing < refs[len(refs)-1] {
+			if nv, done, ok := spliceOut(refs[0], v, missing); !ok || !done || nv != nil {
+				t.Fatalf("spliceOut(%v, absent %d) = %v, %v, %v", refs, missing, nv, done, ok)
+			}
+		}
+	}
+}
