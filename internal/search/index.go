@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/clipsheet/clipsheet/internal/model"
 )
@@ -111,7 +112,7 @@ func ReadStats(tx *bolt.Tx) Stats {
 // Drop deletes the whole index, for a rebuild.
 func Drop(tx *bolt.Tx) error {
 	for _, name := range [][]byte{bucketPostings, bucketMeta} {
-		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return fmt.Errorf("search: drop %s: %w", name, err)
 		}
 	}
@@ -238,7 +239,7 @@ func chunkAt(c *bolt.Cursor, prefix []byte, ref uint64) (k, v []byte) {
 	} else {
 		seek = chunkKey(prefix, ref+1)
 	}
-	k, v = c.Seek(seek)
+	k, _ = c.Seek(seek)
 	after := k != nil && hasPrefixChunk(k, prefix)
 	if k == nil {
 		k, v = c.Last()

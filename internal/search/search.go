@@ -320,9 +320,9 @@ func (t *termIter) seekLE(target uint64) error {
 	t.started = true
 	var k, v []byte
 	if target == ^uint64(0) {
-		k, v = t.c.Seek(append(slices.Clone(t.prefix[:len(t.prefix)-1]), 1))
+		k, _ = t.c.Seek(append(slices.Clone(t.prefix[:len(t.prefix)-1]), 1))
 	} else {
-		k, v = t.c.Seek(chunkKey(t.prefix, target+1))
+		k, _ = t.c.Seek(chunkKey(t.prefix, target+1))
 	}
 	if k == nil {
 		k, v = t.c.Last()
