@@ -41,9 +41,6 @@ var (
 // several chunks fit in one 4 KiB page.
 const chunkTarget = 1024
 
-// fillPercent: chunks are rewritten in place far more often than keys are
-// inserted, so pages can be packed tighter than bbolt's default of half.
-const fillPercent = 0.9
 
 // ErrVersion means the file holds an index in another format.
 var ErrVersion = errors.New("search: the index was written in another format; rebuild it")
@@ -137,7 +134,6 @@ func buckets(tx *bolt.Tx) (post, meta *bolt.Bucket, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("search: create postings bucket: %w", err)
 	}
-	post.FillPercent = fillPercent
 	return post, meta, nil
 }
 

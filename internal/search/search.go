@@ -50,7 +50,9 @@ type Query struct {
 	Text   string // the query syntax of Parse
 	Order  Order
 	Limit  int // results wanted; 0 means DefaultLimit, capped at MaxLimit
-	Offset int // results skipped first
+	// Offset skips results first. With Relevance it pages within the
+	// RelevanceWindow, so an offset past it gives nothing.
+	Offset int
 }
 
 // LoadFunc gives the stored doc of a candidate ref and whether the caller's
