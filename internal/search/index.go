@@ -41,7 +41,6 @@ var (
 // several chunks fit in one 4 KiB page.
 const chunkTarget = 1024
 
-
 // ErrVersion means the file holds an index in another format.
 var ErrVersion = errors.New("search: the index was written in another format; rebuild it")
 

@@ -47,9 +47,9 @@ const ctxEvery = 256
 
 // Query is one search.
 type Query struct {
-	Text   string // the query syntax of Parse
-	Order  Order
-	Limit  int // results wanted; 0 means DefaultLimit, capped at MaxLimit
+	Text  string // the query syntax of Parse
+	Order Order
+	Limit int // results wanted; 0 means DefaultLimit, capped at MaxLimit
 	// Offset skips results first. With Relevance it pages within the
 	// RelevanceWindow, so an offset past it gives nothing.
 	Offset int
