@@ -6,6 +6,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// BenchmarkTokenizeDoc is the pass over one loaded doc that phrase checks
+// and relevance make for every candidate.
 func BenchmarkTokenizeDoc(b *testing.B) {
 	d := benchDoc(newDocGen(5), 5)
 	tk := newTokenizer()
@@ -17,6 +19,8 @@ func BenchmarkTokenizeDoc(b *testing.B) {
 	}
 }
 
+// BenchmarkAddFresh adds docs to an index that starts empty, 1,000 per
+// transaction.
 func BenchmarkAddFresh(b *testing.B) {
 	ix := newTestIndex(b)
 	g := newDocGen(3)
