@@ -19,12 +19,13 @@ func BenchmarkTokenizeDoc(b *testing.B) {
 	}
 }
 
-// BenchmarkAddFresh adds docs to an index that starts empty, 1,000 per
-// transaction.
+// BenchmarkAddFresh adds docs to an index that starts empty, 100 per
+// transaction as a fetch cycle would, and reports the pages the index then
+// takes per doc: the size an index grown by Add has, pages split as they fill.
 func BenchmarkAddFresh(b *testing.B) {
 	ix := newTestIndex(b)
 	g := newDocGen(3)
-	docs := make([]Doc, 20000)
+	docs := make([]Doc, min(b.N, 200_000))
 	for i := range docs {
 		docs[i] = benchDoc(g, i)
 	}
@@ -32,7 +33,7 @@ func BenchmarkAddFresh(b *testing.B) {
 	i := 0
 	for i < b.N {
 		err := ix.db.Update(func(tx *bolt.Tx) error {
-			for j := 0; j < 1000 && i < b.N; j++ {
+			for j := 0; j < 100 && i < b.N; j++ {
 				if err := Add(tx, benchRef(i), docs[i%len(docs)]); err != nil {
 					return err
 				}
@@ -44,4 +45,6 @@ func BenchmarkAddFresh(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
+	b.ReportMetric(float64(indexAlloc(b, ix.db))/float64(b.N), "index-bytes/doc")
 }

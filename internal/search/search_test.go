@@ -421,3 +421,27 @@ func TestSearchEmptyFileAndErrors(t *testing.T) {
 	ix.want("rebuilt", 1)
 	ix.want("x00001")
 }
+
+// TestQuickCountsAgree: the fast scoring pass counts what the tokenizer
+// counts on ordinary ASCII text.
+func TestQuickCountsAgree(t *testing.T) {
+	g := newDocGen(8)
+	tk := newTokenizer()
+	for _, q := range []string{"harbor", "the of", "transp*", "glacier -the", "times"} {
+		p, _ := Parse(q)
+		for i := range 300 {
+			d := benchDoc(g, i)
+			fast, ok := quickCounts(d, p)
+			if !ok {
+				t.Fatalf("quickCounts does not apply to %q on ASCII doc %d", q, i)
+			}
+			slow, _ := tk.match(d, p, nil)
+			if !slices.EqualFunc(fast.counts, slow.counts, slices.Equal) || !slices.Equal(fast.lens, slow.lens) {
+				t.Fatalf("%q doc %d: quick counts %v lens %v, tokenizer %v lens %v", q, i, fast.counts, fast.lens, slow.counts, slow.lens)
+			}
+		}
+	}
+	if _, ok := quickCounts(Doc{Title: "Café"}, Parsed{Clauses: []Clause{{Terms: []string{"cafe"}}}}); ok {
+		t.Error("quickCounts applied to non-ASCII text")
+	}
+}
