@@ -19,6 +19,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/clipsheet/clipsheet/internal/model"
+	"github.com/clipsheet/clipsheet/internal/search"
 	"github.com/clipsheet/clipsheet/internal/story"
 )
 
@@ -146,6 +147,9 @@ func (s *Bolt) init() error {
 			}
 		}
 		if err := ensureCounts(tx, &s.codec); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if err := s.ensureSearch(tx); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
 		return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
@@ -306,6 +310,12 @@ func (s *Bolt) putNew(tx *bolt.Tx, it *model.Item, group bool) error {
 	}
 	if err := putPrint(tx, ref, print); err != nil {
 		return err
+	}
+	if search.ReadStats(tx).Version == search.Version {
+		// (During an upgrade the index is built afterwards, in one go.)
+		if err := search.Add(tx, seq, searchDoc(it)); err != nil {
+			return err
+		}
 	}
 	return putIndex(tx, it, ref)
 }
@@ -524,7 +534,7 @@ func (s *Bolt) UpdateItemIf(ctx context.Context, id string, want int64, fn func(
 		if want != 0 && it.Version != want {
 			return &StaleError{Want: want, Current: it}
 		}
-		version, text := it.Version, textFields(it)
+		version, text, doc := it.Version, textFields(it), searchDoc(it)
 		if err := deleteIndex(tx, it, ref); err != nil {
 			return err
 		}
@@ -540,6 +550,9 @@ func (s *Bolt) UpdateItemIf(ctx context.Context, id string, want int64, fn func(
 		it.Version = version + 1
 		prepareItem(it)
 		if err := s.writeRecords(tx, it, ref, textFields(it) != text); err != nil {
+			return err
+		}
+		if err := reindex(tx, ref, doc, searchDoc(it)); err != nil {
 			return err
 		}
 		if err := putIndex(tx, it, ref); err != nil {
@@ -586,6 +599,25 @@ func (s *Bolt) ListItems(ctx context.Context, f ItemFilter) ([]*model.Item, erro
 func (s *Bolt) ListPage(ctx context.Context, f ItemFilter) (*Page, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if strings.TrimSpace(f.Query) != "" {
+		var before uint64
+		if f.After != "" {
+			var ok bool
+			if before, ok = parseSearchCursor(f.After); !ok {
+				return nil, fmt.Errorf("list items: cursor %q: %w", f.After, ErrBadCursor)
+			}
+		}
+		var page *Page
+		err := s.view(func(tx *bolt.Tx) error {
+			var err error
+			page, err = s.searchPage(ctx, tx, f, before)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("search items: %w", err)
+		}
+		return page, nil
 	}
 	var after []byte
 	if f.After != "" {

@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/clipsheet/clipsheet/internal/model"
+	"github.com/clipsheet/clipsheet/internal/search"
 )
 
 // Retention is what the store keeps of items that were never approved.
@@ -173,6 +174,9 @@ func (s *Bolt) sweep(ctx context.Context, mark []byte, cutoff time.Time, act fun
 // remembers its link as seen.
 func (s *Bolt) deleteItemTx(tx *bolt.Tx, it *model.Item, ref []byte) error {
 	if err := deleteIndex(tx, it, ref); err != nil {
+		return err
+	}
+	if err := search.Remove(tx, refNum(ref), searchDoc(it)); err != nil {
 		return err
 	}
 	if err := rememberSeen(tx, it.ID); err != nil {

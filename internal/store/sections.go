@@ -67,9 +67,13 @@ func (s *Bolt) refile(ctx context.Context, kind byte, old, name string, set func
 			if err := deleteIndex(tx, it, ref); err != nil {
 				return err
 			}
+			doc := searchDoc(it)
 			set(it)
 			it.Version++
 			if err := s.writeRecords(tx, it, ref, false); err != nil {
+				return err
+			}
+			if err := reindex(tx, ref, doc, searchDoc(it)); err != nil {
 				return err
 			}
 			if err := putIndex(tx, it, ref); err != nil {

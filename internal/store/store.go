@@ -42,9 +42,13 @@ type ItemFilter struct {
 	// it, newest decision first (items decided before decisions were timed
 	// count from their fetch). The briefing reads this.
 	DecidedSince time.Time
-	Query        string // case-insensitive substring of title, lead, byline, site name
-	Limit        int    // 0 means no limit
-	Offset       int
+	// Query is a search (internal/search's syntax: words, "phrases",
+	// prefix*, -exclusions) over headline, lead, byline, publisher, source
+	// and tags; results come newest first by arrival, or by relevance.
+	Query       string
+	ByRelevance bool
+	Limit       int // 0 means no limit
+	Offset      int
 	// After starts the list after a position a Page gave as Next (keyset
 	// paging: a page costs the same however deep it is, and items that
 	// arrive meanwhile do not shift it).
@@ -58,6 +62,10 @@ type Page struct {
 	Next  string
 	last  []byte
 }
+
+// ErrBadQuery marks a search that cannot run: nothing to look for, or a
+// prefix that matches too many words.
+var ErrBadQuery = errors.New("bad search")
 
 // ErrBadCursor marks an After that no Page gave.
 var ErrBadCursor = errors.New("not a list cursor")

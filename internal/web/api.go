@@ -167,6 +167,10 @@ func (s *Server) apiListItems(c *gin.Context) {
 		s.apiError(c, http.StatusBadRequest, "bad_request", "after: not a cursor this API gave as next")
 		return
 	}
+	if errors.Is(err, store.ErrBadQuery) {
+		s.apiError(c, http.StatusBadRequest, "bad_request", "q: "+err.Error())
+		return
+	}
 	if err != nil {
 		s.apiFail(c, err)
 		return
@@ -192,6 +196,13 @@ func itemFilterFromQuery(c *gin.Context) (store.ItemFilter, error) {
 		Query:   c.Query("q"),
 		Limit:   apiDefaultLimit,
 		After:   c.Query("after"),
+	}
+	switch c.Query("order") {
+	case "", "newest":
+	case "relevance":
+		f.ByRelevance = true
+	default:
+		return f, fmt.Errorf("order: use newest or relevance")
 	}
 	if f.Status != "" && !f.Status.Valid() {
 		return f, fmt.Errorf("unknown status %q (use queued, approved or rejected)", f.Status)

@@ -62,6 +62,10 @@ func (s *Server) renderQueue(c *gin.Context, code int, q url.Values, ret string,
 		f.After = ""
 		page, err = s.desk.Page(c.Request.Context(), f)
 	}
+	if errors.Is(err, store.ErrBadQuery) {
+		// Punctuation alone, or a prefix of every word: nothing matches.
+		page, err = &store.Page{}, nil
+	}
 	if err != nil {
 		s.fail(c, err)
 		return

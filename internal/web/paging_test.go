@@ -90,3 +90,27 @@ func TestQueuePagesByCursor(t *testing.T) {
 		t.Errorf("a mangled cursor: %d, want the newest page", code)
 	}
 }
+
+// TestAPISearch: q goes through the search index (words, phrases,
+// accents), order=relevance is accepted, and a q with nothing to look for
+// or an unknown order is a 400.
+func TestAPISearch(t *testing.T) {
+	h := newHarness(t)
+	tok := h.token(model.RoleCurator)
+	h.add("https://example.com/s1", "Café owners in Zürich protest rent rises", "Owners said the increase was unfair.", "Top stories")
+	h.add("https://example.com/s2", "Wildfire season review", "The county reviews its wildfire season.", "Top stories")
+	for q, want := range map[string]int{"cafe+zurich": 1, "%22wildfire+season%22": 1, "wildfire": 1, "zeppelin": 0, "owners+-rent": 0} {
+		code, body := h.apiCall(tok, "GET", "/api/v1/items?q="+q, "")
+		if items, _ := body["items"].([]any); code != 200 || len(items) != want {
+			t.Errorf("q=%s: %d, %d items, want %d", q, code, len(items), want)
+		}
+	}
+	if code, _ := h.apiCall(tok, "GET", "/api/v1/items?q=wildfire&order=relevance", ""); code != 200 {
+		t.Errorf("order=relevance: %d", code)
+	}
+	for _, q := range []string{"q=%21%21%21", "q=wildfire&order=best"} {
+		if code, body := h.apiCall(tok, "GET", "/api/v1/items?"+q, ""); code != 400 || apiErrCode(body) != "bad_request" {
+			t.Errorf("%s: %d %v", q, code, body)
+		}
+	}
+}
