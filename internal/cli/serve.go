@@ -61,7 +61,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready l
 	}
 	f := fetch.New(st, e.Settings.Fetch, e.Settings.Excerpt.MaxChars, e.Logger)
 	srv, err := web.NewServer(st, web.Config{Settings: e.Settings, Sources: live.Current, Logger: e.Logger,
-		SourceAdmin: web.SourceAdmin{File: file, Tester: f, Poller: f}, Version: version.String()})
+		SourceAdmin: web.SourceAdmin{File: file, Tester: f, Poller: f}, Version: version.String(), Clipper: f})
 	if err != nil {
 		return fail(stderr, err)
 	}

@@ -119,6 +119,23 @@ func (d *Desk) Versions(ctx context.Context, items []*model.Item) (map[string][]
 	return out, nil
 }
 
+// AddClipped stores an item a curator clipped. A story the desk has
+// already (the same canonical address) is not stored twice: the stored one
+// is returned, with created false.
+func (d *Desk) AddClipped(ctx context.Context, it *model.Item) (*model.Item, bool, error) {
+	created, err := d.store.AddItem(ctx, it)
+	if err != nil {
+		return nil, false, err
+	}
+	if !created {
+		it, err = d.store.GetItem(ctx, it.ID)
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	return it, created, nil
+}
+
 // Approve puts an item on the briefing.
 func (d *Desk) Approve(ctx context.Context, id, by string) (*model.Item, error) {
 	return d.Decide(ctx, id, model.StatusApproved, by)

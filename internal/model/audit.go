@@ -14,6 +14,7 @@ const (
 	AuditItemReject     = "item.reject"
 	AuditItemRequeue    = "item.requeue"
 	AuditItemDuplicate  = "item.duplicate" // filed as a duplicate of the version approved
+	AuditItemClip       = "item.clip"      // a curator clipped a story by its address
 	AuditItemEdit       = "item.edit"
 	AuditItemDelete     = "item.delete"
 	AuditUserAdd        = "user.add"

@@ -690,6 +690,7 @@ func (w *a11yWorld) visits() []a11yVisit {
 		{name: "confirm-compact", route: "/admin/status", base: main, role: admin, path: "/admin/status", wait: `#confirm`,
 			steps: []chromedp.Action[chromedp.Void]{chromedp.Click(`form[action="/admin/status/compact"] button[type="submit"]`)}},
 		{name: "not-found-admin", base: main, role: admin, path: "/admin/nothing-here", wait: `h1`},
+		{name: "clip", route: "/clip", base: main, role: curator, path: "/clip?url=https%3A%2F%2Fnews.example%2Fstory", wait: `.clip-form`},
 		// A story carried by two outlets: one card with its other version.
 		{name: "queue-story-versions", route: "/queue", base: main, role: curator, path: "/queue?q=Foothill", wait: `.desk .versions li`, prepare: w.addStory},
 		// Last, as it decides every queued item: the queue with nothing left.

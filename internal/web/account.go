@@ -140,6 +140,9 @@ func (s *Server) renderAccount(c *gin.Context, status int, data gin.H) {
 	data["Title"] = "Your account"
 	data["FeedToken"] = feed
 	data["BaseURL"] = s.baseURL(c)
+	if u.Role.AtLeast(model.RoleCurator) && s.cfg.Clipper != nil {
+		data["Bookmarklet"] = bookmarklet(s.baseURL(c))
+	}
 	data["Tokens"] = tokens
 	data["Sessions"] = sessions
 	data["Current"] = currentSession(c)

@@ -70,6 +70,8 @@ func (s *Server) routes() *gin.Engine {
 	// Curators: the queue and item actions.
 	curators := r.Group("/", s.requireRole(model.RoleCurator), s.csrf)
 	curators.GET("/queue", s.queuePage)
+	curators.GET("/clip", s.clipPage)
+	curators.POST("/clip", s.clipSubmit)
 	curators.POST("/items/:id/approve", s.decideHandler(model.StatusApproved))
 	curators.POST("/items/:id/reject", s.decideHandler(model.StatusRejected))
 	curators.POST("/items/:id/requeue", s.decideHandler(model.StatusQueued))
@@ -95,6 +97,7 @@ func (s *Server) routes() *gin.Engine {
 	apiCurators.GET("/items", s.apiListItems)
 	apiCurators.GET("/items/:id", s.apiGetItem)
 	apiCurators.PATCH("/items/:id", s.apiPatchItem)
+	apiCurators.POST("/clip", s.apiClip)
 	apiCurators.POST("/items/:id/approve", s.apiDecide(model.StatusApproved))
 	apiCurators.POST("/items/:id/reject", s.apiDecide(model.StatusRejected))
 	adminAPI.GET("/users", s.apiUsers)

@@ -53,6 +53,9 @@ type Config struct {
 	SourceAdmin SourceAdmin
 	// Version is the program's version, for /metrics and the status page.
 	Version string
+	// Clipper fetches a story a curator pastes (clip.go); nil turns
+	// clipping off.
+	Clipper Clipper
 }
 
 // Server holds the handlers' dependencies.
