@@ -79,6 +79,8 @@ func SearchParsed(ctx context.Context, tx *bolt.Tx, p Parsed, q Query, load Load
 	}
 	limit = min(limit, MaxLimit)
 	offset := max(q.Offset, 0)
+	// A Parsed built by hand may hold an empty clause; Parse never does.
+	p = Parsed{Clauses: slices.DeleteFunc(slices.Clone(p.Clauses), func(c Clause) bool { return len(c.Terms) == 0 })}
 	b := tx.Bucket(bucketPostings)
 	if b == nil {
 		return nil, nil
