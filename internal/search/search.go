@@ -53,6 +53,10 @@ type Query struct {
 	// Offset skips results first. With Relevance it pages within the
 	// RelevanceWindow, so an offset past it gives nothing.
 	Offset int
+	// Before, when not 0, keeps only refs below it: the keyset cursor for
+	// the next page newest first is the last ref of this one, and the
+	// search starts there instead of walking the pages before it.
+	Before uint64
 }
 
 // LoadFunc gives the stored doc of a candidate ref and whether the caller's
@@ -134,6 +138,9 @@ func SearchParsed(ctx context.Context, tx *bolt.Tx, p Parsed, q Query, load Load
 	var window []string
 	tk := newTokenizer()
 	target := ^uint64(0)
+	if q.Before > 0 {
+		target = q.Before - 1
+	}
 	for len(refs) < want {
 		if err := and.seekLE(target); err != nil {
 			return nil, err

@@ -306,6 +306,23 @@ func TestSearchOrderOffsetLimitFilter(t *testing.T) {
 	if !slices.Equal(got, all[2990:]) {
 		t.Errorf("last page = %v, want %v", got, all[2990:])
 	}
+	// Keyset paging: each page starts below the last ref of the one before
+	// and the pages join up to the whole list.
+	var paged []uint64
+	for before := uint64(0); ; {
+		page, err := ix.search(Query{Text: "storm", Limit: 700, Before: before}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		paged = append(paged, page...)
+		before = page[len(page)-1]
+	}
+	if !slices.Equal(paged, all) {
+		t.Errorf("keyset pages joined give %d refs, want all %d in order", len(paged), len(all))
+	}
 	// The caller's filter: only refs divisible by 2.
 	got, _ = ix.search(Query{Text: "storm", Limit: 10}, func(ref uint64) bool { return ref%2 == 0 })
 	var want []uint64
