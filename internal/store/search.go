@@ -81,7 +81,7 @@ func (s *Bolt) searchPage(ctx context.Context, tx *bolt.Tx, f ItemFilter, before
 	if limit <= 0 || limit > search.MaxLimit-1 {
 		limit = search.MaxLimit - 1
 	}
-	q := search.Query{Text: f.Query, Limit: limit + 1, Offset: f.Offset}
+	q := search.Query{Text: f.Query, Limit: limit + 1, Offset: f.Offset, Before: before}
 	if f.ByRelevance {
 		q.Order = search.Relevance
 	}
@@ -90,9 +90,6 @@ func (s *Bolt) searchPage(ctx context.Context, tx *bolt.Tx, f ItemFilter, before
 	load := func(ref uint64) (search.Doc, bool, error) {
 		if err := s.scanned(ctx, &read); err != nil {
 			return search.Doc{}, false, err
-		}
-		if before != 0 && ref >= before {
-			return search.Doc{}, false, nil
 		}
 		it, err := s.headAt(tx, binary.BigEndian.AppendUint64(nil, ref))
 		if err != nil {
