@@ -88,7 +88,6 @@ type recReader struct {
 	err error
 }
 
-func (r *recReader) more() bool { return r.err == nil && len(r.b) > 0 }
 
 func (r *recReader) uint() uint64 {
 	if r.err != nil {
