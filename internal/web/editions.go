@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +37,7 @@ type pageParts struct {
 
 // relatedCount is how many related stories an item page lists (3 to 5
 // when there are that many).
-const relatedCount = 5
+const relatedCount, minRelated = 5, 3
 
 // archivePageSize is how many editions one archive page lists.
 const archivePageSize = 30
@@ -278,6 +279,7 @@ type itemView struct {
 	EditionTitle string
 	Corrections  []model.Correction
 	Related      []model.EditionItem
+	More         []model.EditionItem // others of the edition, when few are related
 	Curator      bool
 }
 
@@ -308,6 +310,16 @@ func (s *Server) itemPage(c *gin.Context) {
 			return nil, err
 		}
 		v := itemView{Item: *it, Edition: e, EditionTitle: s.editionTitle(e), Related: related, Curator: curator}
+		// Fewer than three related stories: the page still offers the
+		// reader somewhere to go, named for what it is.
+		for _, o := range e.Items {
+			if len(v.Related)+len(v.More) >= minRelated {
+				break
+			}
+			if o.ID != it.ID && !slices.ContainsFunc(related, func(r model.EditionItem) bool { return r.ID == o.ID }) {
+				v.More = append(v.More, o)
+			}
+		}
 		for _, c := range e.Corrections {
 			if c.ItemID == it.ID {
 				v.Corrections = append(v.Corrections, c)

@@ -21,7 +21,7 @@ func pollTrue(t *testing.T, ctx context.Context, what, cond string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		sctx, cancel := context.WithTimeout(ctx, time.Second)
-		ok, err := chromedp.Run(sctx, chromedp.Evaluate[bool](`(() => { try { return document.readyState === "complete" && !!(` + cond + `); } catch (e) { return false; } })()`))
+		ok, err := chromedp.Run(sctx, chromedp.Evaluate[bool](`(() => { try { return document.readyState === "complete" && !!(`+cond+`); } catch (e) { return false; } })()`))
 		cancel()
 		if err == nil && ok {
 			return
@@ -102,7 +102,7 @@ func TestBrowserArrangeNextEditionByKeyboard(t *testing.T) {
 		t.Errorf("published %v lead %s by %s, want %v lead %s", got, e.Lead, e.PublishedBy, pinned, order[1])
 	}
 	browserStep(t, ctx, "front page", 5*time.Second, chromedp.Navigate(h.srv.URL+"/"), chromedp.WaitVisible(`.briefing.edition`))
-	lead := browserRead(t, ctx, "lead", chromedp.TextContent(`.lead .headline`))
+	lead := browserRead(t, ctx, "lead", chromedp.TextContent(`.lead-block .headline`))
 	if strings.TrimSpace(lead) != items[indexOf(items, order[1])].Title {
 		t.Errorf("front page lead %q", lead)
 	}
