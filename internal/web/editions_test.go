@@ -374,6 +374,14 @@ func TestFeedsParseBack(t *testing.T) {
 			}
 		}
 	}
+	// Kept as bytes: asking again renders nothing.
+	before := h.server.renders.renders.Load()
+	for range 3 {
+		parse("/feed.rss?section=cyber")
+	}
+	if n := h.server.renders.renders.Load() - before; n != 0 {
+		t.Errorf("a kept feed was rendered %d more times", n)
+	}
 	for _, bad := range []string{"/feed.rss?section=sports", "/feed.atom?edition=1999-01-01-morning"} {
 		if code, _, _ := h.fetchRaw(anon, http.MethodGet, bad, nil); code != 404 {
 			t.Errorf("%s: %d, want 404", bad, code)
