@@ -275,7 +275,7 @@ func TestItemPage(t *testing.T) {
 			if n < 3 || n > 5 || !strings.Contains(rel, related[0].ID) || !strings.Contains(rel, related[1].ID) {
 				t.Errorf("%d related stories, want 3-5 with the two Riverton ones:\n%s", n, rel)
 			}
-			if strings.Index(rel, related[3].ID) >= 0 && strings.Index(rel, related[3].ID) < strings.Index(rel, related[0].ID) {
+			if i := strings.Index(rel, related[3].ID); i >= 0 && i < strings.Index(rel, related[0].ID) {
 				t.Error("a story sharing only the section ranks above one sharing words")
 			}
 			if strings.Contains(rel, other.ID) {

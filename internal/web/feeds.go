@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -85,16 +84,6 @@ func (s *Server) feedBase() string {
 		host = "[" + host + "]"
 	}
 	return scheme + "://" + host
-}
-
-// feedQuery is what a feed's self link needs to work when followed: the
-// token of a private feed (never added on a public one, where it is not
-// needed and would spread).
-func (s *Server) feedQuery(c *gin.Context) string {
-	if tok := c.GetString(feedTokenKey); tok != "" && !s.cfg.Settings.Briefing.Public {
-		return "?token=" + url.QueryEscape(tok)
-	}
-	return ""
 }
 
 // feedAudience is whose copy a feed document is: everyone's on a public
