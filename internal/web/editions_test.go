@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -460,4 +461,49 @@ func TestEditionsAPI(t *testing.T) {
 	if code, _ := h.apiCall("", http.MethodGet, "/api/v1/editions/1999-01-01-morning", ""); code != 404 {
 		t.Errorf("missing edition: %d", code)
 	}
+}
+
+// TestServePublishesOnSchedule: the running server publishes the edition
+// the schedule owes, as "schedule", and records it in the audit log.
+func TestServePublishesOnSchedule(t *testing.T) {
+	var slot string
+	h := newHarness(t, func(c *Config) {
+		slot = c.Now().UTC().Format("15:04")
+		c.Settings.Timezone = "UTC"
+		c.Settings.Editions.Schedule = []string{slot}
+	})
+	h.addApproved("a", "Flood warning", "Crest tonight.", "Top stories")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- h.server.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	var e *model.Edition
+	for e == nil && time.Now().Before(deadline) {
+		e, _ = h.store.LatestEdition(context.Background())
+		time.Sleep(20 * time.Millisecond)
+	}
+	if e == nil {
+		t.Fatalf("no edition published for the %s slot", slot)
+	}
+	if e.PublishedBy != "schedule" || len(e.Items) != 1 {
+		t.Errorf("scheduled edition: by %q, %d stories", e.PublishedBy, len(e.Items))
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if events, _ := h.store.ListAudit(context.Background(), store.AuditFilter{Action: model.AuditEditionPublish}); len(events) == 1 && events[0].Actor == "schedule" {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Error("the scheduled edition is not in the audit log")
 }
