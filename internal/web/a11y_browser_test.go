@@ -461,6 +461,7 @@ var a11yNotPages = map[string]string{
 	"/admin/sources.opml": "an OPML download",
 	"/readyz":             "JSON for probes",
 	"/metrics":            "the Prometheus text format",
+	"/editions/:id/text":  "an edition as plain text",
 }
 
 // checkEveryPageVisited fails for a GET page route that no visit opens,

@@ -57,6 +57,7 @@ var routeAccess = map[string]routeRule{
 	"GET /feed.rss":                    {min: "briefing", want: 200},
 	"GET /editions":                    {min: "briefing", want: 200},
 	"GET /editions/:id":                {min: "briefing", want: 404},
+	"GET /editions/:id/text":           {min: "briefing", want: 404},
 	"GET /items/:id":                   {min: "briefing", want: 404},
 	"GET /api/v1/editions":             {min: "briefing", want: 200},
 	"GET /api/v1/editions/:id":         {min: "briefing", want: 404},

@@ -164,6 +164,7 @@ func (s *Server) feedLinks(title string, q url.Values) []feedLink {
 // clipView is one story of an edition as the page shows it.
 type clipView struct {
 	Item        model.EditionItem
+	Page        string // the story's page, absolute (base_url), for sharing
 	Edition     string
 	Corrections []model.Correction
 	Curator     bool
@@ -172,6 +173,7 @@ type clipView struct {
 
 type editionView struct {
 	Edition     *model.Edition
+	TextURL     string // the edition as plain text, absolute
 	Heading     string
 	Dateline    string
 	Front       bool
@@ -223,7 +225,7 @@ func (s *Server) deskTime(t time.Time) string {
 }
 
 func (s *Server) editionParts(e *model.Edition, curator, front bool) (*pageParts, error) {
-	v := editionView{Edition: e, Heading: slotHeading(e.Slot), Dateline: s.deskDate(e.PublishedAt), Front: front, Count: len(e.Items),
+	v := editionView{Edition: e, TextURL: s.feedBase() + "/editions/" + e.ID + "/text", Heading: slotHeading(e.Slot), Dateline: s.deskDate(e.PublishedAt), Front: front, Count: len(e.Items),
 		Feeds: s.feedLinks(s.editionTitle(e), url.Values{"edition": {e.ID}})}
 	byItem := map[string][]model.Correction{}
 	titles := map[string]string{}
@@ -235,7 +237,7 @@ func (s *Server) editionParts(e *model.Edition, curator, front bool) (*pageParts
 		v.Corrections = append(v.Corrections, correctionView{At: c.At, Note: c.Note, Title: titles[c.ItemID], Item: c.ItemID})
 	}
 	clip := func(it model.EditionItem) clipView {
-		return clipView{Item: it, Edition: e.ID, Corrections: byItem[it.ID], Curator: curator}
+		return clipView{Item: it, Page: s.feedBase() + "/items/" + it.ID, Edition: e.ID, Corrections: byItem[it.ID], Curator: curator}
 	}
 	if lead, ok := e.Item(e.Lead); ok {
 		cv := clip(*lead)
@@ -275,6 +277,7 @@ func (s *Server) alternates(own []feedLink) []feedLink {
 // itemView is a published story's page.
 type itemView struct {
 	Item         model.EditionItem
+	Page         string // absolute, for sharing
 	Edition      *model.Edition
 	EditionTitle string
 	Corrections  []model.Correction
@@ -309,7 +312,7 @@ func (s *Server) itemPage(c *gin.Context) {
 		if err != nil {
 			return nil, err
 		}
-		v := itemView{Item: *it, Edition: e, EditionTitle: s.editionTitle(e), Related: related, Curator: curator}
+		v := itemView{Item: *it, Page: s.feedBase() + "/items/" + it.ID, Edition: e, EditionTitle: s.editionTitle(e), Related: related, Curator: curator}
 		// Fewer than three related stories: the page still offers the
 		// reader somewhere to go, named for what it is.
 		for _, o := range e.Items {
@@ -677,4 +680,78 @@ func (s *Server) correctSubmit(c *gin.Context) {
 	}
 	s.audit(c, model.AuditEditionCorrect, e.ID, e.Corrections[len(e.Corrections)-1].Note)
 	c.Redirect(http.StatusSeeOther, "/editions/"+url.PathEscape(e.ID)+"#item-"+url.PathEscape(corr.ItemID))
+}
+
+// editionText is /editions/{id}/text: the edition as plain text to paste
+// into a radio log, a chat or an e-mail: per story the headline, the
+// outlet, the lead in one line and the link to the full story.
+func (s *Server) editionText(c *gin.Context) {
+	ctx := c.Request.Context()
+	id := c.Param("id")
+	rev, changed, err := s.store.EditionsRev(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	a, err := s.renders.get(rev, "text "+id, func() (*cachedAnswer, error) {
+		e, err := s.store.GetEdition(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return s.newCachedAnswer("text/plain; charset=utf-8", []byte(s.plainEdition(e)), changed)
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.notFound(c)
+	case err != nil:
+		s.fail(c, err)
+	default:
+		s.serveCached(c, a)
+	}
+}
+
+// plainEdition writes an edition as plain text.
+func (s *Server) plainEdition(e *model.Edition) string {
+	var b strings.Builder
+	title := s.cfg.Settings.Briefing.Title + " — " + s.editionTitle(e)
+	b.WriteString(title + "\n")
+	b.WriteString(strings.Repeat("=", len([]rune(title))) + "\n")
+	b.WriteString("Published " + s.deskTime(e.PublishedAt) + " · " + s.feedBase() + "/editions/" + e.ID + "\n")
+	for _, c := range e.Corrections {
+		b.WriteString("Updated " + s.deskClock(c.At) + ": " + c.Note + "\n")
+	}
+	section := "\x00"
+	for _, it := range e.Items {
+		name := it.Section
+		if it.ID == e.Lead {
+			name = "Lead story"
+		}
+		if name != section {
+			section = name
+			b.WriteString("\n" + strings.ToUpper(name) + "\n")
+		}
+		pub := it.Publisher
+		if pub == "" {
+			pub = hostOf(it.URL)
+		}
+		b.WriteString("\n" + it.Title + "\n" + pub)
+		if it.Byline != "" {
+			b.WriteString(" · " + it.Byline)
+		}
+		b.WriteString("\n")
+		if line := oneLine(s.plainText(it.Lead)); line != "" {
+			b.WriteString(line + "\n")
+		}
+		if link := safeURL(it.URL); link != "#" {
+			b.WriteString(link + "\n")
+		}
+	}
+	return b.String()
+}
+
+// oneLine is the first paragraph of a lead on one line, cut at a word
+// near 200 characters.
+func oneLine(lead string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(lead), "\n\n")
+	return ogDescription(first)
 }

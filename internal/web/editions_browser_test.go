@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -118,6 +119,27 @@ func TestBrowserArrangeNextEditionByKeyboard(t *testing.T) {
 	lead := browserRead(t, ctx, "lead", chromedp.TextContent(`.lead-block .headline`))
 	if strings.TrimSpace(lead) != items[indexOf(items, order[1])].Title {
 		t.Errorf("front page lead %q", lead)
+	}
+	// Share: the copy buttons show with the script; "Copy edition as
+	// text" puts the edition's text on the clipboard, "Copy link" a
+	// story's page.
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		if _, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: name, AllowWithoutSanitization: true}, Setting: browser.PermissionSettingGranted, Origin: h.srv.URL}); err != nil {
+			t.Fatalf("grant %s: %v", name, err)
+		}
+	}
+	clipboard := chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise)
+	browserStep(t, ctx, "copy edition", 5*time.Second, chromedp.Click(`button[data-copy-from]`))
+	pollTrue(t, ctx, "copied", `document.getElementById("share-status").textContent === "Edition text copied."`)
+	text := browserRead(t, ctx, "clipboard", clipboard)
+	if !strings.HasPrefix(text, "Clipsheet briefing — ") || !strings.Contains(text, items[0].Title+"\nExample News · Ann Lee\nLead paragraph.\nhttps://news.example/k0\n") {
+		t.Errorf("clipboard after Copy edition as text:\n%s", text)
+	}
+	browserStep(t, ctx, "copy link", 5*time.Second, chromedp.Click(`.lead-block button[data-copy]`))
+	pollTrue(t, ctx, "link copied", `document.getElementById("share-status").textContent === "Link copied."`)
+	if got := browserRead(t, ctx, "clipboard", clipboard); got != h.server.feedBase()+"/items/"+order[1] {
+		t.Errorf("clipboard after Copy link: %q", got)
 	}
 	// Nothing is left: the preview says so.
 	browserStep(t, ctx, "preview again", 5*time.Second, chromedp.Navigate(h.srv.URL+"/editions/next"), chromedp.WaitVisible(`#next-empty`))

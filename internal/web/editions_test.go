@@ -507,3 +507,51 @@ func TestServePublishesOnSchedule(t *testing.T) {
 	}
 	t.Error("the scheduled edition is not in the audit log")
 }
+
+// TestEditionAsText: /editions/{id}/text is the edition in plain text to
+// paste elsewhere (headline, outlet, one-line lead, link per story), kept
+// like the pages; the pages offer it and a copy button per story.
+func TestEditionAsText(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Settings.BaseURL = "https://desk.example"; c.Settings.Timezone = "UTC" })
+	a := h.addApproved("a", "Flood warning for river towns", "The river will crest tonight at <b>six</b>.\n\nSecond paragraph stays out.", "Top stories")
+	c := h.addApproved("c", "Ransomware hits county payroll", strings.Repeat("Staff were paid late again. ", 20), "Cyber")
+	h.server.press.Pin(context.Background(), c.ID)
+	e, err := h.server.press.Publish(context.Background(), "cur")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, hdr, body := h.fetchRaw(rawClient(nil), http.MethodGet, "/editions/"+e.ID+"/text", nil)
+	if code != 200 || hdr.Get("Content-Type") != "text/plain; charset=utf-8" || hdr.Get("Cache-Control") != publishedCacheControl || hdr.Get("ETag") == "" {
+		t.Fatalf("text: %d %v", code, hdr)
+	}
+	text := string(body)
+	want := "LEAD STORY\n\nRansomware hits county payroll\nExample News · Ann Lee\n"
+	if !strings.Contains(text, want) {
+		t.Errorf("text lacks the lead story block %q:\n%s", want, text)
+	}
+	want = "\nTOP STORIES\n\nFlood warning for river towns\nExample News · Ann Lee\nThe river will crest tonight at six.\nhttps://news.example/a\n"
+	if !strings.Contains(text, want) {
+		t.Errorf("text lacks %q:\n%s", want, text)
+	}
+	if strings.Contains(text, "Second paragraph") || strings.Contains(text, "<b>") {
+		t.Errorf("the lead is not one plain line:\n%s", text)
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if len([]rune(line)) > 210 && !strings.HasPrefix(line, "http") {
+			t.Errorf("line of %d characters: %q", len([]rune(line)), line)
+		}
+	}
+	if !strings.HasPrefix(text, "Clipsheet briefing — "+h.server.editionTitle(e)+"\n") || !strings.Contains(text, "https://desk.example/editions/"+e.ID) {
+		t.Errorf("text heading:\n%s", text[:200])
+	}
+	if code, _, _ := h.fetchRaw(rawClient(nil), http.MethodGet, "/editions/1999-01-01-morning/text", nil); code != 404 {
+		t.Errorf("missing edition as text: %d", code)
+	}
+	_, page, _ := h.getWith(h.newClient(), "/editions/"+e.ID)
+	for _, want := range []string{`<a href="/editions/` + e.ID + `/text">Edition as text</a>`, `data-copy-from="/editions/` + e.ID + `/text" hidden`,
+		`data-copy="https://desk.example/items/` + a.ID + `" hidden>Copy link`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("edition page lacks %s", want)
+		}
+	}
+}

@@ -59,6 +59,7 @@ func (s *Server) routes() *gin.Engine {
 	published := r.Group("/", s.briefingAccess)
 	published.GET("/editions", s.archivePage)
 	published.GET("/editions/:id", s.editionPage)
+	published.GET("/editions/:id/text", s.editionText)
 	published.GET("/items/:id", s.itemPage)
 	feeds := r.Group("/", s.feedAuth, s.briefingAccess)
 	feeds.GET("/feed.rss", s.feedRSS)
