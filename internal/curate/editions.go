@@ -99,24 +99,13 @@ type EditionSection struct {
 // while that edition was being published may have missed it), or within
 // the briefing window when there is no edition yet.
 func (p *Press) candidates(ctx context.Context, since time.Time) ([]*model.Item, error) {
-	// TODO(integrator): ItemFilter.DecidedSince will make this one index
-	// range instead of a walk over every approved item.
-	all, err := p.items.ListItems(ctx, store.ItemFilter{Status: model.StatusApproved})
+	recent, err := p.items.ListItems(ctx, store.ItemFilter{Status: model.StatusApproved, DecidedSince: since})
 	if err != nil {
 		return nil, err
 	}
-	var recent []*model.Item
-	var ids []string
-	for _, it := range all {
-		decided := it.DecidedAt
-		if decided.IsZero() {
-			decided = it.FetchedAt
-		}
-		if decided.Before(since) {
-			continue
-		}
-		recent = append(recent, it)
-		ids = append(ids, it.ID)
+	ids := make([]string, len(recent))
+	for i, it := range recent {
+		ids[i] = it.ID
 	}
 	where, err := p.editions.ItemEditions(ctx, ids)
 	if err != nil {
