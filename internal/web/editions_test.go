@@ -157,6 +157,9 @@ func TestEditionLifecycleOverHTTP(t *testing.T) {
 	if code, _, _ := h.fetchRaw(rc, http.MethodGet, "/", map[string]string{"If-Modified-Since": hdr.Get("Last-Modified")}); code != 304 {
 		t.Errorf("If-Modified-Since: %d", code)
 	}
+	if code, hh, b := h.fetchRaw(rc, http.MethodHead, "/", nil); code != 200 || len(b) != 0 || hh.Get("Content-Length") != fmt.Sprint(len(page)) || hh.Get("ETag") != hdr.Get("ETag") {
+		t.Errorf("HEAD /: %d, %d bytes, Content-Length %s (GET sent %d), ETag %s", code, len(b), hh.Get("Content-Length"), len(page), hh.Get("ETag"))
+	}
 	_, br, brBody := h.fetchRaw(rc, http.MethodGet, "/", map[string]string{"Accept-Encoding": "br"})
 	if br.Get("Content-Encoding") != "br" || string(decodeBody(t, "br", brBody)) != body {
 		t.Errorf("brotli copy: %q, same bytes %v", br.Get("Content-Encoding"), string(decodeBody(t, "br", brBody)) == body)
