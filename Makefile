@@ -4,7 +4,7 @@ STATICCHECK_VERSION := v0.8.2
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PKGS := ./...
 
-.PHONY: build install run demo test deps lint unit vuln fuzz bench-extract bench-fetch clean release image
+.PHONY: build install run demo test deps lint unit vuln fuzz bench-extract bench-fetch bench-web clean release image
 
 ## VERSION: what `clipsheet version` prints: git describe (the nearest tag,
 ## commits since, commit, -dirty), else dev-COMMIT, else dev outside git.
@@ -94,6 +94,10 @@ test: deps lint unit vuln
 ## (body, lead, speed), then metadata on the labelled set in internal/extract/testdata/meta
 bench-extract:
 	cd bench && $(GO) run ./cmd/benchextract -rounds 3 -worst 20
+
+## bench-web: the latest edition, a story page and the Atom feed vs http.FileServer serving the same bytes, 100 connections, 10k and 100k items
+bench-web:
+	$(GO) test -run '^$$' -bench PublishedVsStatic -benchtime=1x -timeout 20m ./internal/web/
 
 ## bench-fetch: 5,000 feeds on 50 loopback hosts, first (all new) and second (all 304) cycle
 bench-fetch:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"reflect"
 	"sort"
@@ -25,11 +26,13 @@ type Settings struct {
 	DataDir        string   `yaml:"data_dir"`
 	Sources        string   `yaml:"sources"`
 	BaseURL        string   `yaml:"base_url"`
+	Timezone       string   `yaml:"timezone"`
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	TLS            TLS      `yaml:"tls"`
 	Fetch          Fetch    `yaml:"fetch"`
 	Excerpt        Excerpt  `yaml:"excerpt"`
 	Briefing       Briefing `yaml:"briefing"`
+	Editions       Editions `yaml:"editions"`
 	Log            Log      `yaml:"log"`
 	Retention      Keep     `yaml:"retention"`
 	Metrics        Metrics  `yaml:"metrics"`
@@ -81,6 +84,19 @@ type Excerpt struct {
 type Briefing struct {
 	Public bool   `yaml:"public"`
 	Title  string `yaml:"title"`
+	// Canonical is where an item page's rel=canonical points: "self" (the
+	// item page) or "original" (the publisher's story), for desks whose
+	// policy is to leave search credit with the publisher.
+	Canonical string `yaml:"canonical"`
+}
+
+// Editions is when the briefing is published as an edition.
+type Editions struct {
+	// Schedule lists the times of day (HH:MM, in the desk's timezone) at
+	// which the next edition is published; empty means manual only.
+	Schedule []string `yaml:"schedule"`
+	// WeekdaysOnly skips Saturdays and Sundays (in the desk's timezone).
+	WeekdaysOnly bool `yaml:"weekdays_only"`
 }
 
 // Log selects the log format and level.
@@ -108,7 +124,8 @@ func DefaultSettings() Settings {
 			MaxArticles:    50,
 		},
 		Excerpt:  Excerpt{MaxChars: 600},
-		Briefing: Briefing{Public: true, Title: "Clipsheet briefing"},
+		Briefing: Briefing{Public: true, Title: "Clipsheet briefing", Canonical: "self"},
+		Timezone: "Local",
 		Log:      Log{Level: "info", Format: "text"},
 		// A year of a desk taking 5,000 candidates a day stays near 1 GB:
 		// bodies are what is large, and no one reads the text of a
@@ -181,10 +198,40 @@ func (s Settings) Check() error {
 	if (s.TLS.Cert == "") != (s.TLS.Key == "") {
 		errs = append(errs, "tls.cert and tls.key must be given together")
 	}
+	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" {
+		errs = append(errs, fmt.Sprintf("timezone %q: use an IANA name such as Europe/Berlin or America/New_York, UTC, or Local", s.Timezone))
+	}
+	for _, t := range s.Editions.Schedule {
+		if _, _, ok := ParseClock(t); !ok {
+			errs = append(errs, fmt.Sprintf("editions.schedule: %q is not a time of day (use HH:MM, e.g. 06:00)", t))
+		}
+	}
+	if s.Briefing.Canonical != "self" && s.Briefing.Canonical != "original" {
+		errs = append(errs, fmt.Sprintf("briefing.canonical %q: use self or original", s.Briefing.Canonical))
+	}
+	if b := s.BaseURL; b != "" {
+		if u, err := url.Parse(b); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Sprintf("base_url %q: use an absolute http(s) address such as https://desk.example.org", b))
+		}
+	}
 	if len(errs) > 0 {
 		return errors.New("settings: " + strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// ParseClock reads a time of day written HH:MM (24-hour clock).
+func ParseClock(v string) (hour, minute int, ok bool) {
+	h, m, found := strings.Cut(strings.TrimSpace(v), ":")
+	if !found || len(h) < 1 || len(h) > 2 || len(m) != 2 {
+		return 0, 0, false
+	}
+	hour, err1 := strconv.Atoi(h)
+	minute, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hour < 0 || hour > 23 || minute < 0 || minute > 59 {
+		return 0, 0, false
+	}
+	return hour, minute, true
 }
 
 // applyFile sets every key of a clipsheet.yaml through Set, so the file

@@ -95,6 +95,8 @@ func TestSettingsFileTakesEveryKey(t *testing.T) {
 data_dir: /var/lib/clipsheet
 sources: /etc/clipsheet/sources.yaml
 base_url: https://desk.example
+timezone: Europe/Berlin
+editions: {schedule: ["06:00", "17:30"], weekdays_only: true}
 trusted_proxies: [10.0.0.1, 10.0.0.2]
 tls: {cert: /etc/c.pem, key: /etc/k.pem}
 fetch:
@@ -108,7 +110,7 @@ fetch:
   max_articles: 7
   ignore_robots: true
 excerpt: {max_chars: 1500}
-briefing: {public: false, title: Morning clips}
+briefing: {public: false, title: Morning clips, canonical: original}
 log: {level: debug, format: json}
 retention: {drop_bodies_after: 14d, prune_after: 0}
 metrics: {addr: 127.0.0.1:9090}
@@ -118,21 +120,27 @@ metrics: {addr: 127.0.0.1:9090}
 		t.Fatal(err)
 	}
 	want := Settings{Addr: "0.0.0.0:9090", DataDir: "/var/lib/clipsheet", Sources: "/etc/clipsheet/sources.yaml", BaseURL: "https://desk.example",
+		Timezone: "Europe/Berlin", Editions: Editions{Schedule: []string{"06:00", "17:30"}, WeekdaysOnly: true},
 		TrustedProxies: []string{"10.0.0.1", "10.0.0.2"}, TLS: TLS{Cert: "/etc/c.pem", Key: "/etc/k.pem"},
 		Fetch: Fetch{AllowPrivate: true, Timeout: 90 * time.Second, ConnectTimeout: 48 * time.Hour, MaxBodyBytes: 5 << 20, Workers: 4, PerHost: 1,
 			UserAgent: "Desk/1", MaxArticles: 7, IgnoreRobots: true},
-		Excerpt: Excerpt{MaxChars: 1500}, Briefing: Briefing{Public: false, Title: "Morning clips"}, Log: Log{Level: "debug", Format: "json"},
+		Excerpt: Excerpt{MaxChars: 1500}, Briefing: Briefing{Public: false, Title: "Morning clips", Canonical: "original"}, Log: Log{Level: "debug", Format: "json"},
 		Retention: Keep{DropBodiesAfter: 14 * 24 * time.Hour}, Metrics: Metrics{Addr: "127.0.0.1:9090"}}
 	if fmt.Sprintf("%+v", s) != fmt.Sprintf("%+v", want) {
 		t.Errorf("got  %+v\nwant %+v", s, want)
 	}
 	for body, msg := range map[string]string{
-		"fetch:\n  timeout: 30\n":        `line 2: fetch.timeout: invalid duration "30"`,
-		"fetch:\n  workers: many\n":      `line 2: fetch.workers: "many" is not a number`,
-		"fetch: true\n":                  "line 1: fetch holds keys",
-		"addr: [a, b]\n":                 "line 1: addr takes a single value",
-		"- addr\n":                       "line 1: settings must be a mapping",
-		"briefing:\n  public: perhaps\n": `line 2: briefing.public: "perhaps" is not true or false`,
+		"fetch:\n  timeout: 30\n":              `line 2: fetch.timeout: invalid duration "30"`,
+		"fetch:\n  workers: many\n":            `line 2: fetch.workers: "many" is not a number`,
+		"fetch: true\n":                        "line 1: fetch holds keys",
+		"addr: [a, b]\n":                       "line 1: addr takes a single value",
+		"- addr\n":                             "line 1: settings must be a mapping",
+		"briefing:\n  public: perhaps\n":       `line 2: briefing.public: "perhaps" is not true or false`,
+		"timezone: Mars/Olympus\n":             `timezone "Mars/Olympus"`,
+		"editions:\n  schedule: [\"6am\"]\n":   `editions.schedule: "6am" is not a time of day`,
+		"editions:\n  schedule: [\"24:00\"]\n": `editions.schedule: "24:00" is not a time of day`,
+		"briefing:\n  canonical: theirs\n":     `briefing.canonical "theirs"`,
+		"base_url: desk.example\n":             `base_url "desk.example"`,
 	} {
 		os.WriteFile(path, []byte(body), 0o600)
 		if _, err := LoadSettings(path, true, nil); err == nil || !strings.Contains(err.Error(), msg) {

@@ -29,6 +29,8 @@ const (
 	AuditSourceAdd      = "source.add"
 	AuditSourceChange   = "source.change"
 	AuditSourceRemove   = "source.remove"
+	AuditEditionPublish = "edition.publish"
+	AuditEditionCorrect = "edition.correct"
 )
 
 // AuditEvent is one line of the audit log. Seq is assigned by the store and

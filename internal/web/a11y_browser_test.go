@@ -461,6 +461,7 @@ var a11yNotPages = map[string]string{
 	"/admin/sources.opml": "an OPML download",
 	"/readyz":             "JSON for probes",
 	"/metrics":            "the Prometheus text format",
+	"/editions/:id/text":  "an edition as plain text",
 }
 
 // checkEveryPageVisited fails for a GET page route that no visit opens,
@@ -505,6 +506,8 @@ type a11yVisit struct {
 // second site without an admin, for the setup page.
 type a11yWorld struct {
 	env     *sourcesEnv
+	edition string // the published edition
+	story   string // its pinned lead
 	site    *testSite
 	setup   *harness
 	setupOK string
@@ -579,6 +582,21 @@ sources:
 		}
 	}
 
+	// An edition with a pinned lead and a correction, and two stories
+	// approved after it, waiting for the next one.
+	w := &a11yWorld{env: e, site: site}
+	w.publishEdition(t)
+	for i, title := range []string{"Harbour ferry timetable changes from Monday", "Coastguard exercise off the point on Thursday"} {
+		it := model.NewItem(model.Extraction{URL: fmt.Sprintf("https://news.example/2026/late-%d", i), Title: title, Lead: "Details follow.",
+			SiteName: "Example News", Published: now.Add(-time.Duration(i) * time.Minute)}, "Harbor Gazette — Latest", "Top stories", now)
+		if _, err := e.store.AddItem(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.server.desk.Approve(ctx, it.ID, testUsers[model.RoleCurator]); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	a := auth.Actor{Name: testUsers[model.RoleAdmin]}
 	for _, u := range []struct {
 		name string
@@ -606,7 +624,7 @@ sources:
 		t.Fatal(err)
 	}
 
-	w := &a11yWorld{env: e, site: site, opml: opml}
+	w.opml = opml
 	w.setup, w.setupOK = newSetupHarness(t)
 	return w
 }
@@ -643,6 +661,12 @@ func (w *a11yWorld) visits() []a11yVisit {
 			steps: submit(`form[action="/login"]`, map[string]string{"name": "nobody", "password": "not the password at all"})},
 		{name: "briefing-public", route: "/", base: main, role: anon, path: "/", wait: `.briefing .section`},
 		{name: "not-found", base: main, role: anon, path: "/no/such/page", wait: `h1`},
+		{name: "briefing-no-edition-yet", route: "/", base: setup, role: anon, path: "/", wait: `#no-edition-yet`},
+		{name: "edition", route: "/editions/:id", base: main, role: anon, path: "/editions/" + w.edition, wait: `.briefing.edition .corrections`},
+		{name: "item", route: "/items/:id", base: main, role: anon, path: "/items/" + w.story, wait: `.story-page .related`},
+		{name: "archive", route: "/editions", base: main, role: anon, path: "/editions", wait: `.archive-day`},
+		{name: "archive-search", route: "/editions", base: main, role: anon, path: "/editions?q=storm", wait: `.hits`},
+		{name: "archive-search-none", route: "/editions", base: main, role: anon, path: "/editions?q=zeppelin", wait: `.archive .empty`},
 
 		{name: "account-reader", route: "/account", base: main, role: reader, path: "/account", wait: `#password`},
 
@@ -652,6 +676,16 @@ func (w *a11yWorld) visits() []a11yVisit {
 		{name: "queue-no-match", route: "/queue", base: main, role: curator, path: "/queue?q=zeppelin", wait: `.desk .empty`},
 		{name: "queue-edit-open", route: "/queue", base: main, role: curator, path: "/queue?q=lighthouse", wait: `.desk details.edit[open] .original`,
 			steps: []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(`.desk .item`), chromedp.Click(`.desk details.edit summary`)}},
+
+		{name: "edition-next", route: "/editions/next", base: main, role: curator, path: "/editions/next", wait: `.next-edition .next-item`},
+		{name: "edition-next-error", route: "/editions/next", base: main, role: curator, path: "/editions/next", wait: `#next-problem`,
+			steps: []chromedp.Action[chromedp.Void]{chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector(".move-section select"); s.add(new Option("Sports")); s.value = "Sports"; })()`),
+				chromedp.Click(`.move-section button[type="submit"]`)}},
+		{name: "edition-curator", route: "/editions/:id", base: main, role: curator, path: "/editions/" + w.edition, wait: `.correct-link`},
+		{name: "item-curator", route: "/items/:id", base: main, role: curator, path: "/items/" + w.story, wait: `.story .correct-link`},
+		{name: "edition-correct", route: "/editions/:id/correct", base: main, role: curator, path: "/editions/" + w.edition + "/correct?item=" + w.story, wait: `.correct-form form`},
+		{name: "edition-correct-error", route: "/editions/:id/correct", base: main, role: curator, path: "/editions/" + w.edition + "/correct?item=" + w.story, wait: `.correct-form p.error`,
+			steps: submit(`.correct-form form`, map[string]string{"title": " "})},
 
 		{name: "briefing-admin", route: "/", base: main, role: admin, path: "/", wait: `.briefing .section`},
 		{name: "account-admin", route: "/account", base: main, role: admin, path: "/account", wait: `#tokens table`},
@@ -695,6 +729,40 @@ func (w *a11yWorld) visits() []a11yVisit {
 		{name: "queue-story-versions", route: "/queue", base: main, role: curator, path: "/queue?q=Foothill", wait: `.desk .versions li`, prepare: w.addStory},
 		// Last, as it decides every queued item: the queue with nothing left.
 		{name: "queue-clear", route: "/queue", base: main, role: curator, path: "/queue", wait: `.desk .empty`, prepare: w.decideAll},
+		{name: "edition-next-empty", route: "/editions/next", base: main, role: curator, path: "/editions/next", wait: `#next-empty`, prepare: w.publishNext},
+	}
+}
+
+// publishEdition publishes the approved stories as an edition, with the
+// newest pinned as its lead and a correction.
+func (w *a11yWorld) publishEdition(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	press := w.env.server.press
+	next, err := press.Next(ctx)
+	if err != nil || len(next.Items) < 3 {
+		t.Fatalf("next edition: %v, %d stories", err, len(next.Items))
+	}
+	w.story = next.Items[len(next.Items)-1].ID
+	if _, err := press.Pin(ctx, w.story); err != nil {
+		t.Fatal(err)
+	}
+	e, err := press.Publish(ctx, testUsers[model.RoleCurator])
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.edition = e.ID
+	title := e.Items[0].Title + " (corrected)"
+	if _, err := press.Correct(ctx, e.ID, curate.Correction{ItemID: w.story, Title: &title, Note: "wording"}, testUsers[model.RoleCurator]); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// publishNext publishes whatever waits for the next edition.
+func (w *a11yWorld) publishNext(t *testing.T) {
+	t.Helper()
+	if _, err := w.env.server.press.Publish(context.Background(), testUsers[model.RoleCurator]); err != nil {
+		t.Fatal(err)
 	}
 }
 

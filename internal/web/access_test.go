@@ -54,6 +54,22 @@ var routeAccess = map[string]routeRule{
 	"GET /feed.atom":                   {min: "briefing", want: 200},
 	"GET /feed.json":                   {min: "briefing", want: 200},
 	"GET /api/v1/briefing":             {min: "briefing", want: 200},
+	"GET /feed.rss":                    {min: "briefing", want: 200},
+	"GET /editions":                    {min: "briefing", want: 200},
+	"GET /editions/:id":                {min: "briefing", want: 404},
+	"GET /editions/:id/text":           {min: "briefing", want: 404},
+	"GET /items/:id":                   {min: "briefing", want: 404},
+	"GET /api/v1/editions":             {min: "briefing", want: 200},
+	"GET /api/v1/editions/:id":         {min: "briefing", want: 404},
+	"GET /editions/next":               {min: "curator", want: 200},
+	"POST /editions/next/move":         {min: "curator", want: 404}, // no such story
+	"POST /editions/next/section":      {min: "curator", want: 422}, // no section
+	"POST /editions/next/pin":          {min: "curator", want: 404},
+	"POST /editions/next/place":        {min: "curator", want: 404},
+	"POST /editions/next/publish":      {min: "curator", want: 409}, // nothing approved
+	"GET /editions/:id/correct":        {min: "curator", want: 404},
+	"POST /editions/:id/correct":       {min: "curator", want: 404},
+	"POST /api/v1/editions":            {min: "curator", want: 409},
 	"POST /logout":                     {min: "reader", want: 303},
 	"GET /account":                     {min: "reader", want: 200},
 	"POST /account/password":           {min: "reader", want: 422}, // no current password

@@ -59,6 +59,9 @@ func (s *Server) funcs() template.FuncMap {
 		"roles":      model.Roles,
 		"asset":      s.assets.url,
 		"anchorIDs":  anchorIDs,
+		"deskTime":   s.deskTime,
+		"deskClock":  s.deskClock,
+		"slug":       slug,
 	}
 }
 

@@ -51,9 +51,18 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/setup", s.setupGate, s.csrf, s.setupPage)
 	r.POST("/setup", s.setupGate, s.csrf, s.setupSubmit)
 
-	// The briefing and its feeds: public or readers, per briefing.public.
-	r.GET("/", s.briefingAccess, s.csrf, s.briefingPage)
+	// The briefing, its editions and feeds: public or readers, per
+	// briefing.public. No CSRF middleware: these pages have no forms for
+	// visitors, and its cookie would keep them out of shared caches
+	// (signed-in users' forms take the session's token).
+	r.GET("/", s.briefingAccess, s.frontPage)
+	published := r.Group("/", s.briefingAccess)
+	published.GET("/editions", s.archivePage)
+	published.GET("/editions/:id", s.editionPage)
+	published.GET("/editions/:id/text", s.editionText)
+	published.GET("/items/:id", s.itemPage)
 	feeds := r.Group("/", s.feedAuth, s.briefingAccess)
+	feeds.GET("/feed.rss", s.feedRSS)
 	feeds.GET("/feed.atom", s.feedAtom)
 	feeds.GET("/feed.json", s.feedJSON)
 
@@ -76,6 +85,14 @@ func (s *Server) routes() *gin.Engine {
 	curators.POST("/items/:id/reject", s.decideHandler(model.StatusRejected))
 	curators.POST("/items/:id/requeue", s.decideHandler(model.StatusQueued))
 	curators.POST("/items/:id/edit", s.editHandler)
+	curators.GET("/editions/next", s.nextPage)
+	curators.POST("/editions/next/move", s.nextAction(s.nextMove))
+	curators.POST("/editions/next/section", s.nextAction(s.nextSection))
+	curators.POST("/editions/next/pin", s.nextAction(s.nextPin))
+	curators.POST("/editions/next/place", s.nextAction(s.nextPlace))
+	curators.POST("/editions/next/publish", s.publishNow)
+	curators.GET("/editions/:id/correct", s.correctPage)
+	curators.POST("/editions/:id/correct", s.correctSubmit)
 
 	// Admins: users and the audit log.
 	adminPages := r.Group("/admin", s.requireRole(model.RoleAdmin), s.csrf)
@@ -93,6 +110,9 @@ func (s *Server) routes() *gin.Engine {
 	// JSON API (see docs/api.md).
 	api, apiReaders, apiCurators, adminAPI := s.apiGroups(r)
 	api.GET("/briefing", s.briefingAccess, s.apiBriefing)
+	api.GET("/editions", s.briefingAccess, s.apiEditions)
+	api.GET("/editions/:id", s.briefingAccess, s.apiEdition)
+	apiCurators.POST("/editions", s.apiPublish)
 	apiReaders.GET("/me", s.apiMe)
 	apiCurators.GET("/items", s.apiListItems)
 	apiCurators.GET("/items/:id", s.apiGetItem)

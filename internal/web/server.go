@@ -33,6 +33,7 @@ type Store interface {
 	store.Store
 	store.Accounts
 	store.Auditor
+	store.Editions
 }
 
 // Config is what the web layer needs besides the store.
@@ -63,6 +64,7 @@ type Server struct {
 	metrics *metrics.Metrics
 	store   Store
 	desk    *curate.Desk
+	press   *curate.Press
 	auth    *auth.Service
 	cfg     Config
 	pages   map[string]*template.Template
@@ -78,6 +80,8 @@ type Server struct {
 	assets     *assetSet
 	encoders   *encoders
 	validators *validatorLog
+	// renders keeps what is made from published editions (pagecache.go).
+	renders *renderCache
 	// pagePaths are the GET page routes without parameters, for the
 	// trailing-slash redirect.
 	pagePaths map[string]bool
@@ -102,6 +106,10 @@ func NewServer(st Store, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sched, err := curate.NewSchedule(cfg.Settings.Editions.Schedule, cfg.Settings.Timezone, cfg.Settings.Editions.WeekdaysOnly)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		store:   st,
 		desk:    curate.NewDesk(st),
@@ -114,8 +122,10 @@ func NewServer(st Store, cfg Config) (*Server, error) {
 
 		encoders:   newEncoders(),
 		validators: newValidatorLog(),
+		renders:    newRenderCache(),
 	}
 	s.metrics = metrics.New(storeFigures{st}, cfg.Version, cfg.Now)
+	s.press = curate.NewPress(st, st, sched, s.sections, cfg.Now)
 	if s.static, err = fs.Sub(assets.Static, "static"); err != nil {
 		return nil, err
 	}
@@ -211,6 +221,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		errc <- srv.Serve(ln)
 	}()
 	go s.pruneSessions(ctx)
+	go s.runSchedule(ctx)
 	select {
 	case err := <-errc:
 		return err
