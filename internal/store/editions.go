@@ -132,7 +132,7 @@ func (s *Bolt) PublishEdition(ctx context.Context, e *model.Edition, after strin
 	if e.ID == "" {
 		return errors.New("publish edition: empty id")
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		eds, seq, items, meta, err := editionBuckets(tx)
 		if err != nil {
 			return err
@@ -194,7 +194,7 @@ func (s *Bolt) GetEdition(ctx context.Context, id string) (*model.Edition, error
 		return nil, err
 	}
 	var e *model.Edition
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var err error
 		e, err = getEdition(tx, id)
 		return err
@@ -208,7 +208,7 @@ func (s *Bolt) LatestEdition(ctx context.Context) (*model.Edition, error) {
 		return nil, err
 	}
 	var e *model.Edition
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		id := latestEditionID(tx)
 		if id == "" {
 			return fmt.Errorf("latest edition: %w", ErrNotFound)
@@ -226,7 +226,7 @@ func (s *Bolt) ListEditions(ctx context.Context, limit, offset int) ([]*model.Ed
 		return nil, err
 	}
 	var out []*model.Edition
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		seq := tx.Bucket(bucketEditionSeq)
 		if seq == nil {
 			return nil
@@ -261,7 +261,7 @@ func (s *Bolt) CorrectEdition(ctx context.Context, id string, fn func(*model.Edi
 		return nil, err
 	}
 	var out *model.Edition
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		eds, _, _, meta, err := editionBuckets(tx)
 		if err != nil {
 			return err
@@ -309,7 +309,7 @@ func (s *Bolt) ItemEditions(ctx context.Context, ids []string) ([]string, error)
 		return nil, err
 	}
 	out := make([]string, len(ids))
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEditionItems)
 		if b == nil {
 			return nil
@@ -328,7 +328,7 @@ func (s *Bolt) EditionDraft(ctx context.Context) (*model.EditionDraft, error) {
 		return nil, err
 	}
 	d := &model.EditionDraft{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketEditionMeta)
 		if meta == nil {
 			return nil
@@ -353,7 +353,7 @@ func (s *Bolt) PutEditionDraft(ctx context.Context, d *model.EditionDraft) error
 	if err != nil {
 		return fmt.Errorf("encode edition draft: %w", err)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		_, _, _, meta, err := editionBuckets(tx)
 		if err != nil {
 			return err
@@ -369,7 +369,7 @@ func (s *Bolt) EditionsRev(ctx context.Context) (uint64, time.Time, error) {
 	}
 	var rev uint64
 	var at time.Time
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketEditionMeta)
 		if meta == nil {
 			return nil
