@@ -12,7 +12,7 @@ import (
 
 func item(source, section, title, lead string) *model.Item {
 	return &model.Item{ID: title, Source: source, Section: section, Title: title, Lead: lead,
-		URL: "https://example.org/news/" + strings.ReplaceAll(strings.ToLower(title), " ", "-"),
+		URL:    "https://example.org/news/" + strings.ReplaceAll(strings.ToLower(title), " ", "-"),
 		Byline: "Ann Smith", Status: model.StatusQueued, FetchedAt: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
 }
 
@@ -182,7 +182,11 @@ func TestApply(t *testing.T) {
 		{"url field", []Rule{byURL}, &model.Item{Title: "Why we are right", URL: "https://example.org/Opinion/123", Status: model.StatusQueued}, true,
 			model.StatusQueued, "", nil, -3, []string{"rule Opinion URL: priority -3"}},
 		{"decided item keeps its status", []Rule{noSales},
-			func() *model.Item { it := item("Post", "News", "Fire sale", ""); it.Status = model.StatusApproved; return it }(), true,
+			func() *model.Item {
+				it := item("Post", "News", "Fire sale", "")
+				it.Status = model.StatusApproved
+				return it
+			}(), true,
 			model.StatusApproved, "News", nil, 0, []string{"rule No sales: left approved (decided before)"}},
 	}
 	for _, c := range cases {
