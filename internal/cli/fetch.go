@@ -54,6 +54,7 @@ func Fetch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer st.Close()
 		f := fetch.New(st, e.Settings.Fetch, e.Settings.Excerpt.MaxChars, e.Logger)
+		f.UseRules(st.ListRules)
 		defer f.Close()
 		fmt.Fprintf(stdout, "clipsheet: polling the sources in %s until interrupted\n", e.Settings.Sources)
 		if err := f.Run(ctx, live.Current); err != nil && !errors.Is(err, context.Canceled) {
@@ -83,6 +84,7 @@ func Fetch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 	f := fetch.New(st, e.Settings.Fetch, e.Settings.Excerpt.MaxChars, e.Logger)
+	f.UseRules(st.ListRules)
 	defer f.Close()
 	start := time.Now()
 	results := f.PollOnce(ctx, sources)

@@ -60,6 +60,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready l
 		return fail(stderr, err)
 	}
 	f := fetch.New(st, e.Settings.Fetch, e.Settings.Excerpt.MaxChars, e.Logger)
+	f.UseRules(st.ListRules)
 	srv, err := web.NewServer(st, web.Config{Settings: e.Settings, Sources: live.Current, Logger: e.Logger,
 		SourceAdmin: web.SourceAdmin{File: file, Tester: f, Poller: f}, Version: version.String(), Clipper: f})
 	if err != nil {

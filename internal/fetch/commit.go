@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/clipsheet/clipsheet/internal/rules"
 	"github.com/clipsheet/clipsheet/internal/store"
 )
 
@@ -82,6 +83,7 @@ func (f *Fetcher) commit(batch []*outcome) {
 	// Polls that finished must be recorded even if the caller is shutting
 	// down, so the store write does not take the poll context.
 	ctx := context.Background()
+	f.applyRules(ctx, batch)
 	if pw, ok := f.st.(pollWriter); ok {
 		ws := make([]store.PollWrite, len(batch))
 		for i, o := range batch {
@@ -142,5 +144,38 @@ func (f *Fetcher) logOutcome(o *outcome) {
 		f.log.Info("polled", attrs...)
 	default:
 		f.log.Log(context.Background(), slog.LevelDebug, "polled", append(attrs, "not_modified", r.NotModified)...)
+	}
+}
+
+// applyRules runs the desk's rules on the batch's new items. A rule that
+// no longer compiles, or a store that cannot list rules, is logged and the
+// items are stored as they came: a broken rule must not lose stories.
+func (f *Fetcher) applyRules(ctx context.Context, batch []*outcome) {
+	if f.rules == nil {
+		return
+	}
+	n := 0
+	for _, o := range batch {
+		n += len(o.items)
+	}
+	if n == 0 {
+		return
+	}
+	rs, err := f.rules(ctx)
+	if err != nil {
+		f.log.Error("load rules; storing items without them", "err", err)
+		return
+	}
+	cs, err := rules.Compile(rs)
+	if err != nil {
+		f.log.Warn("rules skipped", "err", err)
+	}
+	if len(cs) == 0 {
+		return
+	}
+	for _, o := range batch {
+		for _, it := range o.items {
+			rules.Apply(cs, it)
+		}
 	}
 }

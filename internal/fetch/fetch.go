@@ -23,6 +23,7 @@ import (
 
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/fetch/httpx"
+	"github.com/clipsheet/clipsheet/internal/rules"
 	"github.com/clipsheet/clipsheet/internal/store"
 )
 
@@ -50,6 +51,9 @@ type Fetcher struct {
 
 	// onPoll, when set, hears every poll's result (metrics).
 	onPoll func(Result)
+	// rules, when set, gives the desk's current rules, applied to new
+	// items before they are stored.
+	rules func(context.Context) ([]rules.Rule, error)
 
 	// Seams for tests; production uses the clock and math/rand.
 	now    func() time.Time
@@ -106,6 +110,13 @@ func New(st store.Store, cfg config.Fetch, excerptMaxChars int, logger *slog.Log
 // OnPoll registers fn to hear the result of every poll once it is stored
 // (serve feeds its metrics with it). Call it before Run or PollOnce.
 func (f *Fetcher) OnPoll(fn func(Result)) { f.onPoll = fn }
+
+// UseRules makes the fetcher apply the rules fn returns to every new item
+// before it is stored, so a rule's section, tags, priority or decision
+// hold from the item's first moment (serve passes the store's ListRules).
+// fn is called once per batch of polls, so an edited rule applies from the
+// next batch. Call it before Run or PollOnce.
+func (f *Fetcher) UseRules(fn func(context.Context) ([]rules.Rule, error)) { f.rules = fn }
 
 // HTTPConfig is the guarded client's configuration for the fetch settings:
 // the SSRF guard, timeouts, body cap and User-Agent. Other one-off fetches
