@@ -17,6 +17,16 @@ import (
 // the bucket gives rules oldest first: the order they apply in.
 var bucketRules = []byte("rules")
 
+// RuleStore keeps the desk's rules. Bolt implements it.
+type RuleStore interface {
+	ListRules(ctx context.Context) ([]rules.Rule, error)
+	GetRule(ctx context.Context, id string) (*rules.Rule, error)
+	PutRule(ctx context.Context, r rules.Rule, want int64) (*rules.Rule, error)
+	DeleteRule(ctx context.Context, id string, want int64) error
+}
+
+var _ RuleStore = (*Bolt)(nil)
+
 func ruleKey(id string) ([]byte, bool) {
 	n, err := strconv.ParseUint(id, 10, 64)
 	if err != nil || n == 0 {

@@ -106,6 +106,12 @@ func (s *Server) routes() *gin.Engine {
 	adminPages.POST("/users/:name/enable", s.userAction(s.enableUser))
 	adminPages.POST("/users/:name/remove", s.userAction(s.removeUser))
 	adminPages.GET("/audit", s.auditPage)
+	adminPages.GET("/rules", s.rulesPage)
+	adminPages.GET("/rules/new", s.ruleNewPage)
+	adminPages.POST("/rules/new", s.rulePost)
+	adminPages.GET("/rules/:id", s.ruleEditPage)
+	adminPages.POST("/rules/:id", s.rulePost)
+	adminPages.POST("/rules/:id/delete", s.ruleDelete)
 
 	// JSON API (see docs/api.md).
 	api, apiReaders, apiCurators, adminAPI := s.apiGroups(r)
@@ -122,6 +128,12 @@ func (s *Server) routes() *gin.Engine {
 	apiCurators.POST("/items/:id/reject", s.apiDecide(model.StatusRejected))
 	adminAPI.GET("/users", s.apiUsers)
 	adminAPI.GET("/audit", s.apiAudit)
+	adminAPI.GET("/rules", s.apiListRules)
+	adminAPI.POST("/rules", s.apiCreateRule)
+	adminAPI.POST("/rules/test", s.apiTestRule)
+	adminAPI.GET("/rules/:id", s.apiGetRule)
+	adminAPI.PUT("/rules/:id", s.apiUpdateRule)
+	adminAPI.DELETE("/rules/:id", s.apiDeleteRule)
 
 	// source administration routes
 	s.sourceRoutes(adminPages, adminAPI)

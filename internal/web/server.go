@@ -34,6 +34,7 @@ type Store interface {
 	store.Accounts
 	store.Auditor
 	store.Editions
+	store.RuleStore
 }
 
 // Config is what the web layer needs besides the store.
