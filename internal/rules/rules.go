@@ -79,6 +79,25 @@ type Actions struct {
 	Status string `json:"status,omitempty"`
 }
 
+// String says what the actions do, for lists: "section Fire; tag fire,
+// local; priority 3; reject".
+func (a Actions) String() string {
+	var parts []string
+	if a.Section != "" {
+		parts = append(parts, "section "+a.Section)
+	}
+	if len(a.Tags) > 0 {
+		parts = append(parts, "tag "+strings.Join(a.Tags, ", "))
+	}
+	if a.Priority != nil {
+		parts = append(parts, fmt.Sprintf("priority %d", *a.Priority))
+	}
+	if a.Status != "" {
+		parts = append(parts, a.Status)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // FieldError is one problem with a rule, tied to the field it is in so a
 // form can show it beside that field.
 type FieldError struct {

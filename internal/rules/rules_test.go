@@ -253,3 +253,13 @@ func TestTestSummary(t *testing.T) {
 		t.Error("Test of an invalid rule gave no error")
 	}
 }
+
+func TestActionsString(t *testing.T) {
+	a := Actions{Section: "Fire", Tags: []string{"fire", "local"}, Priority: prio(-2), Status: ActionReject}
+	if got := a.String(); got != "section Fire; tag fire, local; priority -2; reject" {
+		t.Errorf("String = %q", got)
+	}
+	if got := (Actions{}).String(); got != "" {
+		t.Errorf("empty String = %q", got)
+	}
+}

@@ -101,6 +101,18 @@ var routeAccess = map[string]routeRule{
 	"GET /admin/audit":                 {min: "admin", want: 200},
 	"GET /api/v1/users":                {min: "admin", want: 200},
 	"GET /api/v1/audit":                {min: "admin", want: 200},
+	"GET /admin/rules":                 {min: "admin", want: 200},
+	"GET /admin/rules/new":             {min: "admin", want: 200},
+	"POST /admin/rules/new":            {min: "admin", want: 422}, // no name, no pattern
+	"GET /admin/rules/:id":             {min: "admin", want: 404},
+	"POST /admin/rules/:id":            {min: "admin", want: 422},
+	"POST /admin/rules/:id/delete":     {min: "admin", want: 404},
+	"GET /api/v1/rules":                {min: "admin", want: 200},
+	"POST /api/v1/rules":               {min: "admin", want: 422}, // no name, no pattern
+	"POST /api/v1/rules/test":          {min: "admin", want: 422},
+	"GET /api/v1/rules/:id":            {min: "admin", want: 404},
+	"PUT /api/v1/rules/:id":            {min: "admin", want: 422},
+	"DELETE /api/v1/rules/:id":         {min: "admin", want: 404},
 
 	// Source administration (sources*.go): admin only.
 	"GET /admin/sources":                 {min: "admin", want: 200},

@@ -69,6 +69,7 @@ func TestLocationAnswersGET(t *testing.T) {
 		{"/api/v1/sections", `{"name":"Elections & votes","position":2}`, "Elections & votes"},
 		// Publishing the next edition: its Location names the edition.
 		{"/api/v1/editions", "", ""},
+		{"/api/v1/rules", `{"name":"Fire & flood","include":"fire","actions":{"tags":["fire"]}}`, "Fire & flood"},
 	}
 	e.addApproved("loc", "Flood warning", "Crest tonight.", "Top stories")
 	// Every operation the document gives a Location is tried here.
