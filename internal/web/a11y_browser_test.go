@@ -22,6 +22,7 @@ import (
 	"github.com/clipsheet/clipsheet/internal/auth"
 	"github.com/clipsheet/clipsheet/internal/curate"
 	"github.com/clipsheet/clipsheet/internal/model"
+	"github.com/clipsheet/clipsheet/internal/rules"
 	"github.com/clipsheet/clipsheet/internal/store"
 )
 
@@ -566,6 +567,9 @@ sources:
 		if i == 3 {
 			it.FetchError = "HTTP 403 from the article page"
 		}
+		if i == 7 {
+			it.Why = []string{"rule Cyber words: section Cyber, tagged ransomware"}
+		}
 		if _, err := e.store.AddItem(ctx, it); err != nil {
 			t.Fatal(err)
 		}
@@ -720,6 +724,16 @@ func (w *a11yWorld) visits() []a11yVisit {
 			steps: []chromedp.Action[chromedp.Void]{chromedp.Click(`form[action="/admin/users/editor.two/remove"] button[type="submit"]`)}},
 		{name: "confirm-delete-section", route: "/admin/sources/sections", base: main, role: admin, path: "/admin/sources/sections", wait: `#confirm`,
 			steps: []chromedp.Action[chromedp.Void]{chromedp.Click(`button[name="action"][value="delete"]`)}},
+		{name: "rules-empty", route: "/admin/rules", base: main, role: admin, path: "/admin/rules", wait: `.rules .empty`},
+		{name: "rule-new", route: "/admin/rules/new", base: main, role: admin, path: "/admin/rules/new", wait: `#rule-form`},
+		{name: "rule-new-tested", route: "/admin/rules/new", base: main, role: admin, path: "/admin/rules/new", wait: `#rule-test`,
+			steps: append(fill(`#rule-form`, map[string]string{"name": "Harbour words", "include": "lighthouse, bridge", "tags": "harbour"}), chromedp.Click(`#test-button`))},
+		{name: "rule-new-errors", route: "/admin/rules/new", base: main, role: admin, path: "/admin/rules/new", wait: `.field-error`,
+			steps: append(fill(`#rule-form`, map[string]string{"name": "Broken", "kind": "regexp", "include": "bridge(", "priority": "high"}), chromedp.Click(`#save-button`))},
+		{name: "rules", route: "/admin/rules", base: main, role: admin, path: "/admin/rules", wait: `.rule-list`, prepare: w.addRule},
+		{name: "rule-edit", route: "/admin/rules/:id", base: main, role: admin, path: "/admin/rules/1", wait: `#rule-form`},
+		{name: "confirm-delete-rule", route: "/admin/rules", base: main, role: admin, path: "/admin/rules", wait: `#confirm`,
+			steps: []chromedp.Action[chromedp.Void]{chromedp.Click(`form[action="/admin/rules/1/delete"] button[type="submit"]`)}},
 		{name: "status", route: "/admin/status", base: main, role: admin, path: "/admin/status", wait: `dl.figures`},
 		{name: "confirm-compact", route: "/admin/status", base: main, role: admin, path: "/admin/status", wait: `#confirm`,
 			steps: []chromedp.Action[chromedp.Void]{chromedp.Click(`form[action="/admin/status/compact"] button[type="submit"]`)}},
@@ -779,6 +793,18 @@ func (w *a11yWorld) addStory(t *testing.T) {
 		if _, err := w.env.store.AddItem(context.Background(), it); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// addRule stores one rule (ID 1) for the rules list and edit visits.
+func (w *a11yWorld) addRule(t *testing.T) {
+	t.Helper()
+	five := 5
+	r := rules.Rule{Name: "Cyber words", Scope: "section:Cyber", Include: "ransomware, phishing", Enabled: true,
+		Actions: rules.Actions{Tags: []string{"ransomware"}, Priority: &five}}
+	r.Normalize()
+	if _, err := w.env.store.PutRule(context.Background(), r, 0); err != nil {
+		t.Fatal(err)
 	}
 }
 
