@@ -254,6 +254,11 @@ func compile(kind, pattern string) (*matcher, error) {
 		if n := utf8.RuneCountInString(pattern); n > MaxRegexpChars {
 			return nil, fmt.Errorf("regexp is %d characters, at most %d", n, MaxRegexpChars)
 		}
+		// Checked without the case flag first, so the error quotes the
+		// expression as the user wrote it.
+		if _, err := regexp.Compile(pattern); err != nil {
+			return nil, fmt.Errorf("bad regexp: %w", err)
+		}
 		re, err := regexp.Compile("(?i)" + pattern)
 		if err != nil {
 			return nil, fmt.Errorf("bad regexp: %w", err)

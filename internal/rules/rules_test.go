@@ -72,7 +72,7 @@ func TestValidate(t *testing.T) {
 		{"scope without name", func(r *Rule) { r.Scope = "source:" }, "scope", "names no source"},
 		{"unknown field", func(r *Rule) { r.Fields = []string{"body"} }, "fields", `unknown field "body"`},
 		{"no pattern", func(r *Rule) { r.Include = "" }, "include", "include or an exclude"},
-		{"bad regexp", func(r *Rule) { r.Kind, r.Include = KindRegexp, "fire(" }, "include", "bad regexp"},
+		{"bad regexp", func(r *Rule) { r.Kind, r.Include = KindRegexp, "fire(" }, "include", "bad regexp: error parsing regexp: missing closing ): `fire(`"},
 		{"regexp matches empty", func(r *Rule) { r.Kind, r.Include = KindRegexp, "x*" }, "include", "every item"},
 		{"long regexp", func(r *Rule) { r.Kind, r.Include = KindRegexp, strings.Repeat("a", MaxRegexpChars+1) }, "include", "at most"},
 		{"keyword with spaces", func(r *Rule) { r.Include = "city council" }, "include", "kind phrase"},
