@@ -225,6 +225,27 @@ func TestRulesPages(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, `value="fire, local"`) || !strings.Contains(body, `<option selected>Cyber</option>`) {
 		t.Errorf("edit form: %d\n%s", code, body)
 	}
+	// An edit based on an older version is refused once, with the form
+	// kept; saving again replaces the other change.
+	edit := url.Values{}
+	for k, v := range form {
+		edit[k] = v
+	}
+	edit.Set("version", "1")
+	edit.Set("include", "fire, blaze")
+	if _, err := h.store.PutRule(ctx, r, 1); err != nil { // someone else's change: version 2
+		t.Fatal(err)
+	}
+	code, body = h.postWith(admin, "/admin/rules/"+r.ID, edit, nil)
+	if got, _ := h.store.GetRule(ctx, r.ID); code != http.StatusConflict || !strings.Contains(body, `id="rule-conflict"`) ||
+		strings.Contains(body, `id="rule-problems"`) || !strings.Contains(body, `name="version" value="2"`) || got.Include != "fire" {
+		t.Errorf("stale edit: %d, stored include %q\n%s", code, got.Include, body)
+	}
+	edit.Set("version", "2")
+	code, _ = h.postWith(admin, "/admin/rules/"+r.ID, edit, nil)
+	if got, _ := h.store.GetRule(ctx, r.ID); code != http.StatusSeeOther || got.Include != "fire, blaze" || got.Version != 3 {
+		t.Errorf("edit: %d, stored %+v", code, got)
+	}
 	code, body, _ = h.getWith(admin, "/admin/rules?done=saved")
 	if code != http.StatusOK || !strings.Contains(body, html.EscapeString("Fire <desk>")) || !strings.Contains(body, "Rule saved") ||
 		!strings.Contains(body, "section Cyber; tag fire, local; priority 3") {
