@@ -111,6 +111,8 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzParseFeed -fuzztime 1m -fuzzminimizetime 3s ./internal/fetch/
 	$(GO) test -run XXX -fuzz FuzzParseSources -fuzztime 1m -fuzzminimizetime 3s ./internal/config/
 	$(GO) test -run XXX -fuzz FuzzParseOPML -fuzztime 30s -fuzzminimizetime 3s ./internal/sourcesfile/
+	$(GO) test -run XXX -fuzz FuzzMatch -fuzztime 30s -fuzzminimizetime 3s ./internal/rules/
+	$(GO) test -run XXX -fuzz FuzzRuleJSON -fuzztime 30s -fuzzminimizetime 3s ./internal/rules/
 	$(GO) test -run XXX -fuzz FuzzCanonicalURL -fuzztime 30s ./internal/model/
 
 ## image: the container image from the Dockerfile, tagged clipsheet:VERSION and clipsheet:latest
