@@ -109,7 +109,7 @@ var routeAccess = map[string]routeRule{
 	"POST /admin/rules/:id/delete":     {min: "admin", want: 404},
 	"GET /api/v1/rules":                {min: "admin", want: 200},
 	"POST /api/v1/rules":               {min: "admin", want: 422}, // no name, no pattern
-	"POST /api/v1/rules/test":          {min: "admin", want: 422},
+	"POST /api/v1/rule-test":           {min: "admin", want: 422},
 	"GET /api/v1/rules/:id":            {min: "admin", want: 404},
 	"PUT /api/v1/rules/:id":            {min: "admin", want: 422},
 	"DELETE /api/v1/rules/:id":         {min: "admin", want: 404},

@@ -130,7 +130,8 @@ func (s *Server) routes() *gin.Engine {
 	adminAPI.GET("/audit", s.apiAudit)
 	adminAPI.GET("/rules", s.apiListRules)
 	adminAPI.POST("/rules", s.apiCreateRule)
-	adminAPI.POST("/rules/test", s.apiTestRule)
+	// Not under /rules: /rules/{id} would claim "test" as an id.
+	adminAPI.POST("/rule-test", s.apiTestRule)
 	adminAPI.GET("/rules/:id", s.apiGetRule)
 	adminAPI.PUT("/rules/:id", s.apiUpdateRule)
 	adminAPI.DELETE("/rules/:id", s.apiDeleteRule)

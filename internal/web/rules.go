@@ -36,7 +36,7 @@ const ruleTestWindow = 7 * 24 * time.Hour
 const ruleTestMaxItems = 50000
 
 // ruleInput is the body of POST /rules, PUT /rules/{id} and
-// POST /rules/test: a rule without its ID and version.
+// POST /rule-test: a rule without its ID and version.
 type ruleInput struct {
 	Name    string        `json:"name"`
 	Scope   string        `json:"scope"`

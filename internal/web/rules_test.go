@@ -52,7 +52,7 @@ func TestRulesAPI(t *testing.T) {
 		{&apiClient{e: e}, "GET", "/api/v1/rules", "", http.StatusUnauthorized},
 		{curator, "GET", "/api/v1/rules", "", http.StatusForbidden},
 		{curator, "POST", "/api/v1/rules", fire, http.StatusForbidden},
-		{curator, "POST", "/api/v1/rules/test", fire, http.StatusForbidden},
+		{curator, "POST", "/api/v1/rule-test", fire, http.StatusForbidden},
 		{curator, "DELETE", "/api/v1/rules/1", "", http.StatusForbidden},
 	} {
 		if code, _, body := tc.c.do(tc.method, tc.path, tc.body); code != tc.want {
@@ -68,7 +68,7 @@ func TestRulesAPI(t *testing.T) {
 		t.Errorf("empty list: %d %v", code, body)
 	}
 
-	code, _, body = admin.do("POST", "/api/v1/rules/test", fire)
+	code, _, body = admin.do("POST", "/api/v1/rule-test", fire)
 	want := map[string]float64{"checked": 3, "matched": 2, "approved": 1, "queued": 1, "rejected": 0, "would_reject": 2, "would_approve": 0}
 	for k, v := range want {
 		if body[k] != v {
@@ -91,7 +91,7 @@ func TestRulesAPI(t *testing.T) {
 		{`{"name":"x","include":"fire"}`, "actions", "does nothing"},
 		{`{"name":"x","scope":"feed:AP","include":"fire","actions":{"tags":["a"]}}`, "scope", "source:NAME"},
 	} {
-		for _, path := range []string{"/api/v1/rules", "/api/v1/rules/test"} {
+		for _, path := range []string{"/api/v1/rules", "/api/v1/rule-test"} {
 			code, _, body := admin.do("POST", path, tc.body)
 			e, _ := body["error"].(map[string]any)
 			fields, _ := e["fields"].([]any)
