@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// target is one row of the table: a request the load repeats.
+type target struct {
+	name   string
+	client *http.Client
+	method string
+	// url gives the address of request i (approvals take a new item each).
+	url    func(i int) string
+	header http.Header
+	want   int
+}
+
+// cell is a target measured with some number of clients.
+type cell struct {
+	asked, ok, failed, timedOut int
+	statuses                    map[int]int
+	p50, p99, max               time.Duration
+	bytes                       int64 // body bytes of the last good answer, as sent (compressed if it was)
+	wall                        time.Duration
+	skipped                     string
+}
+
+// newClient is the load's client: keep-alive connections for 16 clients,
+// a browser's Accept-Encoding set by hand so that bodies are counted and
+// compared as sent (Transport's transparent gzip is off).
+func newClient(jar http.CookieJar) *http.Client {
+	tr := &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, DisableCompression: true,
+		IdleConnTimeout: 90 * time.Second}
+	return &http.Client{Transport: tr, Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+var browserHeader = http.Header{"Accept-Encoding": {"gzip, deflate, br"}, "Accept": {"text/html,application/xhtml+xml,*/*"}}
+
+// do sends one request and reads the whole answer.
+func do(ctx context.Context, t *target, i int) (status int, n int64, body []byte, err error) {
+	req, err := http.NewRequestWithContext(ctx, t.method, t.url(i), nil)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	for k, v := range browserHeader {
+		req.Header[k] = v
+	}
+	for k, v := range t.header {
+		req.Header[k] = v
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(resp.Body)
+	return resp.StatusCode, int64(len(body)), body, err
+}
+
+// runCell sends n requests of t from `clients` goroutines, numbering them
+// from first, and stops at capDur: requests still running then are
+// cancelled and counted as timed out, requests not yet sent are not
+// counted at all (asked says how many were sent).
+func runCell(ctx context.Context, t *target, clients, n, first int, capDur time.Duration) cell {
+	ctx, cancel := context.WithTimeout(ctx, capDur)
+	defer cancel()
+	var (
+		next atomic.Int64
+		mu   sync.Mutex
+		c    = cell{statuses: map[int]int{}}
+		durs []time.Duration
+		wg   sync.WaitGroup
+	)
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				t0 := time.Now()
+				status, size, _, err := do(ctx, t, first+i)
+				d := time.Since(t0)
+				mu.Lock()
+				c.asked++
+				switch {
+				case err != nil && (errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil):
+					c.timedOut++
+				case err != nil:
+					c.failed++
+					c.statuses[-1]++
+				case status != t.want:
+					c.failed++
+					c.statuses[status]++
+				default:
+					c.ok++
+					c.bytes = size
+					durs = append(durs, d)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	c.wall = time.Since(start)
+	slices.Sort(durs)
+	if len(durs) > 0 {
+		c.p50, c.p99, c.max = quantile(durs, 0.50), quantile(durs, 0.99), durs[len(durs)-1]
+	}
+	return c
+}
+
+// quantile is the nearest-rank quantile of sorted durations.
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	i := int(float64(len(sorted))*q+0.999999) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// login signs the curator in through the real form: the sign-in page sets
+// the pre-session CSRF cookie and carries its token; the POST must echo it
+// and come from our origin. The returned client carries the session cookie.
+func login(ctx context.Context, base string, a *account) (*http.Client, error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	c := newClient(jar)
+	// Asked for uncompressed, so that the token can be read; the answer
+	// also sets the pre-session CSRF cookie the token is bound to.
+	plain, err := fetchPlain(ctx, c, base+"/login")
+	if err != nil {
+		return nil, err
+	}
+	m := csrfRe.FindSubmatch(plain)
+	if m == nil {
+		return nil, errors.New("no CSRF token on /login")
+	}
+	form := url.Values{"name": {a.name}, "password": {a.password}, "csrf_token": {string(m[1])}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("POST /login: %w", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		return nil, fmt.Errorf("POST /login: %d, want 303", resp.StatusCode)
+	}
+	u, _ := url.Parse(base)
+	for _, ck := range jar.Cookies(u) {
+		if strings.Contains(ck.Name, "session") {
+			return c, nil
+		}
+	}
+	return nil, errors.New("POST /login set no session cookie")
+}
+
+// fetchPlain GETs u asking for no compression.
+func fetchPlain(ctx context.Context, c *http.Client, u string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %d", u, resp.StatusCode)
+	}
+	return io.ReadAll(resp.Body)
+}

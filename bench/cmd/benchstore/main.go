@@ -1,0 +1,370 @@
+// Command benchstore measures Clipsheet's store at scale through the real
+// server: it builds stores of 10k, 100k and 1M realistic items through the
+// store API (the fetcher's batched WritePolls, the desk's UpdateItem),
+// caches them, serves each with the real `clipsheet serve` on loopback and
+// measures p50/p99 of the pages, feeds and API calls with 1 and 16 clients,
+// start-up time, file size and the server's memory, then prints markdown
+// tables: one per size and the ratios of each size to the smallest.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clipsheet/clipsheet/internal/store"
+)
+
+type options struct {
+	sizes         []int
+	cache         string
+	rebuild       bool
+	copyDB        bool
+	requests      int
+	clients       []int
+	cellCap       time.Duration
+	buildTimeout  time.Duration
+	maxRSS        int64
+	briefingItems int
+	batch         int
+	keep          bool
+	out           string
+	quiet         bool
+}
+
+func main() {
+	var o options
+	sizes := flag.String("sizes", "10000,100000,1000000", "store sizes to measure, comma-separated")
+	clients := flag.String("clients", "1,16", "concurrent clients per cell, comma-separated")
+	flag.StringVar(&o.cache, "cache", filepath.Join(os.TempDir(), "clipsheet-benchstore"), "directory of built stores, kept between runs (keyed by size, schema and generator version)")
+	flag.BoolVar(&o.rebuild, "rebuild", false, "build the stores again even when cached")
+	flag.BoolVar(&o.copyDB, "copy", true, "serve a copy of the cached store (false: serve it in place; the approvals and sign-ins then stay in the cache)")
+	flag.IntVar(&o.requests, "n", 200, "requests per cell")
+	flag.DurationVar(&o.cellCap, "cap", 30*time.Second, "time cap per cell; requests still running then count as timed out")
+	quick := flag.Bool("quick", false, "quick mode: -n 30 -cap 5s (unless given)")
+	flag.DurationVar(&o.buildTimeout, "build-timeout", 0, "give up building a store after this long (0: no limit)")
+	maxRSS := flag.Int64("max-rss-mb", 8192, "kill the server when its resident memory passes this many MiB (0: never)")
+	flag.IntVar(&o.briefingItems, "briefing-items", 150, "approvals in the last 48 hours, at every size (what / shows)")
+	flag.IntVar(&o.batch, "batch", 1000, "items per WritePolls transaction while building")
+	flag.BoolVar(&o.keep, "keep", false, "keep each run's temporary directory (server log, sources file)")
+	flag.StringVar(&o.out, "out", "", "also write the markdown tables to this file")
+	flag.Parse()
+	given := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if *quick {
+		if !given["n"] {
+			o.requests = 30
+		}
+		if !given["cap"] {
+			o.cellCap = 5 * time.Second
+		}
+	}
+	o.maxRSS = *maxRSS << 20
+	var err error
+	if o.sizes, err = intList(*sizes); err != nil {
+		log.Fatalf("-sizes: %v", err)
+	}
+	if o.clients, err = intList(*clients); err != nil {
+		log.Fatalf("-clients: %v", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	md, err := run(ctx, o, os.Stderr)
+	if md != "" {
+		fmt.Print(md)
+		if o.out != "" {
+			if werr := os.WriteFile(o.out, []byte(md), 0o644); werr != nil {
+				log.Print(werr)
+			}
+		}
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+func intList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q: want positive whole numbers", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// sizeResult is everything measured at one size.
+type sizeResult struct {
+	n             int
+	meta          *buildMeta
+	built         bool // built in this run (else from the cache)
+	startup       time.Duration
+	fileBytes     int64
+	after, peak   memStatus
+	killed        bool
+	rows          []string
+	cells         map[string][]cell // by row, one per client count
+	staticRatio   float64           // static p50 / `/` p50 (1 client)
+	briefingBytes int64
+	err           error
+}
+
+func run(ctx context.Context, o options, logw io.Writer) (string, error) {
+	logf := func(format string, a ...any) { fmt.Fprintf(logw, "benchstore: "+format+"\n", a...) }
+	tmp, err := os.MkdirTemp("", "benchstore-run-")
+	if err != nil {
+		return "", err
+	}
+	if !o.keep {
+		defer os.RemoveAll(tmp)
+	}
+	logf("building the server (go build ./cmd/clipsheet)")
+	bin, err := buildBinary(ctx, tmp)
+	if err != nil {
+		return "", err
+	}
+	var results []*sizeResult
+	for _, n := range o.sizes {
+		r := measureSize(ctx, o, n, bin, tmp, logf)
+		results = append(results, r)
+		if r.err != nil {
+			logf("%d items: %v", n, r.err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return report(o, results), ctx.Err()
+}
+
+func measureSize(ctx context.Context, o options, n int, bin, tmp string, logf func(string, ...any)) *sizeResult {
+	r := &sizeResult{n: n, cells: map[string][]cell{}}
+	dir := cacheDir(o.cache, n)
+	r.meta = loadCached(dir)
+	if r.meta == nil || o.rebuild {
+		logf("%d items: building into %s", n, dir)
+		bctx := ctx
+		if o.buildTimeout > 0 {
+			var cancel context.CancelFunc
+			bctx, cancel = context.WithTimeout(ctx, o.buildTimeout)
+			defer cancel()
+		}
+		last := time.Now()
+		r.meta, r.err = buildStore(bctx, dir, n, buildOptions{batch: o.batch, briefingItems: o.briefingItems,
+			maxUpdates: 2000, seed: uint64(n), progress: func(done int) {
+				if time.Since(last) > 10*time.Second {
+					logf("%d items: %d stored", n, done)
+					last = time.Now()
+				}
+			}})
+		if r.err != nil {
+			return r
+		}
+		r.built = true
+		logf("%d items: built in %.1f s, %.0f items/s through WritePolls", n, r.meta.BuildSeconds, r.meta.InsertPerSec)
+	} else {
+		logf("%d items: cached store from %s", n, r.meta.BuiltAt.Format(time.RFC3339))
+	}
+	runDir, err := os.MkdirTemp(tmp, fmt.Sprintf("size-%d-", n))
+	if err != nil {
+		r.err = err
+		return r
+	}
+	if !o.keep {
+		defer os.RemoveAll(runDir)
+	}
+	if err := writeSources(filepath.Join(runDir, "sources.yaml")); err != nil {
+		r.err = err
+		return r
+	}
+	dataDir := dir
+	if o.copyDB {
+		dataDir = filepath.Join(runDir, "data")
+		if err := copyFile(filepath.Join(dir, "clipsheet.db"), filepath.Join(dataDir, "clipsheet.db")); err != nil {
+			r.err = err
+			return r
+		}
+	}
+	dbPath := filepath.Join(dataDir, "clipsheet.db")
+	maxClients := 0
+	for _, c := range o.clients {
+		maxClients = max(maxClients, c)
+	}
+	acct, err := prepare(ctx, dbPath, len(o.clients)*(o.requests+maxClients)+1)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	logf("%d items: starting clipsheet serve", n)
+	srv, err := startServer(ctx, bin, runDir, dataDir, o.maxRSS)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer srv.stop()
+	r.startup = srv.startup
+	if fi, err := os.Stat(dbPath); err == nil {
+		r.fileBytes = fi.Size()
+	}
+	logf("%d items: serving on %s after %v", n, srv.base, srv.startup.Round(time.Millisecond))
+	if err := measureLoad(ctx, o, r, srv, acct, runDir, logf); err != nil {
+		r.err = err
+	}
+	if m, err := readStatus(srv.cmd.Process.Pid); err == nil {
+		r.after = m
+	}
+	r.peak, r.killed = srv.mem.peaks()
+	return r
+}
+
+func measureLoad(ctx context.Context, o options, r *sizeResult, srv *server, acct *account, runDir string, logf func(string, ...any)) error {
+	base := srv.base
+	anonJar, err := cookiejar.New(nil)
+	if err != nil {
+		return err
+	}
+	anon := newClient(anonJar)
+	desk, err := login(ctx, base, acct)
+	if err != nil {
+		return fmt.Errorf("sign in: %w", err)
+	}
+	api := newClient(nil)
+	bearer := http.Header{"Authorization": {"Bearer " + acct.token}, "Accept": {"application/json"}}
+	get := func(name string, c *http.Client, path string, h http.Header) *target {
+		return &target{name: name, client: c, method: http.MethodGet, url: func(int) string { return base + path }, header: h, want: http.StatusOK}
+	}
+	q := url.QueryEscape
+	targets := []*target{
+		get("`/healthz`", anon, "/healthz", nil),
+		get("`/` briefing", anon, "/", nil),
+		nil, // the static baseline, made from `/`'s answer
+		get("`/queue` (signed-in curator)", desk, "/queue", nil),
+		get("`/queue?q=` rare word", desk, "/queue?q="+q(searchRare), nil),
+		get("API list `/api/v1/items`", api, "/api/v1/items", bearer),
+		get("API search `q=` common word", api, "/api/v1/items?q="+q(searchCommon), bearer),
+		get("API search `q=` rare word", api, "/api/v1/items?q="+q(searchRare), bearer),
+		get("API search `q=` absent word", api, "/api/v1/items?q="+q(searchAbsent), bearer),
+		get("Atom feed `/feed.atom`", anon, "/feed.atom", nil),
+		{name: "API approve (distinct queued items)", client: api, method: http.MethodPost, header: bearer, want: http.StatusOK,
+			url: func(i int) string {
+				if i >= len(acct.queued) {
+					return base + "/api/v1/items/no-such-item/approve"
+				}
+				return base + "/api/v1/items/" + acct.queued[i] + "/approve"
+			}},
+	}
+	approved := 0
+	var briefingP50 time.Duration
+	for i, t := range targets {
+		if t == nil {
+			st, err := staticTarget(ctx, anon, base, runDir)
+			if err != nil {
+				return err
+			}
+			defer st.close()
+			t = st.target
+			targets[i] = t
+		}
+		r.rows = append(r.rows, t.name)
+		for _, clients := range o.clients {
+			if _, killed := srv.mem.peaks(); killed {
+				r.cells[t.name] = append(r.cells[t.name], cell{skipped: "server killed over -max-rss-mb"})
+				continue
+			}
+			first := 0
+			if t.method == http.MethodPost {
+				first = approved
+			} else {
+				// One unmeasured request, so the first measured one finds
+				// connections open and caches as a reader would.
+				wctx, cancel := context.WithTimeout(ctx, o.cellCap)
+				do(wctx, t, 0)
+				cancel()
+			}
+			c := runCell(ctx, t, clients, o.requests, first, o.cellCap)
+			if t.method == http.MethodPost {
+				approved += c.asked
+			}
+			r.cells[t.name] = append(r.cells[t.name], c)
+			logf("%d items: %-40s %2d clients: %s", r.n, t.name, clients, cellText(c, o.cellCap, o.requests))
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+		switch i {
+		case 1:
+			briefingP50 = r.cells[t.name][0].p50
+			r.briefingBytes = r.cells[t.name][0].bytes
+		case 2:
+			if s := r.cells[t.name][0].p50; s > 0 && briefingP50 > 0 {
+				r.staticRatio = float64(s) / float64(briefingP50)
+			}
+		}
+	}
+	return nil
+}
+
+// static is Go's file server sending a file with the bytes of `/`'s
+// answer (as sent, compressed if it was), on another loopback port.
+type static struct {
+	target *target
+	close  func()
+}
+
+func staticTarget(ctx context.Context, c *http.Client, base, runDir string) (*static, error) {
+	t := &target{client: c, method: http.MethodGet, url: func(int) string { return base + "/" }}
+	status, _, body, err := do(ctx, t, 0)
+	if err != nil || status != http.StatusOK {
+		return nil, fmt.Errorf("GET / for the static baseline: %d %v", status, err)
+	}
+	dir := filepath.Join(runDir, "static")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "briefing.html"), body, 0o644); err != nil {
+		return nil, err
+	}
+	ts := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	return &static{
+		target: &target{name: "static file server, same bytes as `/`", client: c, method: http.MethodGet,
+			url: func(int) string { return ts.URL + "/briefing.html" }, want: http.StatusOK},
+		close: ts.Close,
+	}, nil
+}
+
+func copyFile(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// storeSchema is the schema the cache keys use, for the report.
+func storeSchema() int { return store.SchemaVersion }
