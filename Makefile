@@ -4,7 +4,7 @@ STATICCHECK_VERSION := v0.8.2
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PKGS := ./...
 
-.PHONY: build install run demo test deps lint unit vuln fuzz bench-extract bench-fetch bench-web clean release image
+.PHONY: build install run demo test deps lint unit vuln fuzz bench-extract bench-fetch bench-web bench-store clean release image
 
 ## VERSION: what `clipsheet version` prints: git describe (the nearest tag,
 ## commits since, commit, -dirty), else dev-COMMIT, else dev outside git.
@@ -102,6 +102,14 @@ bench-web:
 ## bench-fetch: 5,000 feeds on 50 loopback hosts, first (all new) and second (all 304) cycle
 bench-fetch:
 	$(GO) test -run '^$$' -bench PollCycles -benchtime=1x -timeout 30m ./internal/fetch/
+
+## bench-store: stores of 10k, 100k and 1M realistic items built through the store API
+## (cached in $TMPDIR/clipsheet-benchstore), then the real `clipsheet serve` under 1 and 16
+## clients; markdown tables on stdout and in bench/out/store.md. The 1M store takes long to
+## build the first time: BENCH_STORE_FLAGS="-sizes 10000,100000" for a shorter run, -quick for fewer requests.
+BENCH_STORE_FLAGS ?=
+bench-store:
+	cd bench && mkdir -p out && $(GO) run ./cmd/benchstore -out out/store.md $(BENCH_STORE_FLAGS)
 
 ## fuzz: run every parser's fuzz target for a while (seeds and crashers kept in each package's testdata/fuzz)
 fuzz:

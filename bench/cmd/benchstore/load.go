@@ -18,13 +18,42 @@ import (
 
 // target is one row of the table: a request the load repeats.
 type target struct {
-	name   string
-	client *http.Client
+	name string
+	who  who
+	// path gives the path of request i (approvals take a new item each),
+	// or a whole URL (the static server).
+	path   func(i int) string
 	method string
-	// url gives the address of request i (approvals take a new item each).
-	url    func(i int) string
 	header http.Header
 	want   int
+}
+
+// who sends a request: an anonymous reader, the signed-in curator or an
+// API client with the curator's token.
+type who int
+
+const (
+	anonymous who = iota
+	curator
+	apiClient
+)
+
+// conn is the running server as the load reaches it; a restart (after the
+// memory guard killed the server) replaces it.
+type conn struct {
+	base            string
+	anon, desk, api *http.Client
+	bearer          http.Header
+}
+
+func (c *conn) client(w who) *http.Client {
+	switch w {
+	case curator:
+		return c.desk
+	case apiClient:
+		return c.api
+	}
+	return c.anon
 }
 
 // cell is a target measured with some number of clients.
@@ -34,7 +63,7 @@ type cell struct {
 	p50, p99, max               time.Duration
 	bytes                       int64 // body bytes of the last good answer, as sent (compressed if it was)
 	wall                        time.Duration
-	skipped                     string
+	killed                      bool // the memory guard killed the server during the cell
 }
 
 // newClient is the load's client: keep-alive connections for 16 clients,
@@ -50,18 +79,27 @@ func newClient(jar http.CookieJar) *http.Client {
 var browserHeader = http.Header{"Accept-Encoding": {"gzip, deflate, br"}, "Accept": {"text/html,application/xhtml+xml,*/*"}}
 
 // do sends one request and reads the whole answer.
-func do(ctx context.Context, t *target, i int) (status int, n int64, body []byte, err error) {
-	req, err := http.NewRequestWithContext(ctx, t.method, t.url(i), nil)
+func do(ctx context.Context, c *conn, t *target, i int) (status int, n int64, body []byte, err error) {
+	u := t.path(i)
+	if !strings.HasPrefix(u, "http") {
+		u = c.base + u
+	}
+	req, err := http.NewRequestWithContext(ctx, t.method, u, nil)
 	if err != nil {
 		return 0, 0, nil, err
 	}
 	for k, v := range browserHeader {
 		req.Header[k] = v
 	}
+	if t.who == apiClient {
+		for k, v := range c.bearer {
+			req.Header[k] = v
+		}
+	}
 	for k, v := range t.header {
 		req.Header[k] = v
 	}
-	resp, err := t.client.Do(req)
+	resp, err := c.client(t.who).Do(req)
 	if err != nil {
 		return 0, 0, nil, err
 	}
@@ -74,7 +112,7 @@ func do(ctx context.Context, t *target, i int) (status int, n int64, body []byte
 // from first, and stops at capDur: requests still running then are
 // cancelled and counted as timed out, requests not yet sent are not
 // counted at all (asked says how many were sent).
-func runCell(ctx context.Context, t *target, clients, n, first int, capDur time.Duration) cell {
+func runCell(ctx context.Context, cn *conn, t *target, clients, n, first int, capDur time.Duration) cell {
 	ctx, cancel := context.WithTimeout(ctx, capDur)
 	defer cancel()
 	var (
@@ -95,7 +133,7 @@ func runCell(ctx context.Context, t *target, clients, n, first int, capDur time.
 					return
 				}
 				t0 := time.Now()
-				status, size, _, err := do(ctx, t, first+i)
+				status, size, _, err := do(ctx, cn, t, first+i)
 				d := time.Since(t0)
 				mu.Lock()
 				c.asked++

@@ -52,10 +52,10 @@ func main() {
 	flag.BoolVar(&o.rebuild, "rebuild", false, "build the stores again even when cached")
 	flag.BoolVar(&o.copyDB, "copy", true, "serve a copy of the cached store (false: serve it in place; the approvals and sign-ins then stay in the cache)")
 	flag.IntVar(&o.requests, "n", 200, "requests per cell")
-	flag.DurationVar(&o.cellCap, "cap", 30*time.Second, "time cap per cell; requests still running then count as timed out")
+	flag.DurationVar(&o.cellCap, "cap", 20*time.Second, "time cap per cell; requests still running then count as timed out")
 	quick := flag.Bool("quick", false, "quick mode: -n 30 -cap 5s (unless given)")
 	flag.DurationVar(&o.buildTimeout, "build-timeout", 0, "give up building a store after this long (0: no limit)")
-	maxRSS := flag.Int64("max-rss-mb", 8192, "kill the server when its resident memory passes this many MiB (0: never)")
+	maxRSS := flag.Int64("max-anon-mb", 4096, "kill the server when its anonymous memory (RssAnon) passes this many MiB, and start it again for the next cell (0: never)")
 	flag.IntVar(&o.briefingItems, "briefing-items", 150, "approvals in the last 48 hours, at every size (what / shows)")
 	flag.IntVar(&o.batch, "batch", 1000, "items per WritePolls transaction while building")
 	flag.BoolVar(&o.keep, "keep", false, "keep each run's temporary directory (server log, sources file)")
@@ -115,7 +115,7 @@ type sizeResult struct {
 	startup       time.Duration
 	fileBytes     int64
 	after, peak   memStatus
-	killed        bool
+	restarts      int // times the memory guard killed the server
 	rows          []string
 	cells         map[string][]cell // by row, one per client count
 	staticRatio   float64           // static p50 / `/` p50 (1 client)
@@ -215,63 +215,81 @@ func measureSize(ctx context.Context, o options, n int, bin, tmp string, logf fu
 		r.err = err
 		return r
 	}
-	defer srv.stop()
 	r.startup = srv.startup
 	if fi, err := os.Stat(dbPath); err == nil {
 		r.fileBytes = fi.Size()
 	}
 	logf("%d items: serving on %s after %v", n, srv.base, srv.startup.Round(time.Millisecond))
-	if err := measureLoad(ctx, o, r, srv, acct, runDir, logf); err != nil {
+	restart := func() (*server, error) {
+		srv.stop()
+		r.restarts++
+		logf("%d items: the server was killed over -max-anon-mb; starting it again", n)
+		var err error
+		srv, err = startServer(ctx, bin, runDir, dataDir, o.maxRSS)
+		return srv, err
+	}
+	if err := measureLoad(ctx, o, r, srv, restart, acct, runDir, logf); err != nil {
 		r.err = err
 	}
 	if m, err := readStatus(srv.cmd.Process.Pid); err == nil {
 		r.after = m
 	}
-	r.peak, r.killed = srv.mem.peaks()
+	p, _ := srv.mem.peaks()
+	r.peak.rssAnon = max(r.peak.rssAnon, p.rssAnon)
+	r.peak.vmRSS = max(r.peak.vmRSS, p.vmRSS)
+	r.peak.vmHWM = max(r.peak.vmHWM, p.vmHWM)
+	srv.stop()
 	return r
 }
 
-func measureLoad(ctx context.Context, o options, r *sizeResult, srv *server, acct *account, runDir string, logf func(string, ...any)) error {
-	base := srv.base
-	anonJar, err := cookiejar.New(nil)
+// connect signs in to a running server and makes the load's clients.
+func connect(ctx context.Context, base string, acct *account) (*conn, error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	desk, err := login(ctx, base, acct)
+	if err != nil {
+		return nil, fmt.Errorf("sign in: %w", err)
+	}
+	return &conn{base: base, anon: newClient(jar), desk: desk, api: newClient(nil),
+		bearer: http.Header{"Authorization": {"Bearer " + acct.token}, "Accept": {"application/json"}}}, nil
+}
+
+func measureLoad(ctx context.Context, o options, r *sizeResult, srv *server, restart func() (*server, error),
+	acct *account, runDir string, logf func(string, ...any)) error {
+	cn, err := connect(ctx, srv.base, acct)
 	if err != nil {
 		return err
 	}
-	anon := newClient(anonJar)
-	desk, err := login(ctx, base, acct)
-	if err != nil {
-		return fmt.Errorf("sign in: %w", err)
-	}
-	api := newClient(nil)
-	bearer := http.Header{"Authorization": {"Bearer " + acct.token}, "Accept": {"application/json"}}
-	get := func(name string, c *http.Client, path string, h http.Header) *target {
-		return &target{name: name, client: c, method: http.MethodGet, url: func(int) string { return base + path }, header: h, want: http.StatusOK}
+	get := func(name string, w who, path string) *target {
+		return &target{name: name, who: w, method: http.MethodGet, path: func(int) string { return path }, want: http.StatusOK}
 	}
 	q := url.QueryEscape
 	targets := []*target{
-		get("`/healthz`", anon, "/healthz", nil),
-		get("`/` briefing", anon, "/", nil),
+		get("`/healthz`", anonymous, "/healthz"),
+		get("`/` briefing", anonymous, "/"),
 		nil, // the static baseline, made from `/`'s answer
-		get("`/queue` (signed-in curator)", desk, "/queue", nil),
-		get("`/queue?q=` rare word", desk, "/queue?q="+q(searchRare), nil),
-		get("API list `/api/v1/items`", api, "/api/v1/items", bearer),
-		get("API search `q=` common word", api, "/api/v1/items?q="+q(searchCommon), bearer),
-		get("API search `q=` rare word", api, "/api/v1/items?q="+q(searchRare), bearer),
-		get("API search `q=` absent word", api, "/api/v1/items?q="+q(searchAbsent), bearer),
-		get("Atom feed `/feed.atom`", anon, "/feed.atom", nil),
-		{name: "API approve (distinct queued items)", client: api, method: http.MethodPost, header: bearer, want: http.StatusOK,
-			url: func(i int) string {
+		get("`/queue` (signed-in curator)", curator, "/queue"),
+		get("`/queue?q=` rare word", curator, "/queue?q="+q(searchRare)),
+		get("API list `/api/v1/items`", apiClient, "/api/v1/items"),
+		get("API search `q=` common word", apiClient, "/api/v1/items?q="+q(searchCommon)),
+		get("API search `q=` rare word", apiClient, "/api/v1/items?q="+q(searchRare)),
+		get("API search `q=` absent word", apiClient, "/api/v1/items?q="+q(searchAbsent)),
+		get("Atom feed `/feed.atom`", anonymous, "/feed.atom"),
+		{name: "API approve (distinct queued items)", who: apiClient, method: http.MethodPost, want: http.StatusOK,
+			path: func(i int) string {
 				if i >= len(acct.queued) {
-					return base + "/api/v1/items/no-such-item/approve"
+					return "/api/v1/items/no-such-item/approve"
 				}
-				return base + "/api/v1/items/" + acct.queued[i] + "/approve"
+				return "/api/v1/items/" + acct.queued[i] + "/approve"
 			}},
 	}
 	approved := 0
 	var briefingP50 time.Duration
 	for i, t := range targets {
 		if t == nil {
-			st, err := staticTarget(ctx, anon, base, runDir)
+			st, err := staticTarget(ctx, cn, runDir)
 			if err != nil {
 				return err
 			}
@@ -282,8 +300,16 @@ func measureLoad(ctx context.Context, o options, r *sizeResult, srv *server, acc
 		r.rows = append(r.rows, t.name)
 		for _, clients := range o.clients {
 			if _, killed := srv.mem.peaks(); killed {
-				r.cells[t.name] = append(r.cells[t.name], cell{skipped: "server killed over -max-rss-mb"})
-				continue
+				p, _ := srv.mem.peaks()
+				r.peak.rssAnon = max(r.peak.rssAnon, p.rssAnon)
+				r.peak.vmRSS = max(r.peak.vmRSS, p.vmRSS)
+				r.peak.vmHWM = max(r.peak.vmHWM, p.vmHWM)
+				if srv, err = restart(); err != nil {
+					return err
+				}
+				if cn, err = connect(ctx, srv.base, acct); err != nil {
+					return err
+				}
 			}
 			first := 0
 			if t.method == http.MethodPost {
@@ -292,12 +318,15 @@ func measureLoad(ctx context.Context, o options, r *sizeResult, srv *server, acc
 				// One unmeasured request, so the first measured one finds
 				// connections open and caches as a reader would.
 				wctx, cancel := context.WithTimeout(ctx, o.cellCap)
-				do(wctx, t, 0)
+				do(wctx, cn, t, 0)
 				cancel()
 			}
-			c := runCell(ctx, t, clients, o.requests, first, o.cellCap)
+			c := runCell(ctx, cn, t, clients, o.requests, first, o.cellCap)
 			if t.method == http.MethodPost {
 				approved += c.asked
+			}
+			if _, killed := srv.mem.peaks(); killed {
+				c.killed = true
 			}
 			r.cells[t.name] = append(r.cells[t.name], c)
 			logf("%d items: %-40s %2d clients: %s", r.n, t.name, clients, cellText(c, o.cellCap, o.requests))
@@ -325,9 +354,9 @@ type static struct {
 	close  func()
 }
 
-func staticTarget(ctx context.Context, c *http.Client, base, runDir string) (*static, error) {
-	t := &target{client: c, method: http.MethodGet, url: func(int) string { return base + "/" }}
-	status, _, body, err := do(ctx, t, 0)
+func staticTarget(ctx context.Context, cn *conn, runDir string) (*static, error) {
+	t := &target{who: anonymous, method: http.MethodGet, path: func(int) string { return "/" }}
+	status, _, body, err := do(ctx, cn, t, 0)
 	if err != nil || status != http.StatusOK {
 		return nil, fmt.Errorf("GET / for the static baseline: %d %v", status, err)
 	}
@@ -340,8 +369,8 @@ func staticTarget(ctx context.Context, c *http.Client, base, runDir string) (*st
 	}
 	ts := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	return &static{
-		target: &target{name: "static file server, same bytes as `/`", client: c, method: http.MethodGet,
-			url: func(int) string { return ts.URL + "/briefing.html" }, want: http.StatusOK},
+		target: &target{name: "static file server, same bytes as `/`", who: anonymous, method: http.MethodGet,
+			path: func(int) string { return ts.URL + "/briefing.html" }, want: http.StatusOK},
 		close: ts.Close,
 	}, nil
 }

@@ -95,7 +95,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("no row %s in\n%s", row, md)
 			continue
 		}
-		if strings.Contains(line, "none") || strings.Contains(line, "*") || strings.Contains(line, "failed") {
+		if strings.Contains(line, "*") || strings.Contains(line, "failed") {
 			t.Errorf("row %s did not answer as expected: %s", row, line)
 		}
 	}

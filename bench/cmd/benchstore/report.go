@@ -40,20 +40,20 @@ func bytesText(n int64) string {
 // complete reports whether every asked request of a cell answered as
 // expected and every planned one was sent.
 func (c cell) complete(planned int) bool {
-	return c.skipped == "" && c.ok == planned
+	return !c.killed && c.ok == planned
 }
 
 // cellText says how a cell went, for the log and the notes column.
 func cellText(c cell, capDur time.Duration, planned int) string {
-	if c.skipped != "" {
-		return c.skipped
-	}
 	s := fmt.Sprintf("p50 %s p99 %s max %s, %d/%d ok", dur(c.p50), dur(c.p99), dur(c.max), c.ok, planned)
 	return s + problems(c, capDur, planned)
 }
 
 func problems(c cell, capDur time.Duration, planned int) string {
 	var p []string
+	if c.killed {
+		p = append(p, "server killed by the memory guard")
+	}
 	if c.timedOut > 0 {
 		p = append(p, fmt.Sprintf("%d cut off at the %s cap", c.timedOut, capDur))
 	}
@@ -84,12 +84,12 @@ func problems(c cell, capDur time.Duration, planned int) string {
 
 // p shows a cell's quantile, marked when the cell is incomplete: a p99 over
 // the requests that finished is a lower bound when others were cut off.
-func p(c cell, q time.Duration, planned int) string {
-	if c.skipped != "" {
-		return "killed"
+func p(c cell, q time.Duration, planned int, capDur time.Duration) string {
+	if c.ok == 0 && c.timedOut > 0 {
+		return "> " + dur(capDur) + "*"
 	}
 	if c.ok == 0 {
-		return "none"
+		return "none*"
 	}
 	if !c.complete(planned) {
 		return "≥ " + dur(q) + "*"
@@ -167,9 +167,9 @@ func sizeTable(b *strings.Builder, o options, r *sizeResult) {
 			fmt.Fprintf(b, "| %s |", row)
 			var notes []string
 			for i, c := range cs {
-				fmt.Fprintf(b, " %s | %s |", p(c, c.p50, o.requests), p(c, c.p99, o.requests))
-				if pr := problems(c, o.cellCap, o.requests); pr != "" || c.skipped != "" {
-					notes = append(notes, fmt.Sprintf("%d cl.:%s%s", o.clients[i], pr, c.skipped))
+				fmt.Fprintf(b, " %s | %s |", p(c, c.p50, o.requests, o.cellCap), p(c, c.p99, o.requests, o.cellCap))
+				if pr := problems(c, o.cellCap, o.requests); pr != "" {
+					notes = append(notes, fmt.Sprintf("%d cl.:%s", o.clients[i], pr))
 				}
 			}
 			if len(cs) > 0 && cs[0].bytes > 0 {
@@ -208,8 +208,8 @@ func sizeTable(b *strings.Builder, o options, r *sizeResult) {
 		fmt.Fprintf(b, "| peak during the load (50 ms samples): RssAnon / VmRSS / VmHWM | %s / %s / %s |\n",
 			bytesText(r.peak.rssAnon), bytesText(r.peak.vmRSS), bytesText(r.peak.vmHWM))
 	}
-	if r.killed {
-		fmt.Fprintf(b, "| server | killed when its resident memory passed %s |\n", bytesText(o.maxRSS))
+	if r.restarts > 0 {
+		fmt.Fprintf(b, "| server | killed %d times when its anonymous memory passed %s (started again for the next cell) |\n", r.restarts, bytesText(o.maxRSS))
 	}
 	if r.staticRatio > 0 {
 		fmt.Fprintf(b, "| `/` against the static server (p50, 1 client) | %.3f× its speed (1/%.0f); body %s as sent |\n",

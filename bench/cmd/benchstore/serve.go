@@ -191,7 +191,14 @@ func startServer(ctx context.Context, bin, runDir, dataDir string, maxRSS int64)
 }
 
 // stop asks the server to shut down (SIGTERM) and kills it after 30 s.
+// Stopping twice is harmless.
 func (s *server) stop() {
+	select {
+	case <-s.done:
+		s.mem.stop()
+		return
+	default:
+	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.done:
@@ -237,8 +244,10 @@ func readStatus(pid int) (memStatus, error) {
 }
 
 // memWatch samples a process's memory every 50 ms, keeps the peaks, and
-// kills the process when its resident memory passes a limit, so that a
+// kills the process when its anonymous memory passes a limit, so that a
 // store that makes the server balloon cannot take the machine with it.
+// (Resident memory also counts bbolt's mapping of the file, which the
+// kernel can drop at will; anonymous memory is what cannot be reclaimed.)
 type memWatch struct {
 	mu     sync.Mutex
 	peak   memStatus
@@ -266,7 +275,7 @@ func watchMemory(pid int, limit int64, kill func()) *memWatch {
 			w.peak.rssAnon = max(w.peak.rssAnon, m.rssAnon)
 			w.peak.vmRSS = max(w.peak.vmRSS, m.vmRSS)
 			w.peak.vmHWM = max(w.peak.vmHWM, m.vmHWM)
-			over := limit > 0 && m.vmRSS > limit && !w.killed
+			over := limit > 0 && m.rssAnon > limit && !w.killed
 			if over {
 				w.killed = true
 			}
