@@ -40,6 +40,7 @@ type options struct {
 	briefingItems int
 	batch         int
 	keep          bool
+	settle        time.Duration
 	out           string
 	quiet         bool
 }
@@ -58,6 +59,7 @@ func main() {
 	maxRSS := flag.Int64("max-anon-mb", 4096, "kill the server when its anonymous memory (RssAnon) passes this many MiB, and start it again for the next cell (0: never)")
 	flag.IntVar(&o.briefingItems, "briefing-items", 150, "approvals in the last 48 hours, at every size (what / shows)")
 	flag.IntVar(&o.batch, "batch", 1000, "items per WritePolls transaction while building")
+	flag.DurationVar(&o.settle, "settle", time.Minute, "before each cell, wait up to this long for the server to go idle (requests cut off at the cap may still run in it)")
 	flag.BoolVar(&o.keep, "keep", false, "keep each run's temporary directory (server log, sources file)")
 	flag.StringVar(&o.out, "out", "", "also write the markdown tables to this file")
 	flag.Parse()
@@ -310,6 +312,9 @@ func measureLoad(ctx context.Context, o options, r *sizeResult, srv *server, res
 				if cn, err = connect(ctx, srv.base, acct); err != nil {
 					return err
 				}
+			}
+			if d := settle(ctx, srv.cmd.Process.Pid, o.settle); d > time.Second {
+				logf("%d items: waited %v for the server to finish abandoned requests", r.n, d.Round(time.Second/10))
 			}
 			first := 0
 			if t.method == http.MethodPost {

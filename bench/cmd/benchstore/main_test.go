@@ -77,7 +77,7 @@ func TestSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	o := options{sizes: []int{10}, clients: []int{1}, cache: t.TempDir(), copyDB: true, requests: 1,
-		cellCap: time.Minute, maxRSS: 2 << 30, briefingItems: 5, batch: 4}
+		cellCap: time.Minute, settle: 5 * time.Second, maxRSS: 2 << 30, briefingItems: 5, batch: 4}
 	var log bytes.Buffer
 	md, err := run(ctx, o, &log)
 	if err != nil {

@@ -295,3 +295,50 @@ func (w *memWatch) peaks() (memStatus, bool) {
 	defer w.mu.Unlock()
 	return w.peak, w.killed
 }
+
+// cpuTicks is the process's user and system time in clock ticks, from
+// /proc/PID/stat (fields 14 and 15, counted after the command name).
+func cpuTicks(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("unreadable /proc stat")
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	k, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("unreadable /proc stat times")
+	}
+	return u + k, nil
+}
+
+// settle waits until the server is idle: requests cut off at a cell's cap
+// may still be running in it (a scan that does not check its context goes
+// on after the client left), and would otherwise slow the next cell.
+// Idle is under a tenth of a core over half a second; it gives up after
+// limit and returns how long it waited.
+func settle(ctx context.Context, pid int, limit time.Duration) time.Duration {
+	start := time.Now()
+	prev, err := cpuTicks(pid)
+	for err == nil && time.Since(start) < limit && ctx.Err() == nil {
+		time.Sleep(500 * time.Millisecond)
+		var now int64
+		if now, err = cpuTicks(pid); err == nil {
+			// The kernel counts 100 ticks a second (USER_HZ): 5 ticks in
+			// 500 ms is a tenth of a core.
+			if now-prev <= 5 {
+				break
+			}
+			prev = now
+		}
+	}
+	return time.Since(start)
+}
