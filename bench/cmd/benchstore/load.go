@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,7 +61,7 @@ func (c *conn) client(w who) *http.Client {
 type cell struct {
 	asked, ok, failed, timedOut int
 	statuses                    map[int]int
-	p50, p99, max               time.Duration
+	p50, p99, max               sample
 	bytes                       int64 // body bytes of the last good answer, as sent (compressed if it was)
 	wall                        time.Duration
 	killed                      bool // the memory guard killed the server during the cell
@@ -119,7 +120,7 @@ func runCell(ctx context.Context, cn *conn, t *target, clients, n, first int, ca
 		next atomic.Int64
 		mu   sync.Mutex
 		c    = cell{statuses: map[int]int{}}
-		durs []time.Duration
+		durs []sample
 		wg   sync.WaitGroup
 	)
 	start := time.Now()
@@ -140,6 +141,7 @@ func runCell(ctx context.Context, cn *conn, t *target, clients, n, first int, ca
 				switch {
 				case err != nil && (errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil):
 					c.timedOut++
+					durs = append(durs, sample{d, true})
 				case err != nil:
 					c.failed++
 					c.statuses[-1]++
@@ -149,7 +151,7 @@ func runCell(ctx context.Context, cn *conn, t *target, clients, n, first int, ca
 				default:
 					c.ok++
 					c.bytes = size
-					durs = append(durs, d)
+					durs = append(durs, sample{d, false})
 				}
 				mu.Unlock()
 			}
@@ -157,15 +159,26 @@ func runCell(ctx context.Context, cn *conn, t *target, clients, n, first int, ca
 	}
 	wg.Wait()
 	c.wall = time.Since(start)
-	slices.Sort(durs)
+	slices.SortFunc(durs, func(a, b sample) int { return cmp.Compare(a.d, b.d) })
 	if len(durs) > 0 {
 		c.p50, c.p99, c.max = quantile(durs, 0.50), quantile(durs, 0.99), durs[len(durs)-1]
 	}
 	return c
 }
 
-// quantile is the nearest-rank quantile of sorted durations.
-func quantile(sorted []time.Duration, q float64) time.Duration {
+// sample is one request's time; cut marks a request cut off at the cap,
+// whose time is only a lower bound of what it would have taken.
+type sample struct {
+	d   time.Duration
+	cut bool
+}
+
+// quantile is the nearest-rank quantile of sorted samples. Requests cut
+// off count with the time they had run, so a quantile that falls on one of
+// them is a lower bound (and marked so), while one that falls below them
+// is exact: the cut-off requests would only have been slower. Requests
+// never sent before the cap are no sample at all.
+func quantile(sorted []sample, q float64) sample {
 	i := int(float64(len(sorted))*q+0.999999) - 1
 	return sorted[max(0, min(i, len(sorted)-1))]
 }

@@ -42,7 +42,6 @@ type options struct {
 	keep          bool
 	settle        time.Duration
 	out           string
-	quiet         bool
 }
 
 func main() {
@@ -121,6 +120,7 @@ type sizeResult struct {
 	rows          []string
 	cells         map[string][]cell // by row, one per client count
 	staticRatio   float64           // static p50 / `/` p50 (1 client)
+	staticCut     bool              // `/` p50 fell on a request cut off at the cap
 	briefingBytes int64
 	err           error
 }
@@ -288,7 +288,7 @@ func measureLoad(ctx context.Context, o options, r *sizeResult, srv *server, res
 			}},
 	}
 	approved := 0
-	var briefingP50 time.Duration
+	var briefingP50 sample
 	for i, t := range targets {
 		if t == nil {
 			st, err := staticTarget(ctx, cn, runDir)
@@ -344,8 +344,9 @@ func measureLoad(ctx context.Context, o options, r *sizeResult, srv *server, res
 			briefingP50 = r.cells[t.name][0].p50
 			r.briefingBytes = r.cells[t.name][0].bytes
 		case 2:
-			if s := r.cells[t.name][0].p50; s > 0 && briefingP50 > 0 {
-				r.staticRatio = float64(s) / float64(briefingP50)
+			if s := r.cells[t.name][0].p50; s.d > 0 && briefingP50.d > 0 {
+				r.staticRatio = float64(s.d) / float64(briefingP50.d)
+				r.staticCut = briefingP50.cut
 			}
 		}
 	}

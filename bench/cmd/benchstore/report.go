@@ -37,15 +37,9 @@ func bytesText(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// complete reports whether every asked request of a cell answered as
-// expected and every planned one was sent.
-func (c cell) complete(planned int) bool {
-	return !c.killed && c.ok == planned
-}
-
 // cellText says how a cell went, for the log and the notes column.
 func cellText(c cell, capDur time.Duration, planned int) string {
-	s := fmt.Sprintf("p50 %s p99 %s max %s, %d/%d ok", dur(c.p50), dur(c.p99), dur(c.max), c.ok, planned)
+	s := fmt.Sprintf("p50 %s p99 %s max %s, %d/%d ok", q(c.p50), q(c.p99), q(c.max), c.ok, planned)
 	return s + problems(c, capDur, planned)
 }
 
@@ -82,19 +76,15 @@ func problems(c cell, capDur time.Duration, planned int) string {
 	return " (" + strings.Join(p, "; ") + ")"
 }
 
-// p shows a cell's quantile, marked when the cell is incomplete: a p99 over
-// the requests that finished is a lower bound when others were cut off.
-func p(c cell, q time.Duration, planned int, capDur time.Duration) string {
-	if c.ok == 0 && c.timedOut > 0 {
-		return "> " + dur(capDur) + "*"
-	}
-	if c.ok == 0 {
+// q shows a quantile: "≥ t*" when it fell on a request cut off at the cap.
+func q(s sample) string {
+	switch {
+	case s.d <= 0:
 		return "none*"
+	case s.cut:
+		return "≥ " + dur(s.d) + "*"
 	}
-	if !c.complete(planned) {
-		return "≥ " + dur(q) + "*"
-	}
-	return dur(q)
+	return dur(s.d)
 }
 
 func sizeName(n int) string {
@@ -167,7 +157,7 @@ func sizeTable(b *strings.Builder, o options, r *sizeResult) {
 			fmt.Fprintf(b, "| %s |", row)
 			var notes []string
 			for i, c := range cs {
-				fmt.Fprintf(b, " %s | %s |", p(c, c.p50, o.requests, o.cellCap), p(c, c.p99, o.requests, o.cellCap))
+				fmt.Fprintf(b, " %s | %s |", q(c.p50), q(c.p99))
 				if pr := problems(c, o.cellCap, o.requests); pr != "" {
 					notes = append(notes, fmt.Sprintf("%d cl.:%s", o.clients[i], pr))
 				}
@@ -212,8 +202,12 @@ func sizeTable(b *strings.Builder, o options, r *sizeResult) {
 		fmt.Fprintf(b, "| server | killed %d times when its anonymous memory passed %s (started again for the next cell) |\n", r.restarts, bytesText(o.maxRSS))
 	}
 	if r.staticRatio > 0 {
-		fmt.Fprintf(b, "| `/` against the static server (p50, 1 client) | %.3f× its speed (1/%.0f); body %s as sent |\n",
-			r.staticRatio, 1/r.staticRatio, bytesText(r.briefingBytes))
+		bound := ""
+		if r.staticCut {
+			bound = "at most "
+		}
+		fmt.Fprintf(b, "| `/` against the static server (p50, 1 client) | %s1/%.0f of its speed; body %s as sent |\n",
+			bound, 1/r.staticRatio, bytesText(r.briefingBytes))
 	}
 	b.WriteString("\n")
 }
@@ -223,6 +217,22 @@ func ratio(a, b time.Duration) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.2f", float64(a)/float64(b))
+}
+
+// sampleRatio is a/b, bounded when either is a lower bound.
+func sampleRatio(a, b sample) string {
+	r := ratio(a.d, b.d)
+	switch {
+	case r == "—":
+		return r
+	case a.cut && b.cut:
+		return "?*"
+	case a.cut:
+		return "≥ " + r + "*"
+	case b.cut:
+		return "≤ " + r + "*"
+	}
+	return r
 }
 
 func ratioTables(b *strings.Builder, o options, rs []*sizeResult) {
@@ -249,11 +259,7 @@ func ratioTables(b *strings.Builder, o options, rs []*sizeResult) {
 					b.WriteString(" — | — |")
 					continue
 				}
-				mark := ""
-				if !cr[i].complete(o.requests) || !cb[i].complete(o.requests) {
-					mark = "*"
-				}
-				fmt.Fprintf(b, " %s%s | %s%s |", ratio(cr[i].p50, cb[i].p50), mark, ratio(cr[i].p99, cb[i].p99), mark)
+				fmt.Fprintf(b, " %s | %s |", sampleRatio(cr[i].p50, cb[i].p50), sampleRatio(cr[i].p99, cb[i].p99))
 			}
 			b.WriteString("\n")
 		}
@@ -275,5 +281,5 @@ func ratioTables(b *strings.Builder, o options, rs []*sizeResult) {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\\* incomplete cell: some requests were cut off at the cap, failed or never sent, so its quantiles cover only those that finished and are lower bounds.\n")
+	b.WriteString("\\* the quantile fell on a request cut off at the cell's cap: the time shown is how long it had run, a lower bound.\n")
 }
