@@ -62,7 +62,8 @@ type cell struct {
 	asked, ok, failed, timedOut int
 	statuses                    map[int]int
 	p50, p99, max               sample
-	bytes                       int64 // body bytes of the last good answer, as sent (compressed if it was)
+	bytes                       int64  // body bytes of the last good answer, as sent (compressed if it was)
+	body                        []byte // that answer
 	wall                        time.Duration
 	killed                      bool // the memory guard killed the server during the cell
 }
@@ -134,7 +135,7 @@ func runCell(ctx context.Context, cn *conn, t *target, clients, n, first int, ca
 					return
 				}
 				t0 := time.Now()
-				status, size, _, err := do(ctx, cn, t, first+i)
+				status, size, body, err := do(ctx, cn, t, first+i)
 				d := time.Since(t0)
 				mu.Lock()
 				c.asked++
@@ -150,7 +151,7 @@ func runCell(ctx context.Context, cn *conn, t *target, clients, n, first int, ca
 					c.statuses[status]++
 				default:
 					c.ok++
-					c.bytes = size
+					c.bytes, c.body = size, body
 					durs = append(durs, sample{d, false})
 				}
 				mu.Unlock()
