@@ -238,6 +238,9 @@ func sampleRatio(a, b sample) string {
 func ratioTables(b *strings.Builder, o options, rs []*sizeResult) {
 	base := rs[0]
 	for _, r := range rs[1:] {
+		if len(r.rows) == 0 {
+			continue // not measured (interrupted or failed to build)
+		}
 		fmt.Fprintf(b, "#### Ratios %s / %s\n\n", sizeName(r.n), sizeName(base.n))
 		b.WriteString("| request |")
 		for _, c := range o.clients {
