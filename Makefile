@@ -105,7 +105,7 @@ bench-fetch:
 
 ## bench-store: stores of 10k, 100k and 1M realistic items built through the store API
 ## (cached in $TMPDIR/clipsheet-benchstore), then the real `clipsheet serve` under 1 and 16
-## clients; markdown tables on stdout and in bench/out/store.md. The 1M store takes long to
+## clients; markdown tables on stdout and in bench/out/store.md. The 1M store takes long (up to an hour) to
 ## build the first time: BENCH_STORE_FLAGS="-sizes 10000,100000" for a shorter run, -quick for fewer requests.
 BENCH_STORE_FLAGS ?=
 bench-store:
