@@ -284,10 +284,14 @@ func prepareItem(it *model.Item) {
 // grouped with the versions of its story first (story.go); an upgrade's
 // old items are not.
 func (s *Bolt) putNewItem(tx *bolt.Tx, it *model.Item) error {
-	return s.putNew(tx, it, true)
+	return s.putNew(tx, it, true, nil)
 }
 
-func (s *Bolt) putNew(tx *bolt.Tx, it *model.Item, group bool) error {
+// putNew stores a new item. With batch set, its search postings are
+// collected there for the caller to flush once for all its items: one
+// rewrite of each term's newest chunk per transaction instead of one per
+// item (the fetcher's WritePolls stores a thousand items at a time).
+func (s *Bolt) putNew(tx *bolt.Tx, it *model.Item, group bool, batch *search.Builder) error {
 	var print story.Print
 	if group {
 		var err error
@@ -311,7 +315,10 @@ func (s *Bolt) putNew(tx *bolt.Tx, it *model.Item, group bool) error {
 	if err := putPrint(tx, ref, print); err != nil {
 		return err
 	}
-	if search.ReadStats(tx).Version == search.Version {
+	switch {
+	case batch != nil:
+		batch.Add(seq, searchDoc(it))
+	case search.ReadStats(tx).Version == search.Version:
 		// (During an upgrade the index is built afterwards, in one go.)
 		if err := search.Add(tx, seq, searchDoc(it)); err != nil {
 			return err
@@ -371,7 +378,7 @@ func (s *Bolt) migrateInlineItems(tx *bolt.Tx) error {
 		if err := items.Delete(o.id); err != nil {
 			return err
 		}
-		if err := s.putNew(tx, &it, false); err != nil {
+		if err := s.putNew(tx, &it, false, nil); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/clipsheet/clipsheet/internal/model"
+	"github.com/clipsheet/clipsheet/internal/search"
 )
 
 // The fetcher's own records live in a bucket created on first write, so
@@ -55,13 +56,14 @@ func (s *Bolt) WritePolls(ctx context.Context, ws []PollWrite) error {
 			return err
 		}
 		items := tx.Bucket(bucketItems)
+		postings := search.NewBuilder()
 		for _, w := range ws {
 			created := 0
 			for _, it := range w.Items {
 				if items.Get([]byte(it.ID)) != nil {
 					continue
 				}
-				if err := s.putNewItem(tx, it); err != nil {
+				if err := s.putNew(tx, it, true, postings); err != nil {
 					return err
 				}
 				created++
@@ -91,7 +93,7 @@ func (s *Bolt) WritePolls(ctx context.Context, ws []PollWrite) error {
 				}
 			}
 		}
-		return nil
+		return postings.Flush(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("write polls: %w", err)
