@@ -1,0 +1,210 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Salvage copies every record that can be read from the database file at
+// src into a new file at dst, bucket by bucket and key by key, skipping
+// the pages that cannot be read. The report says what was read and what
+// was not. dst must not exist; src must not be in use. The item indexes
+// of dst are then rebuilt from the records that survived (repairItems), so
+// dst opens and lists cleanly.
+func Salvage(ctx context.Context, src, dst string) (*Report, error) {
+	if _, err := os.Lstat(dst); err == nil {
+		return nil, fmt.Errorf("%s exists: salvage writes a new file", dst)
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if ok, err := tryLock(f, false); err != nil || !ok {
+		return nil, fmt.Errorf("%s is in use by a running clipsheet: stop it first", src)
+	}
+	out, err := bolt.Open(dst, 0o600, &bolt.Options{NoSync: true})
+	if err != nil {
+		return nil, fmt.Errorf("salvage into %s: %w", dst, err)
+	}
+	w := &salvageWriter{db: out}
+	rep, err := checkOpenFile(ctx, f, src, visitor{bucket: w.bucket, record: w.record})
+	if err == nil {
+		err = w.flush()
+	}
+	if err == nil {
+		err = out.Update(repairItems)
+	}
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(dst)
+		return nil, fmt.Errorf("salvage into %s: %w", dst, err)
+	}
+	return rep, nil
+}
+
+// salvageWriter writes what the walk reads in transactions of up to
+// batchRecords records.
+type salvageWriter struct {
+	db    *bolt.DB
+	batch []salvaged
+}
+
+type salvaged struct {
+	path       [][]byte
+	key, value []byte // nil key: the bucket itself
+	seq        uint64
+}
+
+const batchRecords = 10000
+
+func (w *salvageWriter) bucket(path [][]byte, seq uint64) error {
+	w.batch = append(w.batch, salvaged{path: path, seq: seq})
+	return w.maybeFlush()
+}
+
+func (w *salvageWriter) record(path [][]byte, k, v []byte) error {
+	w.batch = append(w.batch, salvaged{path: path, key: k, value: v})
+	return w.maybeFlush()
+}
+
+func (w *salvageWriter) maybeFlush() error {
+	if len(w.batch) < batchRecords {
+		return nil
+	}
+	return w.flush()
+}
+
+func (w *salvageWriter) flush() error {
+	err := w.db.Update(func(tx *bolt.Tx) error {
+		for _, s := range w.batch {
+			b, err := createPath(tx, s.path)
+			if err != nil {
+				return err
+			}
+			if s.key == nil {
+				// Sequences number records (audit events, item
+				// records): keep them so new ones do not reuse keys.
+				if err := b.SetSequence(s.seq); err != nil {
+					return err
+				}
+				continue
+			}
+			b.FillPercent = 0.95 // keys arrive in order
+			if err := b.Put(s.key, s.value); err != nil {
+				return fmt.Errorf("bucket %s key %x: %w", bucketName(s.path), s.key, err)
+			}
+		}
+		return nil
+	})
+	w.batch = w.batch[:0]
+	return err
+}
+
+func createPath(tx *bolt.Tx, path [][]byte) (*bolt.Bucket, error) {
+	b, err := tx.CreateBucketIfNotExists(path[0])
+	for _, name := range path[1:] {
+		if err != nil {
+			break
+		}
+		b, err = b.CreateBucketIfNotExists(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", bucketName(path), err)
+	}
+	return b, nil
+}
+
+// repairItems makes the item buckets of a salvaged file agree again: a
+// lost page of one of them leaves records without an index entry or index
+// entries without a record. Records that decode are kept and indexed
+// afresh; the counters are rebuilt at the next Open.
+//
+// It knows the schema-3 layout (bolt.go); a layout change must change it
+// with the migration.
+func repairItems(tx *bolt.Tx) error {
+	for _, b := range buckets() {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	items, records := tx.Bucket(bucketItems), tx.Bucket(bucketRecords)
+	// Index entries whose record is gone.
+	var drop [][]byte
+	if err := items.ForEach(func(id, ref []byte) error {
+		if records.Get(ref) == nil {
+			drop = append(drop, id)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, id := range drop {
+		if err := items.Delete(id); err != nil {
+			return err
+		}
+	}
+	// Records: each names its item; one that does not decode, or whose
+	// item points at another record, is dropped.
+	drop = drop[:0]
+	type indexed struct{ id, ref []byte }
+	var add []indexed
+	if err := records.ForEach(func(ref, v []byte) error {
+		it, err := decodeRecord(v)
+		if err != nil || it.ID == "" {
+			drop = append(drop, ref)
+			return nil
+		}
+		switch have := items.Get([]byte(it.ID)); {
+		case have == nil:
+			add = append(add, indexed{[]byte(it.ID), ref})
+		case !bytes.Equal(have, ref):
+			drop = append(drop, ref)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, ref := range drop {
+		if err := records.Delete(ref); err != nil {
+			return err
+		}
+	}
+	for _, a := range add {
+		if err := items.Put(a.id, a.ref); err != nil {
+			return err
+		}
+	}
+	// The time index, afresh.
+	if err := tx.DeleteBucket(bucketTimeIdx); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+		return err
+	}
+	idx, err := tx.CreateBucket(bucketTimeIdx)
+	if err != nil {
+		return err
+	}
+	if err := items.ForEach(func(id, ref []byte) error {
+		it, err := decodeRecord(records.Get(ref))
+		if err != nil {
+			return err
+		}
+		t := it.SortTime()
+		if err := idx.Put(timeKey(allStatuses, t, it.ID), nil); err != nil {
+			return err
+		}
+		return idx.Put(timeKey(string(it.Status), t, it.ID), nil)
+	}); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMeta).Delete(keyCountsBuilt)
+}
