@@ -1,0 +1,121 @@
+// Package backup makes the scheduled copies of the database that serve
+// takes while running, and keeps the newest few.
+package backup
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clipsheet/clipsheet/internal/store"
+)
+
+// Source writes a consistent copy of the database; *store.Bolt is one.
+type Source interface {
+	Backup(ctx context.Context, w io.Writer, begin func(size int64)) (int64, error)
+}
+
+// Schedule says where, how often and how many.
+type Schedule struct {
+	Dir  string
+	Keep int
+	// Tick delivers the moments to take a copy (a time.Ticker's C in
+	// serve; tests send their own).
+	Tick <-chan time.Time
+	// Now names the copies.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// After, when set, learns of each copy once it is written and the old
+	// ones pruned (or of its failure).
+	After func(path string, err error)
+}
+
+// Run takes a copy on every tick until ctx ends. A failed copy is logged
+// and tried again at the next tick; the copies kept stay as they were.
+func Run(ctx context.Context, src Source, s Schedule) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.Tick:
+		}
+		path, err := s.once(ctx, src)
+		if s.After != nil {
+			s.After(path, err)
+		}
+	}
+}
+
+func (s Schedule) once(ctx context.Context, src Source) (string, error) {
+	path, err := Take(ctx, src, s.Dir, s.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			s.Logger.Error("scheduled backup failed; the previous backups are kept", "dir", s.Dir, "err", err)
+		}
+		return "", err
+	}
+	removed, err := Prune(s.Dir, s.Keep)
+	if err != nil {
+		s.Logger.Warn("old backups not removed", "dir", s.Dir, "err", err)
+	}
+	s.Logger.Info("backup written", "file", path, "removed", len(removed))
+	return path, nil
+}
+
+const (
+	prefix  = "clipsheet-"
+	suffix  = ".db"
+	stamp   = "20060102-150405"
+	pattern = prefix + stamp + suffix
+)
+
+// Name is the file name of a copy taken at t; names sort by time.
+func Name(t time.Time) string { return prefix + t.UTC().Format(stamp) + suffix }
+
+// Take writes one checked copy into dir, named for now.
+func Take(ctx context.Context, src Source, dir string, now time.Time) (string, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", fmt.Errorf("backup: %w", err)
+	}
+	path := filepath.Join(dir, Name(now))
+	err := store.WriteBackupFile(ctx, path, func(w io.Writer) error {
+		_, err := src.Backup(ctx, w, nil)
+		return err
+	})
+	return path, err
+}
+
+// Prune deletes all but the newest keep copies in dir. Only files named as
+// Take names them are counted or touched.
+func Prune(dir string, keep int) (removed []string, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var copies []string
+	for _, e := range entries {
+		n := e.Name()
+		if !e.Type().IsRegular() || len(n) != len(pattern) || !strings.HasPrefix(n, prefix) || !strings.HasSuffix(n, suffix) {
+			continue
+		}
+		if _, err := time.Parse(pattern, n); err == nil {
+			copies = append(copies, n)
+		}
+	}
+	slices.Sort(copies)
+	for len(copies) > keep {
+		p := filepath.Join(dir, copies[0])
+		if err := os.Remove(p); err != nil {
+			return removed, err
+		}
+		removed = append(removed, p)
+		copies = copies[1:]
+	}
+	return removed, nil
+}
