@@ -4,6 +4,7 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -100,12 +101,8 @@ func Prune(dir string, keep int) (removed []string, err error) {
 	}
 	var copies []string
 	for _, e := range entries {
-		n := e.Name()
-		if !e.Type().IsRegular() || len(n) != len(pattern) || !strings.HasPrefix(n, prefix) || !strings.HasSuffix(n, suffix) {
-			continue
-		}
-		if _, err := time.Parse(pattern, n); err == nil {
-			copies = append(copies, n)
+		if _, ok := copyTime(e); ok {
+			copies = append(copies, e.Name())
 		}
 	}
 	slices.Sort(copies)
@@ -118,4 +115,47 @@ func Prune(dir string, keep int) (removed []string, err error) {
 		copies = copies[1:]
 	}
 	return removed, nil
+}
+
+// Copy is one scheduled copy in the backup directory.
+type Copy struct {
+	Name string
+	Size int64
+	Time time.Time
+}
+
+// List returns the copies in dir, newest first; a missing dir has none.
+func List(dir string) ([]Copy, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Copy
+	for _, e := range entries {
+		t, ok := copyTime(e)
+		if !ok {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		out = append(out, Copy{Name: e.Name(), Size: fi.Size(), Time: t})
+	}
+	slices.SortFunc(out, func(a, b Copy) int { return b.Time.Compare(a.Time) })
+	return out, nil
+}
+
+// copyTime is the time in the name of a copy; ok is false for any other
+// file.
+func copyTime(e os.DirEntry) (time.Time, bool) {
+	n := e.Name()
+	if !e.Type().IsRegular() || len(n) != len(pattern) || !strings.HasPrefix(n, prefix) || !strings.HasSuffix(n, suffix) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(pattern, n)
+	return t, err == nil
 }

@@ -702,6 +702,7 @@ func (w *a11yWorld) visits() []a11yVisit {
 		{name: "users-error", route: "/admin/users", base: main, role: admin, path: "/admin/users", wait: `p.error`,
 			steps: submit(`form[action="/admin/users"]`, map[string]string{"name": "Bad Name!", "password": "short"})},
 		{name: "audit", route: "/admin/audit", base: main, role: admin, path: "/admin/audit", wait: `table.audit`},
+		{name: "backup", route: "/admin/backup", base: main, role: admin, path: "/admin/backup", wait: `#download-backup`},
 		{name: "audit-empty", route: "/admin/audit", base: main, role: admin, path: "/admin/audit?actor=no-such-user", wait: `.empty`},
 		{name: "sources", route: "/admin/sources", base: main, role: admin, path: "/admin/sources", wait: `table.source-list`},
 		{name: "sources-none-match", route: "/admin/sources", base: main, role: admin, path: "/admin/sources?q=zeppelin", wait: `.empty`},

@@ -1,0 +1,134 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/clipsheet/clipsheet/internal/backup"
+)
+
+// backupSource is the store's hot copy (*store.Bolt has it).
+type backupSource interface {
+	Backup(ctx context.Context, w io.Writer, begin func(size int64)) (int64, error)
+}
+
+// backupDir is where serve's scheduled copies go.
+func (s *Server) backupDir() string {
+	if d := s.cfg.Settings.Backup.Dir; d != "" {
+		return d
+	}
+	return filepath.Join(s.cfg.Settings.DataDir, "backups")
+}
+
+func (s *Server) backupPage(c *gin.Context) {
+	data := gin.H{"Title": "Backup", "Schedule": s.cfg.Settings.Backup, "Dir": s.backupDir()}
+	if every := s.cfg.Settings.Backup.Every; every > 0 {
+		data["Every"] = humanDuration(every)
+		copies, err := backup.List(s.backupDir())
+		if err != nil {
+			data["ListError"] = err.Error()
+		}
+		type row struct {
+			Name, Size string
+			Time       time.Time
+		}
+		rows := make([]row, len(copies))
+		for i, c := range copies {
+			rows[i] = row{c.Name, humanBytes(c.Size), c.Time}
+		}
+		data["Copies"] = rows
+	}
+	if s.cfg.Health != nil {
+		if err := s.cfg.Health(); err != nil {
+			data["Damage"] = err.Error()
+		}
+	}
+	s.render(c, http.StatusOK, "admin_backup", data)
+}
+
+// backupDownload streams a consistent copy of the database. It is a GET
+// that changes nothing but the audit log: who took a copy of every
+// account's password hash is worth knowing.
+func (s *Server) backupDownload(c *gin.Context) {
+	src, ok := s.store.(backupSource)
+	if !ok {
+		s.errorPage(c, http.StatusNotFound, "Not available", "This store cannot be copied while running.")
+		return
+	}
+	name := backup.Name(s.cfg.Now())
+	s.audit(c, "backup.download", name, "")
+	// A copy of a big file takes longer than the server's write timeout
+	// allows one answer; each write gets its own minute instead, so a
+	// reader that stops reading still ends the copy (and its read
+	// transaction, which holds freed pages from reuse).
+	rc := http.NewResponseController(c.Writer)
+	begun := false
+	_, err := src.Backup(c.Request.Context(), deadlineWriter{rc, c.Writer}, func(size int64) {
+		begun = true
+		h := c.Writer.Header()
+		h.Set("Content-Type", "application/octet-stream")
+		h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		h.Set("Content-Length", strconv.FormatInt(size, 10))
+		h.Set("Cache-Control", "no-store")
+		c.Status(http.StatusOK)
+	})
+	if err != nil {
+		if !begun {
+			s.fail(c, err)
+			return
+		}
+		// Headers are gone; the short body tells the client.
+		s.log.Warn("backup download cut short", "err", err)
+		c.Abort()
+	}
+}
+
+type deadlineWriter struct {
+	rc *http.ResponseController
+	w  io.Writer
+}
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	_ = d.rc.SetWriteDeadline(time.Now().Add(time.Minute))
+	return d.w.Write(p)
+}
+
+// humanDuration writes 24h as "24 hours" and 90m as "1h30m".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return plural(int(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour")
+	case d%time.Minute == 0 && d < time.Hour:
+		return plural(int(d/time.Minute), "minute")
+	}
+	return strings.TrimSuffix(d.String(), "0s")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + " " + string("KMGTPE"[exp]) + "B"
+}
