@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
@@ -114,6 +115,14 @@ type Editions struct {
 type Log struct {
 	Level  string `yaml:"level"`
 	Format string `yaml:"format"`
+}
+
+// BackupDir is where serve writes its scheduled backups.
+func (s Settings) BackupDir() string {
+	if s.Backup.Dir != "" {
+		return s.Backup.Dir
+	}
+	return filepath.Join(s.DataDir, "backups")
 }
 
 // UserAgent names the program so publishers can tell who polls them.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -34,6 +35,9 @@ func Salvage(ctx context.Context, src, dst string) (*Report, error) {
 	}
 	w := &salvageWriter{db: out}
 	rep, err := checkOpenFile(ctx, f, src, visitor{bucket: w.bucket, record: w.record})
+	if err == nil && w.records == 0 {
+		err = fmt.Errorf("nothing could be read from %s (%s): restore a backup instead", src, strings.Join(rep.Problems[:min(1, len(rep.Problems))], ""))
+	}
 	if err == nil {
 		err = w.flush()
 	}
@@ -48,7 +52,7 @@ func Salvage(ctx context.Context, src, dst string) (*Report, error) {
 	}
 	if err != nil {
 		os.Remove(dst)
-		return nil, fmt.Errorf("salvage into %s: %w", dst, err)
+		return rep, fmt.Errorf("salvage into %s: %w", dst, err)
 	}
 	return rep, nil
 }
@@ -56,8 +60,9 @@ func Salvage(ctx context.Context, src, dst string) (*Report, error) {
 // salvageWriter writes what the walk reads in transactions of up to
 // batchRecords records.
 type salvageWriter struct {
-	db    *bolt.DB
-	batch []salvaged
+	db      *bolt.DB
+	batch   []salvaged
+	records int
 }
 
 type salvaged struct {
@@ -75,6 +80,7 @@ func (w *salvageWriter) bucket(path [][]byte, seq uint64) error {
 
 func (w *salvageWriter) record(path [][]byte, k, v []byte) error {
 	w.batch = append(w.batch, salvaged{path: path, key: k, value: v})
+	w.records++
 	return w.maybeFlush()
 }
 

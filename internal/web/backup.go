@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,19 +18,11 @@ type backupSource interface {
 	Backup(ctx context.Context, w io.Writer, begin func(size int64)) (int64, error)
 }
 
-// backupDir is where serve's scheduled copies go.
-func (s *Server) backupDir() string {
-	if d := s.cfg.Settings.Backup.Dir; d != "" {
-		return d
-	}
-	return filepath.Join(s.cfg.Settings.DataDir, "backups")
-}
-
 func (s *Server) backupPage(c *gin.Context) {
-	data := gin.H{"Title": "Backup", "Schedule": s.cfg.Settings.Backup, "Dir": s.backupDir()}
+	data := gin.H{"Title": "Backup", "Schedule": s.cfg.Settings.Backup, "Dir": s.cfg.Settings.BackupDir()}
 	if every := s.cfg.Settings.Backup.Every; every > 0 {
 		data["Every"] = humanDuration(every)
-		copies, err := backup.List(s.backupDir())
+		copies, err := backup.List(s.cfg.Settings.BackupDir())
 		if err != nil {
 			data["ListError"] = err.Error()
 		}
