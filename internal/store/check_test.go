@@ -18,7 +18,7 @@ import (
 	"github.com/clipsheet/clipsheet/internal/model"
 )
 
-const damageItems = 3000
+const damageItems = 2000
 
 // damageBase writes a closed database of damageItems items with bodies of
 // about a kilobyte (a few megabytes, hundreds of pages), some of them
@@ -28,7 +28,7 @@ func damageBase(t *testing.T) string {
 	s, path := openTemp(t)
 	ctx := context.Background()
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	body := strings.Repeat("A paragraph of the story. ", 40)
+	body := strings.Repeat("A paragraph of the story. ", 50)
 	for start := 0; start < damageItems; start += 500 {
 		var w PollWrite
 		for i := start; i < start+500; i++ {

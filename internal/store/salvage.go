@@ -3,12 +3,16 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/clipsheet/clipsheet/internal/model"
 )
 
 // Salvage copies every record that can be read from the database file at
@@ -161,22 +165,38 @@ func repairItems(tx *bolt.Tx) error {
 		}
 	}
 	// Records: each names its item; one that does not decode, or whose
-	// item points at another record, is dropped.
+	// item points at another record, is dropped. The time index is built
+	// afresh from those kept.
+	if err := tx.DeleteBucket(bucketTimeIdx); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+		return err
+	}
+	idx, err := tx.CreateBucket(bucketTimeIdx)
+	if err != nil {
+		return err
+	}
 	drop = drop[:0]
 	type indexed struct{ id, ref []byte }
 	var add []indexed
+	var keys [][]byte
 	if err := records.ForEach(func(ref, v []byte) error {
-		it, err := decodeRecord(v)
-		if err != nil || it.ID == "" {
+		var h recordHead
+		published, perr := time.Time{}, json.Unmarshal(v, &h)
+		if perr == nil {
+			published, perr = model.ParseTime(h.Published)
+		}
+		if perr != nil || h.ID == "" || !h.Status.Valid() {
 			drop = append(drop, ref)
 			return nil
 		}
-		switch have := items.Get([]byte(it.ID)); {
+		switch have := items.Get([]byte(h.ID)); {
 		case have == nil:
-			add = append(add, indexed{[]byte(it.ID), ref})
+			add = append(add, indexed{[]byte(h.ID), ref})
 		case !bytes.Equal(have, ref):
 			drop = append(drop, ref)
+			return nil
 		}
+		it := model.Item{Published: published, FetchedAt: h.FetchedAt}
+		keys = append(keys, timeKey(allStatuses, it.SortTime(), h.ID), timeKey(string(h.Status), it.SortTime(), h.ID))
 		return nil
 	}); err != nil {
 		return err
@@ -191,26 +211,18 @@ func repairItems(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	// The time index, afresh.
-	if err := tx.DeleteBucket(bucketTimeIdx); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
-		return err
-	}
-	idx, err := tx.CreateBucket(bucketTimeIdx)
-	if err != nil {
-		return err
-	}
-	if err := items.ForEach(func(id, ref []byte) error {
-		it, err := decodeRecord(records.Get(ref))
-		if err != nil {
+	for _, k := range keys {
+		if err := idx.Put(k, nil); err != nil {
 			return err
 		}
-		t := it.SortTime()
-		if err := idx.Put(timeKey(allStatuses, t, it.ID), nil); err != nil {
-			return err
-		}
-		return idx.Put(timeKey(string(it.Status), t, it.ID), nil)
-	}); err != nil {
-		return err
 	}
 	return tx.Bucket(bucketMeta).Delete(keyCountsBuilt)
+}
+
+// recordHead is what repairItems reads of a record.
+type recordHead struct {
+	ID        string       `json:"id"`
+	Status    model.Status `json:"status"`
+	Published string       `json:"published"` // as model.Item writes it
+	FetchedAt time.Time    `json:"fetched_at"`
 }
