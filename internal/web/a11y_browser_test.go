@@ -459,10 +459,11 @@ func fileSafe(s string) string {
 // a11yNotPages are GET routes outside /api, the feeds, /static and
 // /healthz that answer with something other than an HTML page.
 var a11yNotPages = map[string]string{
-	"/admin/sources.opml": "an OPML download",
-	"/readyz":             "JSON for probes",
-	"/metrics":            "the Prometheus text format",
-	"/editions/:id/text":  "an edition as plain text",
+	"/admin/sources.opml":    "an OPML download",
+	"/readyz":                "JSON for probes",
+	"/metrics":               "the Prometheus text format",
+	"/editions/:id/text":     "an edition as plain text",
+	"/admin/backup/download": "the database file",
 }
 
 // checkEveryPageVisited fails for a GET page route that no visit opens,

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -21,7 +20,7 @@ type backupSource interface {
 func (s *Server) backupPage(c *gin.Context) {
 	data := gin.H{"Title": "Backup", "Schedule": s.cfg.Settings.Backup, "Dir": s.cfg.Settings.BackupDir()}
 	if every := s.cfg.Settings.Backup.Every; every > 0 {
-		data["Every"] = humanDuration(every)
+		data["Every"], data["First"] = period(every)
 		copies, err := backup.List(s.cfg.Settings.BackupDir())
 		if err != nil {
 			data["ListError"] = err.Error()
@@ -91,24 +90,24 @@ func (d deadlineWriter) Write(p []byte) (int, error) {
 	return d.w.Write(p)
 }
 
-// humanDuration writes 24h as "24 hours" and 90m as "1h30m".
-func humanDuration(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		return plural(int(d/(24*time.Hour)), "day")
-	case d%time.Hour == 0:
-		return plural(int(d/time.Hour), "hour")
-	case d%time.Minute == 0 && d < time.Hour:
-		return plural(int(d/time.Minute), "minute")
+// period words a backup interval for "Every …" and "when it has run
+// for …": 24h gives "day" and "a day", 6h "6 hours" twice, 90m
+// "90 minutes" twice.
+func period(d time.Duration) (every, first string) {
+	for _, u := range []struct {
+		d        time.Duration
+		name, an string
+	}{{24 * time.Hour, "day", "a day"}, {time.Hour, "hour", "an hour"}, {time.Minute, "minute", "a minute"}} {
+		if d%u.d != 0 {
+			continue
+		}
+		if n := int(d / u.d); n != 1 {
+			s := strconv.Itoa(n) + " " + u.name + "s"
+			return s, s
+		}
+		return u.name, u.an
 	}
-	return strings.TrimSuffix(d.String(), "0s")
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
+	return d.String(), d.String()
 }
 
 func humanBytes(n int64) string {

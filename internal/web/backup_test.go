@@ -22,13 +22,17 @@ import (
 // moment, which restores to the same items; the download is in the audit
 // log. Curators and readers cannot download it.
 func TestBackupDownload(t *testing.T) {
-	h := newHarness(t)
+	backups := t.TempDir()
+	os.WriteFile(filepath.Join(backups, "clipsheet-20260301-030000.db"), make([]byte, 3<<20), 0o600)
+	os.WriteFile(filepath.Join(backups, "notes.txt"), nil, 0o600)
+	h := newHarness(t, func(c *Config) { c.Settings.Backup.Dir = backups })
 	for i := range 20 {
 		h.add(fmt.Sprintf("https://example.com/%d", i), fmt.Sprintf("Story %d", i), "Lead", "Top stories")
 	}
 	admin := h.as(model.RoleAdmin)
 	code, body, _ := h.getWith(admin, "/admin/backup")
-	if code != http.StatusOK || !strings.Contains(body, `id="download-backup"`) || !strings.Contains(body, "Every day into") {
+	if code != http.StatusOK || !strings.Contains(body, `id="download-backup"`) || !strings.Contains(body, "Every day into") ||
+		!strings.Contains(body, "clipsheet-20260301-030000.db") || !strings.Contains(body, "3.0 MB") || strings.Contains(body, "notes.txt") {
 		t.Fatalf("backup page: %d\n%s", code, body)
 	}
 
@@ -153,5 +157,21 @@ func TestDamageFoundAfterStartFailsHealthz(t *testing.T) {
 	}
 	if code, body, _ := h.getWith(h.as(model.RoleAdmin), "/admin/backup"); code != http.StatusOK || !strings.Contains(body, "found damage") {
 		t.Errorf("backup page after damage: %d", code)
+	}
+}
+
+func TestBackupPeriodWords(t *testing.T) {
+	for d, want := range map[time.Duration][2]string{
+		24 * time.Hour:   {"day", "a day"},
+		48 * time.Hour:   {"2 days", "2 days"},
+		time.Hour:        {"hour", "an hour"},
+		6 * time.Hour:    {"6 hours", "6 hours"},
+		90 * time.Minute: {"90 minutes", "90 minutes"},
+		time.Minute:      {"minute", "a minute"},
+		90 * time.Second: {"1m30s", "1m30s"},
+	} {
+		if every, first := period(d); every != want[0] || first != want[1] {
+			t.Errorf("%v: %q, %q; want %q", d, every, first, want)
+		}
 	}
 }
