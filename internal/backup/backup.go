@@ -24,33 +24,58 @@ type Source interface {
 
 // Schedule says where, how often and how many.
 type Schedule struct {
-	Dir  string
-	Keep int
-	// Tick delivers the moments to take a copy (a time.Ticker's C in
-	// serve; tests send their own).
-	Tick <-chan time.Time
-	// Now names the copies.
-	Now    func() time.Time
+	Dir   string
+	Every time.Duration
+	Keep  int
+	// Now is the clock: it names the copies and, with the newest copy's
+	// name, says when the next is due.
+	Now func() time.Time
+	// Wait returns a channel that delivers once d has passed (time.After
+	// in serve; tests deliver when they choose).
+	Wait   func(d time.Duration) <-chan time.Time
 	Logger *slog.Logger
 	// After, when set, learns of each copy once it is written and the old
 	// ones pruned (or of its failure).
 	After func(path string, err error)
 }
 
-// Run takes a copy on every tick until ctx ends. A failed copy is logged
-// and tried again at the next tick; the copies kept stay as they were.
+// retryAfter bounds the wait after a failed copy: a full disk that is
+// cleared gets its copy within the hour, not a day later.
+const retryAfter = time.Hour
+
+// Run takes a copy every Every until ctx ends. The next copy is due Every
+// after the newest in Dir, so a server restarted more often than Every
+// still takes them; with none there it is due Every after the start. A
+// failed copy is logged and tried again (after Every or an hour, whichever
+// is sooner); the copies kept stay as they were.
 func Run(ctx context.Context, src Source, s Schedule) {
+	wait := s.Every
+	if newest, ok := newestCopy(s.Dir); ok {
+		wait = max(0, newest.Add(s.Every).Sub(s.Now()))
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.Tick:
+		case <-s.Wait(wait):
 		}
 		path, err := s.once(ctx, src)
 		if s.After != nil {
 			s.After(path, err)
 		}
+		wait = s.Every
+		if err != nil {
+			wait = min(s.Every, retryAfter)
+		}
 	}
+}
+
+func newestCopy(dir string) (time.Time, bool) {
+	copies, err := List(dir)
+	if err != nil || len(copies) == 0 {
+		return time.Time{}, false
+	}
+	return copies[0].Time, true
 }
 
 func (s Schedule) once(ctx context.Context, src Source) (string, error) {

@@ -111,12 +111,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready l
 	wg.Add(1)
 	go func() { defer wg.Done(); health.Run(ctx, nil) }()
 	if b := e.Settings.Backup; b.Every > 0 {
-		ticker := time.NewTicker(b.Every)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer ticker.Stop()
-			backup.Run(ctx, st, backup.Schedule{Dir: e.Settings.BackupDir(), Keep: b.Keep, Tick: ticker.C, Now: time.Now, Logger: e.Logger})
+			backup.Run(ctx, st, backup.Schedule{Dir: e.Settings.BackupDir(), Every: b.Every, Keep: b.Keep, Now: time.Now, Wait: time.After, Logger: e.Logger})
 		}()
 	}
 	// Hand edits of sources.yaml go in force while running, if valid.

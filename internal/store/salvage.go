@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/clipsheet/clipsheet/internal/model"
 )
@@ -167,7 +168,7 @@ func repairItems(tx *bolt.Tx) error {
 	// Records: each names its item; one that does not decode, or whose
 	// item points at another record, is dropped. The time index is built
 	// afresh from those kept.
-	if err := tx.DeleteBucket(bucketTimeIdx); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+	if err := tx.DeleteBucket(bucketTimeIdx); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 		return err
 	}
 	idx, err := tx.CreateBucket(bucketTimeIdx)
