@@ -132,8 +132,8 @@ func Salvage(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, b := range rep.Buckets {
 		records += b.Records
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d records in %d buckets; %d problem(s) in %s skipped. Look at it (clipsheet check %s), then put it in place with: clipsheet restore %s\n",
-		fs.Arg(0), records, len(rep.Buckets), len(rep.Problems), src, fs.Arg(0), fs.Arg(0))
+	fmt.Fprintf(stdout, "wrote %s: %d records in %d buckets, and %d items from pages nothing referred to; %d problem(s) in %s skipped. Look at it (clipsheet check %s), then put it in place with: clipsheet restore %s\n",
+		fs.Arg(0), records, len(rep.Buckets), rep.Recovered, len(rep.Problems), src, fs.Arg(0), fs.Arg(0))
 	return 0
 }
 

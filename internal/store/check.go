@@ -336,6 +336,9 @@ type Report struct {
 	Problems []string
 	// Warnings cost space, not data (pages neither used nor free).
 	Warnings []string
+	// Recovered counts the items salvage found on pages no tree reaches
+	// any more (see orphanRecords).
+	Recovered int `json:",omitempty"`
 	// Incomplete is set when the check stopped (its time ran out) before
 	// reading every page: the pages it read are sound.
 	Incomplete bool
@@ -369,6 +372,9 @@ func (r *Report) Err() error {
 type visitor struct {
 	bucket func(path [][]byte, seq uint64) error
 	record func(path [][]byte, k, v []byte) error
+	// end, when set, gets the walk at its end: the pages it reached and
+	// the free ones.
+	end func(w *walker) error
 }
 
 // walker reads one snapshot of the file: the pages reachable from m.
@@ -382,6 +388,8 @@ type walker struct {
 	free     map[uint64]bool
 	buckets  map[string]*BucketReport
 	problems int
+	// rootDamaged: pages of the list of buckets were lost.
+	rootDamaged bool
 }
 
 // maxProblems keeps a badly damaged file's report readable.
@@ -420,6 +428,11 @@ func checkSnapshot(ctx context.Context, r io.ReaderAt, m meta, rep *Report, v vi
 	sort.Strings(names)
 	for _, n := range names {
 		rep.Buckets = append(rep.Buckets, *w.buckets[n])
+	}
+	if v.end != nil && !rep.Incomplete {
+		if err := v.end(w); err != nil {
+			return err
+		}
 	}
 	if !rep.Incomplete {
 		var lost []uint64
@@ -555,7 +568,9 @@ func (w *walker) bucketTree(path [][]byte, id uint64, lo, hi []byte) error {
 
 func (w *walker) damaged(path [][]byte, format string, args ...any) {
 	where := "the list of buckets"
-	if len(path) > 0 {
+	if len(path) == 0 {
+		w.rootDamaged = true
+	} else {
 		where = "bucket " + bucketName(path)
 		w.bucketReport(path).Damaged++
 	}

@@ -3,10 +3,12 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,12 +41,36 @@ func Salvage(ctx context.Context, src, dst string) (*Report, error) {
 		return nil, fmt.Errorf("salvage into %s: %w", dst, err)
 	}
 	w := &salvageWriter{db: out}
-	rep, err := checkOpenFile(ctx, f, src, visitor{bucket: w.bucket, record: w.record})
+	var orphans map[string]orphan
+	rep, err := checkOpenFile(ctx, f, src, visitor{bucket: w.bucket, record: w.record, end: func(wk *walker) error {
+		// Only a tree of items that lost pages leaves records worth
+		// looking for; with it whole, unreached pages hold old versions
+		// and deleted items (the freelist may be what was lost).
+		if wk.treeDamaged(bucketItems, bucketRecords) {
+			orphans = orphanRecords(wk)
+		}
+		return nil
+	}})
+	if err == nil && len(orphans) > 0 {
+		w.records += len(orphans)
+	}
 	if err == nil && w.records == 0 {
 		err = fmt.Errorf("nothing could be read from %s (%s): restore a backup instead", src, strings.Join(rep.Problems[:min(1, len(rep.Problems))], ""))
 	}
 	if err == nil {
 		err = w.flush()
+	}
+	if err == nil && len(orphans) > 0 {
+		var n int
+		err = out.Update(func(tx *bolt.Tx) error {
+			var err error
+			n, err = addOrphans(tx, orphans)
+			return err
+		})
+		rep.Recovered = n
+		if n > 0 {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d item(s) recovered from pages nothing refers to any more (the tree above them is lost): each is the newest version found, which may be older than the lost one, or an item that had been deleted; review them", n))
+		}
 	}
 	if err == nil {
 		err = out.Update(repairItems)
@@ -217,7 +243,15 @@ func repairItems(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	return tx.Bucket(bucketMeta).Delete(keyCountsBuilt)
+	meta := tx.Bucket(bucketMeta)
+	if meta.Get(keySchema) == nil {
+		// The meta bucket was lost with its page: the records were read
+		// as this program's, so they are of its layout.
+		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
+			return err
+		}
+	}
+	return meta.Delete(keyCountsBuilt)
 }
 
 // recordHead is what repairItems reads of a record.
@@ -226,4 +260,100 @@ type recordHead struct {
 	Status    model.Status `json:"status"`
 	Published string       `json:"published"` // as model.Item writes it
 	FetchedAt time.Time    `json:"fetched_at"`
+}
+
+// orphan is an item record found on a page the walk did not reach.
+type orphan struct {
+	key, value []byte
+	version    int64
+}
+
+// treeDamaged reports whether the walk lost pages of one of these
+// buckets, or of the list of buckets.
+func (w *walker) treeDamaged(names ...[]byte) bool {
+	if w.rootDamaged {
+		return true
+	}
+	for _, n := range names {
+		if b := w.buckets[string(n)]; b == nil || b.Damaged > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// orphanRecords reads the item records on leaf pages that no tree reaches
+// and that are not listed free: what a lost branch page (or a file cut
+// short above the tree's root) leaves behind. Pages whose header does not
+// name them, and records that do not decode as items, are passed over.
+// Per item the newest version found is kept.
+func orphanRecords(w *walker) map[string]orphan {
+	found := map[string]orphan{}
+	ps := int64(w.m.pageSize)
+	hdr := make([]byte, pageHeaderSize)
+	for id := uint64(2); id < w.m.hwm; id++ {
+		if w.seen[id] || w.free[id] || w.ctx.Err() != nil {
+			continue
+		}
+		if _, err := w.r.ReadAt(hdr, int64(id)*ps); err != nil {
+			break // the end of a file cut short
+		}
+		overflow := uint64(le.Uint32(hdr[12:]))
+		if le.Uint64(hdr) != id || le.Uint16(hdr[8:]) != flagLeaf || id+overflow >= w.m.hwm {
+			continue
+		}
+		p := make([]byte, int64(overflow+1)*ps)
+		if _, err := w.r.ReadAt(p, int64(id)*ps); err != nil {
+			continue
+		}
+		elems, err := elements(p, 0, true)
+		if err != nil {
+			continue
+		}
+		for _, e := range elems {
+			if e.bucket || len(e.key) != 8 || len(e.value) == 0 || e.value[0] != '{' {
+				continue
+			}
+			var h struct {
+				recordHead
+				Version int64 `json:"version"`
+			}
+			if json.Unmarshal(e.value, &h) != nil || h.ID == "" || !h.Status.Valid() {
+				continue
+			}
+			if have, ok := found[h.ID]; !ok || h.Version > have.version {
+				found[h.ID] = orphan{key: e.key, value: e.value, version: h.Version}
+			}
+		}
+	}
+	return found
+}
+
+// addOrphans stores the orphan records of items the tree did not give,
+// under keys no record uses; repairItems then indexes them.
+func addOrphans(tx *bolt.Tx, orphans map[string]orphan) (int, error) {
+	items, err := tx.CreateBucketIfNotExists(bucketItems)
+	if err != nil {
+		return 0, err
+	}
+	records, err := tx.CreateBucketIfNotExists(bucketRecords)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	seq := records.Sequence()
+	for id, o := range orphans {
+		if items.Get([]byte(id)) != nil && records.Get(items.Get([]byte(id))) != nil {
+			continue // the tree has this item
+		}
+		if records.Get(o.key) != nil {
+			continue
+		}
+		if err := records.Put(o.key, o.value); err != nil {
+			return n, err
+		}
+		n++
+		seq = max(seq, binary.BigEndian.Uint64(o.key))
+	}
+	return n, records.SetSequence(seq)
 }
