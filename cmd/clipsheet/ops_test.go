@@ -88,7 +88,7 @@ func opsDatabase(t *testing.T, data, marker string) string {
 func TestBinaryRefusesDamagedDatabase(t *testing.T) {
 	const marker = "THE-PAGE-TO-DAMAGE"
 	tests := []struct {
-		name    string
+		name   string
 		damage func(t *testing.T, path string)
 		// salvage: some records must be salvaged. Otherwise salvage may
 		// find none (a cut that took the root pages), and must say so.
