@@ -17,7 +17,8 @@ import (
 	"github.com/clipsheet/clipsheet/internal/store"
 )
 
-// builtBinary is the program built with go build, as an operator runs it.
+// builtBinary is the program built with go build, as an operator runs it,
+// once per test run; TestMain removes it.
 var builtBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "clipsheet-bin-")
 	if err != nil {
@@ -37,8 +38,13 @@ func binary(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {}) // the binary outlives the test; TestMain's temp dir is the OS's
 	return bin
+}
+
+func removeBuiltBinary() {
+	if bin, err := builtBinary(); err == nil {
+		os.RemoveAll(filepath.Dir(bin))
+	}
 }
 
 // runBinary runs the built program and returns its exit code and output.
