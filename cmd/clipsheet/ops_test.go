@@ -17,33 +17,35 @@ import (
 	"github.com/clipsheet/clipsheet/internal/store"
 )
 
-// builtBinary is the program built with go build, as an operator runs it,
-// once per test run; TestMain removes it.
-var builtBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "clipsheet-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "clipsheet")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
+// The program built with go build, as an operator runs it, once per test
+// run (the first test that needs it builds it); TestMain removes it.
+var (
+	buildOnce sync.Once
+	builtDir  string
+	builtBin  string
+	buildErr  error
+)
 
 func binary(t *testing.T) string {
 	t.Helper()
-	bin, err := builtBinary()
-	if err != nil {
-		t.Fatal(err)
+	buildOnce.Do(func() {
+		if builtDir, buildErr = os.MkdirTemp("", "clipsheet-bin-"); buildErr != nil {
+			return
+		}
+		builtBin = filepath.Join(builtDir, "clipsheet")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return bin
+	return builtBin
 }
 
 func removeBuiltBinary() {
-	if bin, err := builtBinary(); err == nil {
-		os.RemoveAll(filepath.Dir(bin))
+	if builtDir != "" {
+		os.RemoveAll(builtDir)
 	}
 }
 
