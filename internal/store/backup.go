@@ -20,7 +20,7 @@ import (
 // byte (for a Content-Length). Cancelling ctx stops the copy.
 func (s *Bolt) Backup(ctx context.Context, w io.Writer, begin func(size int64)) (int64, error) {
 	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if begin != nil {
 			begin(tx.Size())
 		}

@@ -282,13 +282,13 @@ func checkOpenFile(ctx context.Context, f *os.File, path string, v visitor) (*Re
 // the walk reads them from the file. It stops with Incomplete when ctx
 // ends.
 func (s *Bolt) Check(ctx context.Context) (*Report, error) {
-	rep := &Report{Path: s.db.Path()}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	rep := &Report{Path: s.path}
+	err := s.view(func(tx *bolt.Tx) error {
 		m, err := txMeta(tx)
 		if err != nil {
 			return err
 		}
-		f, err := os.Open(s.db.Path())
+		f, err := os.Open(s.path)
 		if err != nil {
 			return err
 		}
@@ -297,7 +297,7 @@ func (s *Bolt) Check(ctx context.Context) (*Report, error) {
 		return checkSnapshot(ctx, io.NewSectionReader(f, 0, tx.Size()), m, rep, visitor{})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("check %s: %w", s.db.Path(), err)
+		return nil, fmt.Errorf("check %s: %w", s.path, err)
 	}
 	return rep, nil
 }

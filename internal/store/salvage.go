@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -41,13 +39,14 @@ func Salvage(ctx context.Context, src, dst string) (*Report, error) {
 		return nil, fmt.Errorf("salvage into %s: %w", dst, err)
 	}
 	w := &salvageWriter{db: out}
+	var c codec
 	var orphans map[string]orphan
 	rep, err := checkOpenFile(ctx, f, src, visitor{bucket: w.bucket, record: w.record, end: func(wk *walker) error {
 		// Only a tree of items that lost pages leaves records worth
 		// looking for; with it whole, unreached pages hold old versions
 		// and deleted items (the freelist may be what was lost).
-		if wk.treeDamaged(bucketItems, bucketRecords) {
-			orphans = orphanRecords(wk)
+		if wk.treeDamaged(bucketItems, bucketHeads) {
+			orphans = orphanRecords(wk, &c)
 		}
 		return nil
 	}})
@@ -73,7 +72,7 @@ func Salvage(ctx context.Context, src, dst string) (*Report, error) {
 		}
 	}
 	if err == nil {
-		err = out.Update(repairItems)
+		err = out.Update(func(tx *bolt.Tx) error { return repairItems(tx, &c) })
 	}
 	if err == nil {
 		err = out.Sync()
@@ -163,23 +162,24 @@ func createPath(tx *bolt.Tx, path [][]byte) (*bolt.Bucket, error) {
 }
 
 // repairItems makes the item buckets of a salvaged file agree again: a
-// lost page of one of them leaves records without an index entry or index
-// entries without a record. Records that decode are kept and indexed
-// afresh; the counters are rebuilt at the next Open.
+// lost page of one of them leaves heads without an ID entry, ID entries
+// without a head, texts without a head or heads without a text. Heads that
+// decode are kept (a lost text becomes an empty body) and indexed afresh;
+// the counters are rebuilt at the next Open.
 //
-// It knows the schema-3 layout (bolt.go); a layout change must change it
-// with the migration.
-func repairItems(tx *bolt.Tx) error {
+// It knows the schema-4 layout (bolt.go, codec.go); a layout change must
+// change it with the migration.
+func repairItems(tx *bolt.Tx, c *codec) error {
 	for _, b := range buckets() {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return err
 		}
 	}
-	items, records := tx.Bucket(bucketItems), tx.Bucket(bucketRecords)
-	// Index entries whose record is gone.
+	items, heads, texts := tx.Bucket(bucketItems), tx.Bucket(bucketHeads), tx.Bucket(bucketTexts)
+	// ID entries whose head is gone.
 	var drop [][]byte
 	if err := items.ForEach(func(id, ref []byte) error {
-		if records.Get(ref) == nil {
+		if heads.Get(ref) == nil {
 			drop = append(drop, id)
 		}
 		return nil
@@ -191,56 +191,78 @@ func repairItems(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	// Records: each names its item; one that does not decode, or whose
-	// item points at another record, is dropped. The time index is built
-	// afresh from those kept.
-	if err := tx.DeleteBucket(bucketTimeIdx); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
-		return err
-	}
-	idx, err := tx.CreateBucket(bucketTimeIdx)
-	if err != nil {
-		return err
-	}
+	// Heads: each names its item. One that does not decode, or whose item
+	// points at another head, goes (with its text).
 	drop = drop[:0]
-	type indexed struct{ id, ref []byte }
-	var add []indexed
-	var keys [][]byte
-	if err := records.ForEach(func(ref, v []byte) error {
-		var h recordHead
-		published, perr := time.Time{}, json.Unmarshal(v, &h)
-		if perr == nil {
-			published, perr = model.ParseTime(h.Published)
-		}
-		if perr != nil || h.ID == "" || !h.Status.Valid() {
+	type indexed struct {
+		id, ref []byte
+		it      *model.Item
+	}
+	var keep []indexed
+	if err := heads.ForEach(func(ref, v []byte) error {
+		var it model.Item
+		if c.decodeHead(v, &it) != nil || it.ID == "" || !it.Status.Valid() {
 			drop = append(drop, ref)
 			return nil
 		}
-		switch have := items.Get([]byte(h.ID)); {
-		case have == nil:
-			add = append(add, indexed{[]byte(h.ID), ref})
-		case !bytes.Equal(have, ref):
+		if have := items.Get([]byte(it.ID)); have != nil && !bytes.Equal(have, ref) {
 			drop = append(drop, ref)
 			return nil
 		}
-		it := model.Item{Published: published, FetchedAt: h.FetchedAt}
-		keys = append(keys, timeKey(allStatuses, it.SortTime(), h.ID), timeKey(string(h.Status), it.SortTime(), h.ID))
+		keep = append(keep, indexed{[]byte(it.ID), append([]byte(nil), ref...), &it})
 		return nil
 	}); err != nil {
 		return err
 	}
 	for _, ref := range drop {
-		if err := records.Delete(ref); err != nil {
+		if err := heads.Delete(ref); err != nil {
+			return err
+		}
+		if err := texts.Delete(ref); err != nil {
 			return err
 		}
 	}
-	for _, a := range add {
-		if err := items.Put(a.id, a.ref); err != nil {
+	// Texts whose head is gone.
+	drop = drop[:0]
+	if err := texts.ForEach(func(ref, _ []byte) error {
+		if heads.Get(ref) == nil {
+			drop = append(drop, ref)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, ref := range drop {
+		if err := texts.Delete(ref); err != nil {
 			return err
 		}
 	}
-	for _, k := range keys {
-		if err := idx.Put(k, nil); err != nil {
+	if err := tx.DeleteBucket(bucketIndex); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+		return err
+	}
+	idx, err := tx.CreateBucket(bucketIndex)
+	if err != nil {
+		return err
+	}
+	for _, k := range keep {
+		if err := items.Put(k.id, k.ref); err != nil {
 			return err
+		}
+		var probe model.Item
+		if c.decodeText(texts.Get(k.ref), &probe) != nil {
+			// The body was lost with its page; the item keeps its head.
+			text, err := c.encodeText(k.it)
+			if err != nil {
+				return err
+			}
+			if err := texts.Put(k.ref, text); err != nil {
+				return err
+			}
+		}
+		for _, key := range indexKeys(k.it, k.ref) {
+			if err := idx.Put(key, nil); err != nil {
+				return err
+			}
 		}
 	}
 	meta := tx.Bucket(bucketMeta)
@@ -252,20 +274,6 @@ func repairItems(tx *bolt.Tx) error {
 		}
 	}
 	return meta.Delete(keyCountsBuilt)
-}
-
-// recordHead is what repairItems reads of a record.
-type recordHead struct {
-	ID        string       `json:"id"`
-	Status    model.Status `json:"status"`
-	Published string       `json:"published"` // as model.Item writes it
-	FetchedAt time.Time    `json:"fetched_at"`
-}
-
-// orphan is an item record found on a page the walk did not reach.
-type orphan struct {
-	key, value []byte
-	version    int64
 }
 
 // treeDamaged reports whether the walk lost pages of one of these
@@ -282,13 +290,21 @@ func (w *walker) treeDamaged(names ...[]byte) bool {
 	return false
 }
 
-// orphanRecords reads the item records on leaf pages that no tree reaches
-// and that are not listed free: what a lost branch page (or a file cut
-// short above the tree's root) leaves behind. Pages whose header does not
-// name them, and records that do not decode as items, are passed over.
+// orphan is an item head found on a page the walk did not reach, with its
+// text when that was found too.
+type orphan struct {
+	ref, head, text []byte
+	version         int64
+}
+
+// orphanRecords reads the item heads (and texts) on leaf pages that no
+// tree reaches and that are not listed free: what a lost branch page (or a
+// file cut short above the tree's root) leaves behind. Pages whose header
+// does not name them, and records that do not decode, are passed over.
 // Per item the newest version found is kept.
-func orphanRecords(w *walker) map[string]orphan {
+func orphanRecords(w *walker, c *codec) map[string]orphan {
 	found := map[string]orphan{}
+	textsByRef := map[string][]byte{}
 	ps := int64(w.m.pageSize)
 	hdr := make([]byte, pageHeaderSize)
 	for id := uint64(2); id < w.m.hwm; id++ {
@@ -311,49 +327,69 @@ func orphanRecords(w *walker) map[string]orphan {
 			continue
 		}
 		for _, e := range elems {
-			if e.bucket || len(e.key) != 8 || len(e.value) == 0 || e.value[0] != '{' {
+			if e.bucket || len(e.key) != 8 || len(e.value) == 0 {
 				continue
 			}
-			var h struct {
-				recordHead
-				Version int64 `json:"version"`
-			}
-			if json.Unmarshal(e.value, &h) != nil || h.ID == "" || !h.Status.Valid() {
+			var it model.Item
+			if decodeSafely(func() error { return c.decodeHead(e.value, &it) }) == nil && it.ID != "" && it.Status.Valid() {
+				if have, ok := found[it.ID]; !ok || it.Version > have.version {
+					found[it.ID] = orphan{ref: e.key, head: e.value, version: it.Version}
+				}
 				continue
 			}
-			if have, ok := found[h.ID]; !ok || h.Version > have.version {
-				found[h.ID] = orphan{key: e.key, value: e.value, version: h.Version}
+			if decodeSafely(func() error { return c.decodeText(e.value, &model.Item{}) }) == nil {
+				textsByRef[string(e.key)] = e.value
 			}
 		}
+	}
+	for id, o := range found {
+		o.text = textsByRef[string(o.ref)]
+		found[id] = o
 	}
 	return found
 }
 
-// addOrphans stores the orphan records of items the tree did not give,
-// under keys no record uses; repairItems then indexes them.
+// decodeSafely runs a decoder over bytes from an unknown page.
+func decodeSafely(decode func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return decode()
+}
+
+// addOrphans stores the orphans of items the tree did not give, under
+// references no record uses; repairItems then indexes them.
 func addOrphans(tx *bolt.Tx, orphans map[string]orphan) (int, error) {
-	items, err := tx.CreateBucketIfNotExists(bucketItems)
-	if err != nil {
-		return 0, err
+	var bs [3]*bolt.Bucket
+	for i, name := range [][]byte{bucketItems, bucketHeads, bucketTexts} {
+		b, err := tx.CreateBucketIfNotExists(name)
+		if err != nil {
+			return 0, err
+		}
+		bs[i] = b
 	}
-	records, err := tx.CreateBucketIfNotExists(bucketRecords)
-	if err != nil {
-		return 0, err
-	}
+	items, heads, texts := bs[0], bs[1], bs[2]
 	n := 0
-	seq := records.Sequence()
+	seq := heads.Sequence()
 	for id, o := range orphans {
-		if items.Get([]byte(id)) != nil && records.Get(items.Get([]byte(id))) != nil {
+		if ref := items.Get([]byte(id)); ref != nil && heads.Get(ref) != nil {
 			continue // the tree has this item
 		}
-		if records.Get(o.key) != nil {
+		if heads.Get(o.ref) != nil {
 			continue
 		}
-		if err := records.Put(o.key, o.value); err != nil {
+		if err := heads.Put(o.ref, o.head); err != nil {
 			return n, err
 		}
+		if o.text != nil && texts.Get(o.ref) == nil {
+			if err := texts.Put(o.ref, o.text); err != nil {
+				return n, err
+			}
+		}
 		n++
-		seq = max(seq, binary.BigEndian.Uint64(o.key))
+		seq = max(seq, binary.BigEndian.Uint64(o.ref))
 	}
-	return n, records.SetSequence(seq)
+	return n, heads.SetSequence(seq)
 }
