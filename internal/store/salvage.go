@@ -167,8 +167,10 @@ func createPath(tx *bolt.Tx, path [][]byte) (*bolt.Bucket, error) {
 // decode are kept (a lost text becomes an empty body) and indexed afresh;
 // the counters are rebuilt at the next Open.
 //
-// It knows the schema-4 layout (bolt.go, codec.go); a layout change must
-// change it with the migration.
+// It knows the schema-4 layout (bolt.go, codec.go, story.go); a layout
+// change must change it with the migration. Story keys whose print was
+// lost stay behind: they name a reference without a print, which grouping
+// passes over.
 func repairItems(tx *bolt.Tx, c *codec) error {
 	for _, b := range buckets() {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -218,23 +220,28 @@ func repairItems(tx *bolt.Tx, c *codec) error {
 		if err := heads.Delete(ref); err != nil {
 			return err
 		}
-		if err := texts.Delete(ref); err != nil {
+	}
+	// Texts and story prints (story.go) whose head is gone.
+	for _, b := range []*bolt.Bucket{texts, tx.Bucket(bucketStoryPrints)} {
+		drop = drop[:0]
+		if err := b.ForEach(func(ref, _ []byte) error {
+			if heads.Get(ref) == nil {
+				drop = append(drop, ref)
+			}
+			return nil
+		}); err != nil {
 			return err
 		}
-	}
-	// Texts whose head is gone.
-	drop = drop[:0]
-	if err := texts.ForEach(func(ref, _ []byte) error {
-		if heads.Get(ref) == nil {
-			drop = append(drop, ref)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	for _, ref := range drop {
-		if err := texts.Delete(ref); err != nil {
-			return err
+		for _, ref := range drop {
+			var err error
+			if b == texts {
+				err = texts.Delete(ref)
+			} else {
+				err = deletePrint(tx, ref)
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
 	if err := tx.DeleteBucket(bucketIndex); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
