@@ -33,7 +33,7 @@ func damageBase(t *testing.T) string {
 		for i := start; i < start+500; i++ {
 			// Leads and bodies of random words: they do not compress, so
 			// the heads and texts fill hundreds of pages.
-			lead, body := words(uint64(i), 120), words(uint64(i)+1e6, 200)
+			lead, body := words(uint64(i), 120), words(uint64(i)+1e6, 40)
 			it := model.NewItem(model.Extraction{URL: fmt.Sprintf("https://example.com/story/%d", i), Title: fmt.Sprintf("Headline %d", i), Lead: lead, Body: body}, "src", "Top", now.Add(-time.Duration(i)*time.Minute))
 			w.Items = append(w.Items, it)
 		}
