@@ -23,7 +23,7 @@ import (
 func TestHotBackupIsConsistent(t *testing.T) {
 	s, _ := openTemp(t)
 	ctx := context.Background()
-	fillItems(t, s, 2000)
+	fillItems(t, s, 500)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	wg.Add(1)
@@ -70,7 +70,7 @@ func TestHotBackupIsConsistent(t *testing.T) {
 		items, err := b.ListItems(ctx, ItemFilter{})
 		counts, _ := b.CountItems(ctx)
 		b.Close()
-		if err != nil || len(items) < 2000 || counts[model.StatusQueued] != len(items) {
+		if err != nil || len(items) < 500 || counts[model.StatusQueued] != len(items) {
 			t.Errorf("backup %d: %d items, counted %d, %v", i, len(items), counts[model.StatusQueued], err)
 		}
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/clipsheet/clipsheet/internal/model"
 )
 
-const damageItems = 1000
+const damageItems = 600
 
 // damageBase writes a closed database of damageItems items with bodies of
 // about a kilobyte (a few megabytes, hundreds of pages), some of them
@@ -28,9 +28,9 @@ func damageBase(t *testing.T) string {
 	s, path := openTemp(t)
 	ctx := context.Background()
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	for start := 0; start < damageItems; start += 500 {
+	for start := 0; start < damageItems; start += 100 {
 		var w PollWrite
-		for i := start; i < start+500; i++ {
+		for i := start; i < start+100; i++ {
 			// Leads and bodies of random words: they do not compress, so
 			// the heads and texts fill hundreds of pages.
 			lead, body := words(uint64(i), 120), words(uint64(i)+1e6, 40)
@@ -175,7 +175,7 @@ func TestDamagedFilesRefused(t *testing.T) {
 		}
 	}
 	slices.Sort(recordPages)
-	if len(recordPages) < 100 {
+	if len(recordPages) < 40 {
 		t.Fatalf("only %d record pages: the base file is too small to damage in the middle", len(recordPages))
 	}
 	mid := recordPages[len(recordPages)/2]
@@ -186,22 +186,25 @@ func TestDamagedFilesRefused(t *testing.T) {
 		salvage bool // records remain to be salvaged
 		all     bool // every record remains
 		least   int  // percent of the items salvage must keep
+		// cut: where the cut falls in the heads depends on where bbolt
+		// put them, so all of them may remain.
+		cut bool
 	}{
-		{"random bytes over the freelist", func(p string) { overwrite(t, p, int64(m.freelist)*ps, randomBytes(int(ps), 1)) }, true, true, 100},
-		{"random bytes over a data page", func(p string) { overwrite(t, p, int64(mid)*ps, randomBytes(int(ps), 2)) }, true, false, 95},
-		{"random bytes inside a page, header intact", func(p string) { overwrite(t, p, int64(mid)*ps+16, randomBytes(64, 3)) }, true, false, 95},
-		{"16 KB zeroed mid-file", func(p string) { overwrite(t, p, int64(mid)*ps, make([]byte, 16<<10)) }, true, false, 95},
+		{"random bytes over the freelist", func(p string) { overwrite(t, p, int64(m.freelist)*ps, randomBytes(int(ps), 1)) }, true, true, 100, false},
+		{"random bytes over a data page", func(p string) { overwrite(t, p, int64(mid)*ps, randomBytes(int(ps), 2)) }, true, false, 95, false},
+		{"random bytes inside a page, header intact", func(p string) { overwrite(t, p, int64(mid)*ps+16, randomBytes(64, 3)) }, true, false, 95, false},
+		{"16 KB zeroed mid-file", func(p string) { overwrite(t, p, int64(mid)*ps, make([]byte, 16<<10)) }, true, false, 95, false},
 		{"truncated to half", func(p string) {
 			if err := os.Truncate(p, int64(m.hwm)*ps/2); err != nil { // half of the pages in use (the file grows ahead of them)
 				t.Fatal(err)
 			}
-		}, true, false, 10},
+		}, true, false, 10, true},
 		{"zero-length file", func(p string) {
 			if err := os.Truncate(p, 0); err != nil {
 				t.Fatal(err)
 			}
-		}, false, false, 0},
-		{"both meta pages overwritten", func(p string) { overwrite(t, p, 0, randomBytes(int(2*ps), 4)) }, false, false, 0},
+		}, false, false, 0, false},
+		{"both meta pages overwritten", func(p string) { overwrite(t, p, 0, randomBytes(int(2*ps), 4)) }, false, false, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,7 +262,7 @@ func TestDamagedFilesRefused(t *testing.T) {
 					records = b.Records
 				}
 			}
-			if stored := damageItems - 100; records == 0 || records > stored || (records == stored) != tt.all {
+			if stored := damageItems - 100; records == 0 || records > stored || (!tt.cut && (records == stored) != tt.all) {
 				t.Errorf("salvage read %d records of %d (all expected: %v)", records, stored, tt.all)
 			}
 			if after, _ := os.ReadFile(path); string(after) != string(damaged) {
@@ -384,7 +387,7 @@ func TestCheckAndSalvageSoundFile(t *testing.T) {
 func TestLiveCheckDuringWrites(t *testing.T) {
 	s, _ := openTemp(t)
 	ctx := context.Background()
-	fillItems(t, s, 2000)
+	fillItems(t, s, 500)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	wg.Add(1)
