@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clipsheet/clipsheet/internal/backup"
 	"github.com/clipsheet/clipsheet/internal/config"
 	"github.com/clipsheet/clipsheet/internal/control"
 	"github.com/clipsheet/clipsheet/internal/curate"
@@ -61,8 +62,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready l
 	}
 	f := fetch.New(st, e.Settings.Fetch, e.Settings.Excerpt.MaxChars, e.Logger)
 	f.UseRules(st.ListRules)
+	// Open read the file for a bounded time; the monitor reads all of it
+	// once serving, and again whenever a request panics.
+	health := store.NewMonitor(st, e.Logger, time.Minute)
 	srv, err := web.NewServer(st, web.Config{Settings: e.Settings, Sources: live.Current, Logger: e.Logger,
-		SourceAdmin: web.SourceAdmin{File: file, Tester: f, Poller: f}, Version: version.String(), Clipper: f})
+		SourceAdmin: web.SourceAdmin{File: file, Tester: f, Poller: f}, Version: version.String(), Clipper: f,
+		Health: health.Err, OnPanic: health.Recheck})
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -101,6 +106,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready l
 			if err := ctl.Serve(ctx); err != nil {
 				e.Logger.Warn("control socket stopped", "err", err)
 			}
+		}()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); health.Run(ctx, nil) }()
+	if b := e.Settings.Backup; b.Every > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			backup.Run(ctx, st, backup.Schedule{Dir: e.Settings.BackupDir(), Every: b.Every, Keep: b.Keep, Now: time.Now, Wait: time.After, Logger: e.Logger})
 		}()
 	}
 	// Hand edits of sources.yaml go in force while running, if valid.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
@@ -36,6 +37,7 @@ type Settings struct {
 	Log            Log      `yaml:"log"`
 	Retention      Keep     `yaml:"retention"`
 	Metrics        Metrics  `yaml:"metrics"`
+	Backup         Backup   `yaml:"backup"`
 }
 
 // Metrics says where Prometheus reads /metrics without a token.
@@ -54,6 +56,16 @@ type Keep struct {
 	DropBodiesAfter time.Duration `yaml:"drop_bodies_after"`
 	// PruneAfter deletes queued and rejected items fetched longer ago.
 	PruneAfter time.Duration `yaml:"prune_after"`
+}
+
+// Backup schedules the copies serve makes of the database while running.
+type Backup struct {
+	// Dir holds them; empty means a "backups" directory in data_dir.
+	Dir string `yaml:"dir"`
+	// Every is the time between two copies; 0 turns them off.
+	Every time.Duration `yaml:"every"`
+	// Keep is how many copies are kept; older ones are deleted.
+	Keep int `yaml:"keep"`
 }
 
 // TLS serves HTTPS directly when both files are set.
@@ -105,6 +117,14 @@ type Log struct {
 	Format string `yaml:"format"`
 }
 
+// BackupDir is where serve writes its scheduled backups.
+func (s Settings) BackupDir() string {
+	if s.Backup.Dir != "" {
+		return s.Backup.Dir
+	}
+	return filepath.Join(s.DataDir, "backups")
+}
+
 // UserAgent names the program so publishers can tell who polls them.
 const UserAgent = "Clipsheet/0.1 (+https://github.com/clipsheet/clipsheet; news excerpt curator)"
 
@@ -131,6 +151,7 @@ func DefaultSettings() Settings {
 		// bodies are what is large, and no one reads the text of a
 		// month-old story that was never approved.
 		Retention: Keep{DropBodiesAfter: 30 * 24 * time.Hour, PruneAfter: 180 * 24 * time.Hour},
+		Backup:    Backup{Every: 24 * time.Hour, Keep: 7},
 	}
 }
 
@@ -194,6 +215,12 @@ func (s Settings) Check() error {
 	}
 	if s.Retention.DropBodiesAfter < 0 || s.Retention.PruneAfter < 0 {
 		errs = append(errs, "retention.drop_bodies_after and retention.prune_after must not be negative (0 keeps for ever)")
+	}
+	if s.Backup.Every < 0 || (s.Backup.Every > 0 && s.Backup.Every < time.Minute) {
+		errs = append(errs, "backup.every must be 0 (off) or at least 1m")
+	}
+	if s.Backup.Keep < 1 {
+		errs = append(errs, "backup.keep must be at least 1")
 	}
 	if (s.TLS.Cert == "") != (s.TLS.Key == "") {
 		errs = append(errs, "tls.cert and tls.key must be given together")

@@ -68,6 +68,8 @@ func TestSettingsErrors(t *testing.T) {
 		"CLIPSHEET_ADDR=":                     "addr must not be empty",
 		"CLIPSHEET_EXCERPT_MAX_CHARS=5":       "excerpt.max_chars must be at least 50",
 		"CLIPSHEET_RETENTION_PRUNE_AFTER=-1h": "retention.drop_bodies_after and retention.prune_after must not be negative",
+		"CLIPSHEET_BACKUP_EVERY=30s":          "backup.every must be 0 (off) or at least 1m",
+		"CLIPSHEET_BACKUP_KEEP=0":             "backup.keep must be at least 1",
 	} {
 		if _, err := LoadSettings("", false, []string{env}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", env, err, want)
@@ -114,6 +116,7 @@ briefing: {public: false, title: Morning clips, canonical: original}
 log: {level: debug, format: json}
 retention: {drop_bodies_after: 14d, prune_after: 0}
 metrics: {addr: 127.0.0.1:9090}
+backup: {dir: /srv/backups, every: 6h, keep: 28}
 `), 0o600)
 	s, err := LoadSettings(path, true, nil)
 	if err != nil {
@@ -125,7 +128,8 @@ metrics: {addr: 127.0.0.1:9090}
 		Fetch: Fetch{AllowPrivate: true, Timeout: 90 * time.Second, ConnectTimeout: 48 * time.Hour, MaxBodyBytes: 5 << 20, Workers: 4, PerHost: 1,
 			UserAgent: "Desk/1", MaxArticles: 7, IgnoreRobots: true},
 		Excerpt: Excerpt{MaxChars: 1500}, Briefing: Briefing{Public: false, Title: "Morning clips", Canonical: "original"}, Log: Log{Level: "debug", Format: "json"},
-		Retention: Keep{DropBodiesAfter: 14 * 24 * time.Hour}, Metrics: Metrics{Addr: "127.0.0.1:9090"}}
+		Retention: Keep{DropBodiesAfter: 14 * 24 * time.Hour}, Metrics: Metrics{Addr: "127.0.0.1:9090"},
+		Backup: Backup{Dir: "/srv/backups", Every: 6 * time.Hour, Keep: 28}}
 	if fmt.Sprintf("%+v", s) != fmt.Sprintf("%+v", want) {
 		t.Errorf("got  %+v\nwant %+v", s, want)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -76,33 +77,68 @@ func (c *Client) ListSourceStates(ctx context.Context) ([]*model.SourceState, er
 	return a.States, err
 }
 
+// Backup copies the running server's database, as of one moment, to w.
+func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	res, err := c.do(ctx, "/v1/backup", nil)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	n, err := io.Copy(w, res.Body)
+	if err == nil && res.ContentLength >= 0 && n != res.ContentLength {
+		err = fmt.Errorf("got %d of %d bytes", n, res.ContentLength)
+	}
+	if err != nil {
+		return n, fmt.Errorf("control socket: backup: %w", err)
+	}
+	return n, nil
+}
+
+// Check runs the consistency check in the running server.
+func (c *Client) Check(ctx context.Context) (*store.Report, error) {
+	var a checkAnswer
+	err := c.get(ctx, "/v1/check", nil, &a)
+	return a.Report, err
+}
+
 func (c *Client) get(ctx context.Context, path string, q url.Values, into any) error {
+	res, err := c.do(ctx, path, q)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(into); err != nil {
+		return fmt.Errorf("control socket: GET %s: %w", path, err)
+	}
+	return nil
+}
+
+// do sends a GET and returns a 200 answer; any other is turned into the
+// server's error.
+func (c *Client) do(ctx context.Context, path string, q url.Values) (*http.Response, error) {
 	u := "http://clipsheet" + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return fmt.Errorf("control socket: %w", err)
+		return nil, fmt.Errorf("control socket: %w", err)
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
-			return fmt.Errorf("%w (%v)", ErrNoServer, op.Err)
+			return nil, fmt.Errorf("%w (%v)", ErrNoServer, op.Err)
 		}
-		return fmt.Errorf("control socket: %w", err)
+		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
+		defer res.Body.Close()
 		var e errorAnswer
 		if json.NewDecoder(res.Body).Decode(&e) != nil || e.Error == "" {
 			e.Error = res.Status
 		}
-		return fmt.Errorf("control socket: GET %s: %s", path, e.Error)
+		return nil, fmt.Errorf("control socket: GET %s: %s", path, e.Error)
 	}
-	if err := json.NewDecoder(res.Body).Decode(into); err != nil {
-		return fmt.Errorf("control socket: GET %s: %w", path, err)
-	}
-	return nil
+	return res, nil
 }

@@ -14,15 +14,17 @@
 //	/v1/items            {"items": [...]}    query: status, section, source, since, q, limit, offset
 //	/v1/audit            {"events": [...]}   query: user, action, before, limit
 //	/v1/sources/states   {"states": [...]}
+//	/v1/backup           the database as of one moment (application/octet-stream)
+//	/v1/check            {"report": {...}}   the running database's consistency check
 //
-// A hot backup (issue 13) fits as one more route, for example a GET
-// /v1/backup streaming a consistent copy from a read transaction, with its
-// method on Reader and Client; an incompatible change gets /v2, since an
-// old client that finds no /v1 falls back to the file.
+// The last two are served when the Reader is also an Operator (the bbolt
+// store is). New routes are added to v1; an incompatible change gets /v2,
+// since an old client that finds no /v1 falls back to the file.
 package control
 
 import (
 	"context"
+	"io"
 	"path/filepath"
 
 	"github.com/clipsheet/clipsheet/internal/model"
@@ -44,6 +46,12 @@ type Reader interface {
 	ListSourceStates(ctx context.Context) ([]*model.SourceState, error)
 }
 
+// Operator is what the backup and check routes need: the bbolt store.
+type Operator interface {
+	Backup(ctx context.Context, w io.Writer, begin func(size int64)) (int64, error)
+	Check(ctx context.Context) (*store.Report, error)
+}
+
 // Answers of the API, one struct per route so each can grow fields.
 type (
 	versionAnswer struct {
@@ -57,6 +65,9 @@ type (
 	}
 	statesAnswer struct {
 		States []*model.SourceState `json:"states"`
+	}
+	checkAnswer struct {
+		Report *store.Report `json:"report"`
 	}
 	errorAnswer struct {
 		Error string `json:"error"`

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -145,6 +146,30 @@ func (s *Server) routes(r Reader) http.Handler {
 		states, err := r.ListSourceStates(req.Context())
 		s.reply(w, statesAnswer{States: states}, err)
 	})
+	if op, ok := r.(Operator); ok {
+		mux.HandleFunc("GET /v1/backup", func(w http.ResponseWriter, req *http.Request) {
+			// Once the copy has begun the status is sent; a failure after
+			// that cuts the stream short, which the client sees as an
+			// error (the length no longer matches).
+			begun := false
+			_, err := op.Backup(req.Context(), w, func(size int64) {
+				begun = true
+				w.Header().Set("Content-Type", "application/octet-stream")
+				w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+				w.WriteHeader(http.StatusOK)
+			})
+			if err != nil {
+				s.logger.Warn("control socket: backup failed", "err", err)
+				if !begun {
+					s.answer(w, http.StatusInternalServerError, errorAnswer{Error: err.Error()})
+				}
+			}
+		})
+		mux.HandleFunc("GET /v1/check", func(w http.ResponseWriter, req *http.Request) {
+			rep, err := op.Check(req.Context())
+			s.reply(w, checkAnswer{Report: rep}, err)
+		})
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, req *http.Request) {
 		s.answer(w, http.StatusNotFound, errorAnswer{Error: fmt.Sprintf("no route %s %s in control API v%d", req.Method, req.URL.Path, APIVersion)})
 	})

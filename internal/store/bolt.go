@@ -79,12 +79,17 @@ func Open(path string) (*Bolt, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	// openBolt and guard (check.go) refuse a damaged file instead of
+	// serving it or panicking.
+	db, err := openBolt(path, &bolt.Options{Timeout: 5 * time.Second})
+	if errors.Is(err, ErrDamaged) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s := &Bolt{db: db, path: path}
-	if err := s.init(); err != nil {
+	if err := guard(path, s.init); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -459,10 +459,11 @@ func fileSafe(s string) string {
 // a11yNotPages are GET routes outside /api, the feeds, /static and
 // /healthz that answer with something other than an HTML page.
 var a11yNotPages = map[string]string{
-	"/admin/sources.opml": "an OPML download",
-	"/readyz":             "JSON for probes",
-	"/metrics":            "the Prometheus text format",
-	"/editions/:id/text":  "an edition as plain text",
+	"/admin/sources.opml":    "an OPML download",
+	"/readyz":                "JSON for probes",
+	"/metrics":               "the Prometheus text format",
+	"/editions/:id/text":     "an edition as plain text",
+	"/admin/backup/download": "the database file",
 }
 
 // checkEveryPageVisited fails for a GET page route that no visit opens,
@@ -702,6 +703,7 @@ func (w *a11yWorld) visits() []a11yVisit {
 		{name: "users-error", route: "/admin/users", base: main, role: admin, path: "/admin/users", wait: `p.error`,
 			steps: submit(`form[action="/admin/users"]`, map[string]string{"name": "Bad Name!", "password": "short"})},
 		{name: "audit", route: "/admin/audit", base: main, role: admin, path: "/admin/audit", wait: `table.audit`},
+		{name: "backup", route: "/admin/backup", base: main, role: admin, path: "/admin/backup", wait: `#download-backup`},
 		{name: "audit-empty", route: "/admin/audit", base: main, role: admin, path: "/admin/audit?actor=no-such-user", wait: `.empty`},
 		{name: "sources", route: "/admin/sources", base: main, role: admin, path: "/admin/sources", wait: `table.source-list`},
 		{name: "sources-none-match", route: "/admin/sources", base: main, role: admin, path: "/admin/sources?q=zeppelin", wait: `.empty`},

@@ -99,6 +99,8 @@ var routeAccess = map[string]routeRule{
 	"POST /admin/users/:name/enable":   {min: "admin", want: 404},
 	"POST /admin/users/:name/remove":   {min: "admin", want: 404},
 	"GET /admin/audit":                 {min: "admin", want: 200},
+	"GET /admin/backup":                {min: "admin", want: 200},
+	"GET /admin/backup/download":       {min: "admin", want: 200},
 	"GET /api/v1/users":                {min: "admin", want: 200},
 	"GET /api/v1/audit":                {min: "admin", want: 200},
 	"GET /admin/rules":                 {min: "admin", want: 200},

@@ -133,7 +133,7 @@ func TestBrowserAdminPagesFitTheScreen(t *testing.T) {
 	ctx := startBrowser(t)
 	e := newSourcesEnv(t)
 	signIn(t, ctx, e.srv.URL, testUsers[model.RoleAdmin], "/admin/users", `#add-user`)
-	for _, path := range []string{"/admin/users", "/admin/sources", "/admin/sources/new", "/admin/sources/edit?name=Krebs%20on%20Security", "/admin/sources/sections", "/admin/sources/import", "/admin/audit"} {
+	for _, path := range []string{"/admin/users", "/admin/sources", "/admin/sources/new", "/admin/sources/edit?name=Krebs%20on%20Security", "/admin/sources/sections", "/admin/sources/import", "/admin/audit", "/admin/backup"} {
 		for _, w := range []int64{1366, 390} {
 			if scroll, vp := pageFits(t, ctx, e.srv.URL+path, w, `main`); scroll > vp {
 				t.Errorf("%s at %d px is %d px wide (viewport %d)", path, w, scroll, vp)

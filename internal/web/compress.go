@@ -297,6 +297,10 @@ func (w *compressWriter) Size() int {
 	return -1
 }
 
+// Unwrap gives http.ResponseController the server's writer, for a
+// handler that sets its own write deadlines (the backup download).
+func (w *compressWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // Flush is a no-op while the body is held: it goes out whole at the end.
 func (w *compressWriter) Flush() {
 	if w.mode == modePass {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"runtime/debug"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -18,12 +19,21 @@ func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.Use(gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
 		s.log.Error("panic in handler", "path", c.Request.URL.Path, "err", err)
+		if s.cfg.OnPanic != nil {
+			s.cfg.OnPanic()
+		}
 		if strings.HasPrefix(c.Request.URL.Path, "/api/v1/") {
 			s.apiError(c, http.StatusInternalServerError, "internal", "internal error; it has been logged")
 			return
 		}
 		c.AbortWithStatus(http.StatusInternalServerError)
-	}))
+	}), func(c *gin.Context) {
+		// bbolt reads its memory map unchecked: a damaged page can send
+		// it past the map, a fault that kills the process unless it is
+		// turned into a panic, which the recovery above answers.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		c.Next()
+	})
 	// X-Forwarded-For is believed only from trusted_proxies; nil trusts
 	// nobody (gin's own default would trust everyone).
 	if err := r.SetTrustedProxies(s.cfg.Settings.TrustedProxies); err != nil {
@@ -112,6 +122,8 @@ func (s *Server) routes() *gin.Engine {
 	adminPages.GET("/rules/:id", s.ruleEditPage)
 	adminPages.POST("/rules/:id", s.rulePost)
 	adminPages.POST("/rules/:id/delete", s.ruleDelete)
+	adminPages.GET("/backup", s.backupPage)
+	adminPages.GET("/backup/download", s.backupDownload)
 
 	// JSON API (see docs/api.md).
 	api, apiReaders, apiCurators, adminAPI := s.apiGroups(r)
@@ -151,6 +163,12 @@ func (s *Server) routes() *gin.Engine {
 }
 
 func (s *Server) healthz(c *gin.Context) {
+	if s.cfg.Health != nil {
+		if err := s.cfg.Health(); err != nil {
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "database damaged", "reason": err.Error()})
+			return
+		}
+	}
 	if _, err := s.desk.Counts(c.Request.Context()); err != nil {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "store unavailable"})
 		return

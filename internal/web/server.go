@@ -58,6 +58,12 @@ type Config struct {
 	// Clipper fetches a story a curator pastes (clip.go); nil turns
 	// clipping off.
 	Clipper Clipper
+	// Health, when set, reports damage found in the database after start
+	// (store.Monitor): /healthz then fails with the reason.
+	Health func() error
+	// OnPanic, when set, is told of a handler that panicked: a read of a
+	// damaged page does that, so serve checks the file again.
+	OnPanic func()
 }
 
 // Server holds the handlers' dependencies.
