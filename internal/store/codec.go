@@ -88,7 +88,6 @@ type recReader struct {
 	err error
 }
 
-
 func (r *recReader) uint() uint64 {
 	if r.err != nil {
 		return 0
