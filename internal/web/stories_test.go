@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/clipsheet/clipsheet/internal/model"
 	"github.com/clipsheet/clipsheet/internal/store"
 )
@@ -115,4 +116,20 @@ func TestBrowserPickVersionByKey(t *testing.T) {
 			t.Errorf("%s: %s, duplicate of %q", it.SiteName, it.Status, it.DuplicateOf)
 		}
 	}
+}
+
+// TestBrowserSlashAndQuestionMarkKeys: "/" puts the cursor in the search
+// box and "?" opens the list of every key, which Escape closes.
+func TestBrowserSlashAndQuestionMarkKeys(t *testing.T) {
+	h := newHarness(t)
+	h.add("https://example.com/k1", "Bridge inspection closes two lanes", "Crews will inspect the bridge overnight.", "Top stories")
+	bctx := startBrowser(t)
+	signInToQueue(t, bctx, h.srv.URL, "/queue")
+	browserStep(t, bctx, "press /", 5*time.Second, chromedp.KeyEvent("/"))
+	waitFor(t, bctx, "the search box to have the focus", `document.activeElement === document.querySelector('input[name="q"]')`)
+	browserStep(t, bctx, "leave the box", 5*time.Second, chromedp.Evaluate[chromedp.Void](`document.activeElement.blur(); document.querySelector(".item").focus()`))
+	browserStep(t, bctx, "press ?", 5*time.Second, chromedp.KeyEvent("?"))
+	waitFor(t, bctx, "the keys dialog", `document.getElementById("keys-help").open && document.getElementById("keys-help").textContent.indexOf("approve that version of the story instead") >= 0`)
+	browserStep(t, bctx, "press Escape", 5*time.Second, chromedp.KeyEvent(kb.Escape))
+	waitFor(t, bctx, "the dialog to close", `!document.getElementById("keys-help").open`)
 }

@@ -233,6 +233,14 @@
       case "1": case "2": case "3": case "4": case "5": case "6": case "7": case "8": case "9":
         if (cur) { approveVersion(cur, Number(ev.key)); }
         break;
+      case "/":
+        var q = document.querySelector('input[name="q"]');
+        if (q) { q.focus(); q.select(); }
+        break;
+      case "?":
+        var help = document.getElementById("keys-help");
+        if (help && !help.open) { help.showModal(); }
+        break;
       case "o":
         if (cur) {
           var a = cur.querySelector("h2 a");
