@@ -71,7 +71,10 @@ var knownGap = map[string]bool{
 }
 
 func TestMetadataLabelsShared(t *testing.T) {
-	corpus := testcorpus.Dir(t, "article-extraction-benchmark")
+	corpus, err := testcorpus.Find("article-extraction-benchmark")
+	if err != nil {
+		t.Skipf("the shared pages are not here: %v", err)
+	}
 	labels, err := metaeval.LoadLabels(filepath.Join("testdata", "meta"))
 	if err != nil {
 		t.Fatal(err)
